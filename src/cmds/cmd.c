@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * cmd.c - the subcommand table and dispatch: find the command, parse its
+ * options (flags, then FLUSSO_* twins), set up logging, run the handler,
+ * check that stdout was written successfully.
+ *
+ * Usage errors (unknown command or option, bad value) print a short
+ * message and a usage line to stderr and exit 2.
+ */
+#include "cmd.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "strutil.h"
+
+const struct fl_cmd_entry *const fl_cmd_table[] = {
+	&fl_cmd_run_entry,
+	&fl_cmd_tui_entry,
+	&fl_cmd_status_entry,
+	&fl_cmd_check_entry,
+	&fl_cmd_version_entry,
+	&fl_cmd_help_entry,
+	NULL,
+};
+
+const struct fl_cmd_entry *
+fl_cmd_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; fl_cmd_table[i]; i++)
+		if (strcmp(fl_cmd_table[i]->name, name) == 0)
+			return fl_cmd_table[i];
+	return NULL;
+}
+
+void
+fl_cmd_print_overview(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "flusso %s - keep OpenSearch in sync with PostgreSQL\n\n",
+	        FLUSSO_VERSION);
+	fprintf(f, "usage: flusso <command> [options]\n"
+	           "       flusso help <command>\n"
+	           "       flusso --version\n\n"
+	           "Commands:\n");
+	for (i = 0; fl_cmd_table[i]; i++)
+		fprintf(f, "  %-9s %s\n", fl_cmd_table[i]->name,
+		        fl_cmd_table[i]->summary);
+	fprintf(f, "\nEvery option can also be set with a FLUSSO_* environment "
+	           "variable\n(--log-level is FLUSSO_LOG_LEVEL); the flag "
+	           "wins.\n"
+	           "Exit codes: 0 success, 1 error, 2 usage error.\n"
+	           "See 'flusso <command> --help' and flusso(1).\n");
+}
+
+void
+fl_cmd_print_help(const struct fl_cmd_entry *e, FILE *f)
+{
+	fprintf(f, "usage: flusso %s %s\n\n%s\n", e->name, e->usage,
+	        e->summary);
+	if (e->help)
+		fprintf(f, "\n%s\n", e->help);
+	fprintf(f, "\n");
+	fl_opts_print_help(e->opts, e->nopts, f);
+}
+
+int
+fl_cmd_not_built(const struct fl_cmd_ctx *ctx)
+{
+	fprintf(stderr, "flusso %s: not built yet\n", ctx->entry->name);
+	return FL_EXIT_FAIL;
+}
+
+static int
+cmd_usage_error(const struct fl_cmd_entry *e, const char *msg)
+{
+	fprintf(stderr, "flusso: %s\n", msg);
+	if (e)
+		fprintf(stderr,
+		        "usage: flusso %s %s\n"
+		        "Try 'flusso %s --help' for more information.\n",
+		        e->name, e->usage, e->name);
+	else
+		fprintf(stderr, "usage: flusso <command> [options]\n"
+		                "Try 'flusso --help' for the list of "
+		                "commands.\n");
+	return FL_EXIT_USAGE;
+}
+
+static int
+cmd_unknown(const char *name)
+{
+	const char *names[16];
+	const char *hint;
+	char msg[256];
+	size_t i;
+
+	for (i = 0; fl_cmd_table[i] && i < FL_ARRAY_LEN(names); i++)
+		names[i] = fl_cmd_table[i]->name;
+	hint = fl_str_suggest(name, names, i, 2);
+	if (hint)
+		snprintf(msg, sizeof(msg),
+		         "unknown command '%s'; did you mean '%s'?", name,
+		         hint);
+	else
+		snprintf(msg, sizeof(msg), "unknown command '%s'", name);
+	return cmd_usage_error(NULL, msg);
+}
+
+static int
+cmd_has_opt(const struct fl_cmd_entry *e, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < e->nopts; i++)
+		if (strcmp(e->opts[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Apply --log-level, --log-format and colour settings, where declared. */
+static void
+cmd_setup_logging(struct fl_cmd_ctx *ctx)
+{
+	const char *no_color = getenv("NO_COLOR");
+	const char *term = getenv("TERM");
+	int color =
+	    !(no_color && *no_color) && !(term && !strcmp(term, "dumb"));
+	enum fl_log_level level;
+	enum fl_log_format format;
+
+	if (cmd_has_opt(ctx->entry, "no-color") &&
+	    fl_args_flag(&ctx->args, "no-color"))
+		color = 0;
+	if (cmd_has_opt(ctx->entry, "log-level") &&
+	    fl_log_level_parse(fl_args_str(&ctx->args, "log-level", "info"),
+	                       &level) == 0)
+		fl_log_set_level(level);
+	if (cmd_has_opt(ctx->entry, "log-format") &&
+	    fl_log_format_parse(fl_args_str(&ctx->args, "log-format", "text"),
+	                        &format) == 0)
+		fl_log_set_format(format);
+	fl_log_set_color(color);
+	ctx->color = color && isatty(STDOUT_FILENO);
+}
+
+/* Report a failed write to stdout (full disk, closed pipe) as an error. */
+static int
+cmd_finish_stdout(int code)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno != EPIPE)
+			fprintf(stderr, "flusso: error writing output: %s\n",
+			        strerror(errno));
+		return code ? code : FL_EXIT_FAIL;
+	}
+	return code;
+}
+
+int
+fl_cmd_main(int argc, char **argv)
+{
+	struct fl_cmd_ctx ctx;
+	struct fl_err err;
+	const char *name;
+
+	if (argc < 2) {
+		fl_cmd_print_overview(stderr);
+		return FL_EXIT_USAGE;
+	}
+	name = argv[1];
+	if (!strcmp(name, "-h") || !strcmp(name, "--help")) {
+		fl_cmd_print_overview(stdout);
+		return cmd_finish_stdout(FL_EXIT_OK);
+	}
+	if (!strcmp(name, "-V") || !strcmp(name, "--version")) {
+		printf("flusso %s\n", FLUSSO_VERSION);
+		return cmd_finish_stdout(FL_EXIT_OK);
+	}
+	if (name[0] == '-') {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "option '%s' must follow a command",
+		         name);
+		return cmd_usage_error(NULL, msg);
+	}
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.entry = fl_cmd_find(name);
+	if (!ctx.entry)
+		return cmd_unknown(name);
+	fl_err_clear(&err);
+	if (fl_opts_parse(ctx.entry->opts, ctx.entry->nopts, argc - 2,
+	                  (const char *const *)(argv + 2), &ctx.args, &err) < 0)
+		return cmd_usage_error(ctx.entry, err.msg);
+	if (ctx.args.help) {
+		fl_cmd_print_help(ctx.entry, stdout);
+		return cmd_finish_stdout(FL_EXIT_OK);
+	}
+	if (ctx.args.npos > ctx.entry->max_pos) {
+		char msg[256];
+
+		snprintf(msg, sizeof(msg), "unexpected argument '%s'",
+		         ctx.args.pos[ctx.entry->max_pos]);
+		return cmd_usage_error(ctx.entry, msg);
+	}
+	cmd_setup_logging(&ctx);
+	return cmd_finish_stdout(ctx.entry->exec(&ctx));
+}

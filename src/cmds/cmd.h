@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * cmd.h - the subcommand table: every `flusso <command>` is one entry
+ * (name, usage, one-line summary, options, handler), declared once in its
+ * own cmd_<name>.c file and listed in fl_cmd_table[] (cmd.c).
+ *
+ * Owns: dispatch, help text, exit codes, logging setup from the shared
+ * flags. Handlers return an exit code; nothing below src/cmds exits.
+ */
+#ifndef FL_CMD_H
+#define FL_CMD_H
+
+#include <stdio.h>
+
+#include "opts.h"
+
+enum fl_exit {
+	FL_EXIT_OK = 0,    /* success */
+	FL_EXIT_FAIL = 1,  /* runtime or configuration error */
+	FL_EXIT_USAGE = 2, /* bad command line */
+};
+
+struct fl_cmd_entry;
+
+struct fl_cmd_ctx {
+	const struct fl_cmd_entry *entry;
+	struct fl_args args;
+	int color; /* colour allowed on stdout (TTY, no NO_COLOR/--no-color) */
+};
+
+struct fl_cmd_entry {
+	const char *name;
+	const char *usage;   /* after "flusso <name> ", e.g. "[options]" */
+	const char *summary; /* one line, for `flusso --help` */
+	const char *help;    /* a paragraph for `flusso <name> --help` */
+	const struct fl_opt *opts;
+	size_t nopts;
+	size_t max_pos; /* positional arguments accepted */
+	int (*exec)(struct fl_cmd_ctx *ctx);
+};
+
+extern const struct fl_cmd_entry fl_cmd_run_entry;
+extern const struct fl_cmd_entry fl_cmd_tui_entry;
+extern const struct fl_cmd_entry fl_cmd_status_entry;
+extern const struct fl_cmd_entry fl_cmd_check_entry;
+extern const struct fl_cmd_entry fl_cmd_version_entry;
+extern const struct fl_cmd_entry fl_cmd_help_entry;
+
+/* NULL-terminated, in help order. */
+extern const struct fl_cmd_entry *const fl_cmd_table[];
+
+/* Exact name lookup; NULL if unknown. */
+const struct fl_cmd_entry *fl_cmd_find(const char *name);
+
+/* The whole CLI: returns the process exit code. */
+int fl_cmd_main(int argc, char **argv);
+
+void fl_cmd_print_overview(FILE *f);
+void fl_cmd_print_help(const struct fl_cmd_entry *e, FILE *f);
+
+/* For commands whose implementation has not landed: one line, exit 1. */
+int fl_cmd_not_built(const struct fl_cmd_ctx *ctx);
+
+#endif

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# tests/run.sh - the whole test suite, from a fresh Debian 12 machine:
+#   1. install missing packages (tests/deps.sh);
+#   2. lint: clang-format, banned functions;
+#   3. build two variants: gcc Release (build/) and clang ASan+UBSan
+#      (build-asan/) - so both compilers build with -Werror;
+#   4. start a throwaway PostgreSQL 15 and a real OpenSearch 2.19.6 node
+#      (tests/services.sh), on free loopback ports;
+#   5. run ctest (unit + integration) on both builds;
+#   6. stop the services, pass or fail.
+#
+# Options: --no-deps (skip 1), --no-asan (skip the sanitizer build),
+#          --unit (unit tests only: no services).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+deps=1 asan=1 unit_only=0
+for a in "$@"; do
+	case $a in
+	--no-deps) deps=0 ;;
+	--no-asan) asan=0 ;;
+	--unit) unit_only=1 ;;
+	-h | --help) sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "run.sh: unknown option $a" >&2; exit 2 ;;
+	esac
+done
+jobs=$(nproc 2>/dev/null || echo 2)
+step() { printf '\n=== %s\n' "$*"; }
+t0=$(date +%s)
+
+if [ $deps = 1 ]; then
+	step "dependencies"
+	tests/deps.sh
+fi
+
+step "lint"
+tests/lint.sh
+
+gen=()
+command -v ninja >/dev/null 2>&1 && gen=(-G Ninja)
+build() { # build DIR CC cmake-args...
+	local dir=$1 cc=$2
+	shift 2
+	step "build $dir ($cc $*)"
+	CC=$cc cmake -S . -B "$dir" "${gen[@]}" "$@" >/dev/null
+	cmake --build "$dir" -j "$jobs"
+}
+build build gcc -DCMAKE_BUILD_TYPE=Release
+[ $asan = 1 ] && build build-asan clang -DCMAKE_BUILD_TYPE=Debug -DFLUSSO_SANITIZE=ON
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+label=()
+if [ $unit_only = 1 ]; then
+	label=(-L unit)
+else
+	step "services"
+	# Our own state dir, so a developer's running services are untouched.
+	if [ -z "${FLUSSO_SVC_DIR:-}" ]; then
+		FLUSSO_SVC_DIR=$(mktemp -d "${TMPDIR:-/tmp}/flusso-test.XXXXXX")
+		chmod 755 "$FLUSSO_SVC_DIR" # the postgres user must reach pg/
+	fi
+	export FLUSSO_SVC_DIR
+	trap 'step "stopping services"; tests/services.sh stop || true' EXIT
+	tests/services.sh start
+	eval "$(tests/services.sh env)"
+	tests/opensearch/smoke.sh
+fi
+
+rc=0
+for dir in build build-asan; do
+	[ -d "$dir" ] || continue
+	[ "$dir" = build-asan ] && [ $asan = 0 ] && continue
+	step "ctest $dir"
+	(cd "$dir" && ctest --output-on-failure -j "$jobs" "${label[@]}") || rc=1
+done
+
+step "done in $(($(date +%s) - t0)) s: $([ $rc = 0 ] && echo PASS || echo FAIL)"
+exit $rc

@@ -1,0 +1,83 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
+# test_cli.sh FLUSSO - the binary's command-line contract: help, version,
+# exit codes 0/1/2, did-you-mean, env twins, unbuilt commands.
+set -u
+bin=$1
+n=0
+fail=0
+out=$(mktemp)
+err=$(mktemp)
+trap 'rm -f "$out" "$err"' EXIT
+
+# expect CODE DESCRIPTION -- ARGS...: run, compare the exit code.
+expect() {
+	want=$1; what=$2; shift 3
+	n=$((n + 1))
+	"$bin" "$@" >"$out" 2>"$err"
+	got=$?
+	if [ "$got" = "$want" ]; then
+		echo "ok $n - $what"
+	else
+		echo "not ok $n - $what (exit $got, want $want)"
+		sed 's/^/#   stderr: /' "$err"
+		fail=$((fail + 1))
+	fi
+}
+
+# grep_in FILE PATTERN DESCRIPTION
+grep_in() {
+	n=$((n + 1))
+	if grep -q -- "$2" "$1"; then
+		echo "ok $n - $3"
+	else
+		echo "not ok $n - $3 (no '$2')"
+		sed 's/^/#   /' "$1"
+		fail=$((fail + 1))
+	fi
+}
+
+expect 0 "--help" -- --help
+for c in run tui status check version help; do
+	grep_in "$out" "^  $c " "--help lists $c"
+done
+expect 0 "-h" -- -h
+expect 2 "no command is a usage error" --
+grep_in "$err" "usage: flusso" "no command prints usage"
+expect 0 "--version" -- --version
+grep_in "$out" "^flusso [0-9]" "--version prints the version"
+expect 0 "version" -- version
+grep_in "$out" "libpq" "version lists libpq"
+grep_in "$out" "readline" "version lists readline"
+expect 2 "unknown command" -- nosuch
+grep_in "$err" "unknown command 'nosuch'" "names the unknown command"
+grep_in "$err" "usage: flusso" "unknown command prints usage"
+expect 2 "near miss" -- chek
+grep_in "$err" "did you mean 'check'" "did you mean"
+expect 0 "help CMD" -- help check
+grep_in "$out" "usage: flusso check" "help check shows usage"
+grep_in "$out" "FLUSSO_CONFIG" "help shows env twins"
+expect 0 "CMD --help" -- run --help
+grep_in "$out" "--queue-capacity" "run --help lists its options"
+expect 2 "help of unknown command" -- help nosuch
+expect 2 "unknown option" -- check --confg x
+grep_in "$err" "did you mean '--config'" "option hint"
+expect 2 "range check" -- run --queue-capacity 0
+grep_in "$err" "between 1 and 1048576" "range named"
+expect 2 "stray argument" -- check extra
+expect 2 "option before command" -- --log-level debug check
+export FLUSSO_LOG_LEVEL=loud
+expect 2 "bad env twin" -- check
+grep_in "$err" "FLUSSO_LOG_LEVEL" "env error names the variable"
+expect 0 "help despite bad env" -- check --help
+unset FLUSSO_LOG_LEVEL
+export FLUSSO_QUEUE_CAPACITY=0
+expect 2 "env twin range check" -- run
+unset FLUSSO_QUEUE_CAPACITY
+for c in run tui status; do
+	expect 1 "$c not built yet" -- "$c"
+	grep_in "$err" "not built yet" "$c says not built yet"
+done
+
+echo "1..$n"
+[ "$fail" = 0 ]
