@@ -47,3 +47,53 @@ fl_json_put_string(struct fl_buf *b, const char *s)
 {
 	return fl_json_put_stringn(b, s, strlen(s));
 }
+
+static int
+json_newline(struct fl_buf *b, int depth)
+{
+	int r = fl_buf_putc(b, '\n');
+
+	while (depth-- > 0)
+		r |= fl_buf_puts(b, "  ");
+	return r;
+}
+
+int
+fl_json_pretty(const char *p, struct fl_buf *b)
+{
+	int depth = 0, r = 0;
+
+	for (; *p; p++) {
+		char c = *p;
+
+		if (c == '"') {
+			const char *q = p + 1;
+
+			while (*q && *q != '"')
+				q += (*q == '\\' && q[1]) ? 2 : 1;
+			r |=
+			    fl_buf_append(b, p, (size_t)(q - p) + (*q ? 1 : 0));
+			p = *q ? q : q - 1;
+		} else if (c == '{' || c == '[') {
+			if ((c == '{' && p[1] == '}') ||
+			    (c == '[' && p[1] == ']')) {
+				r |= fl_buf_append(b, p, 2);
+				p++;
+				continue;
+			}
+			r |= fl_buf_putc(b, c);
+			r |= json_newline(b, ++depth);
+		} else if (c == '}' || c == ']') {
+			r |= json_newline(b, --depth);
+			r |= fl_buf_putc(b, c);
+		} else if (c == ',') {
+			r |= fl_buf_putc(b, c);
+			r |= json_newline(b, depth);
+		} else if (c == ':') {
+			r |= fl_buf_puts(b, ": ");
+		} else if (c != ' ' && c != '\n' && c != '\t' && c != '\r') {
+			r |= fl_buf_putc(b, c);
+		}
+	}
+	return r;
+}

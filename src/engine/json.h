@@ -18,4 +18,10 @@
 int fl_json_put_string(struct fl_buf *b, const char *s);
 int fl_json_put_stringn(struct fl_buf *b, const char *s, size_t n);
 
+/*
+ * Re-indent compact JSON text with two spaces per level and ": " after
+ * keys (strings are copied untouched). The input must be valid JSON.
+ */
+int fl_json_pretty(const char *json, struct fl_buf *out);
+
 #endif
