@@ -2,10 +2,26 @@
 /*
  * cmd_check.c - `flusso check`: validate the deployment file and schemas,
  * print the derived mappings; online, confirm them against PostgreSQL.
- * The configuration loader has not landed yet: options are parsed and
- * validated, then the command says so and exits 1.
+ * Errors and warnings go to stderr, the report to stdout; exit 1 when
+ * any error was found.
+ *
+ * Online (the default): resolve the source conninfo, connect (the
+ * password never reaches a message), run the database rules
+ * (check_db.c, read-only) and add the server, publication coverage and
+ * slot sections (human) or the `coverage` and `slot` members (JSON).
+ * A connection failure is an error (exit 1); coverage gaps and warnings
+ * alone are not.
  */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_db.h"
+#include "check_report.h"
 #include "cmd.h"
+#include "config.h"
+#include "json.h"
+#include "pgconn.h"
+#include "xmem.h"
 
 static const char *const check_formats[] = { "human", "json", NULL };
 
@@ -35,13 +51,171 @@ static const struct fl_opt check_opts[] = {
 	  .help = "human or json",
 	  .def = "human",
 	  .choices = check_formats },
+	{ .name = "json",
+	  .kind = FL_OPT_FLAG,
+	  .help = "same as --format json: the exact creation bodies" },
 	FL_OPTS_LOG,
 };
+
+/* The database part of one `check` run. */
+struct check_online {
+	int ran;    /* the database checks completed */
+	int failed; /* connecting or a catalog query failed: err */
+	struct fl_err err;
+	struct fl_check_db db;
+	char *target; /* user@host:port/dbname, no password */
+	int will_manage;
+	char *manage_from; /* where will_manage came from */
+};
+
+/* Effective --manage-publication (flag > env > file) and its origin. */
+static void
+check_will_manage(struct fl_cmd_ctx *ctx, const struct fl_config *cfg,
+                  struct check_online *on)
+{
+	const struct fl_optval *v =
+	    fl_args_get(&ctx->args, "manage-publication");
+
+	if (v && v->src == FL_OPT_FROM_ARGV) {
+		on->will_manage = v->on;
+		on->manage_from = fl_xstrdup("--manage-publication");
+	} else if (v && v->src == FL_OPT_FROM_ENV) {
+		on->will_manage = v->on;
+		on->manage_from = fl_xstrdup("FLUSSO_MANAGE_PUBLICATION");
+	} else {
+		on->will_manage = cfg->source.manage_publication;
+		on->manage_from = fl_xasprintf("source.manage_publication in "
+		                               "%s, default true",
+		                               cfg->path);
+	}
+}
+
+/* Connect and run the database rules; fills `on` (failed + err when the
+ * database could not be checked). */
+static void
+check_online_run(struct fl_cmd_ctx *ctx, const struct fl_config *cfg,
+                 struct fl_diags *diags, struct check_online *on)
+{
+	struct fl_check_db_opts o;
+	char *conninfo;
+	PGconn *conn;
+
+	check_will_manage(ctx, cfg, on);
+	o.slot = fl_args_str(&ctx->args, "slot", "flusso");
+	o.publication = fl_args_str(&ctx->args, "publication", "flusso");
+	if (!(conninfo = fl_config_source_conninfo(cfg, &on->err))) {
+		on->failed = 1;
+		return;
+	}
+	on->target = fl_pgconn_describe(conninfo);
+	conn = fl_pgconn_open(conninfo, "flusso", 0, &on->err);
+	free(conninfo);
+	if (!conn) {
+		on->failed = 1;
+		return;
+	}
+	if (fl_check_db_run(conn, cfg, &o, &on->db, diags, &on->err) < 0) {
+		fl_err_prefix(&on->err, "checking database %s", on->target);
+		on->failed = 1;
+	} else {
+		on->ran = 1;
+	}
+	PQfinish(conn);
+}
+
+static void
+check_online_done(struct check_online *on)
+{
+	fl_check_db_done(&on->db);
+	free(on->target);
+	free(on->manage_from);
+}
+
+/* Print the report in the chosen format; returns the exit code. */
+static int
+check_report(struct fl_cmd_ctx *ctx, const struct fl_config *cfg,
+             const struct fl_diags *diags, const struct check_online *on)
+{
+	int json =
+	    fl_args_flag(&ctx->args, "json") ||
+	    strcmp(fl_args_str(&ctx->args, "format", "human"), "json") == 0;
+	struct fl_buf pretty;
+	cJSON *doc;
+	char *text;
+
+	if (!json) {
+		if (cfg)
+			fl_check_print_human(cfg, stdout);
+		if (on->ran)
+			fl_check_print_online(&on->db, on->target,
+			                      on->will_manage, on->manage_from,
+			                      stdout);
+		/* problems last, after the report, where they are seen */
+		fflush(stdout);
+		fl_check_print_diags(diags, stderr, ctx->color);
+		if (on->failed)
+			fprintf(stderr, "Error: %s\n", on->err.msg);
+		fprintf(stderr, "%s: %s%zu error%s, %zu warning%s\n",
+		        diags->nerrors || on->failed ? "check failed"
+		                                     : "check passed",
+		        on->failed ? "the database was not checked; " : "",
+		        diags->nerrors, diags->nerrors == 1 ? "" : "s",
+		        diags->nwarnings, diags->nwarnings == 1 ? "" : "s");
+		return diags->nerrors || on->failed ? FL_EXIT_FAIL : FL_EXIT_OK;
+	}
+	doc = fl_check_json(cfg, diags);
+	cJSON_AddItemToObject(
+	    doc, "coverage",
+	    on->ran ? fl_check_json_coverage(&on->db.coverage, on->will_manage)
+	            : cJSON_CreateNull());
+	cJSON_AddItemToObject(doc, "slot",
+	                      on->ran ? fl_check_json_slot(&on->db.slot)
+	                              : cJSON_CreateNull());
+	text = cJSON_PrintUnformatted(doc);
+	fl_buf_init(&pretty, (size_t)1 << 30);
+	fl_json_pretty(text, &pretty);
+	puts(fl_buf_str(&pretty));
+	fl_buf_done(&pretty);
+	free(text);
+	cJSON_Delete(doc);
+	if (on->failed)
+		fprintf(stderr, "Error: %s\n", on->err.msg);
+	return diags->nerrors || on->failed ? FL_EXIT_FAIL : FL_EXIT_OK;
+}
 
 static int
 check_exec(struct fl_cmd_ctx *ctx)
 {
-	return fl_cmd_not_built(ctx);
+	const char *path = fl_args_str(&ctx->args, "config", "flusso.yml");
+	const char *prefix = fl_args_str(&ctx->args, "index-prefix", NULL);
+	const char *slot = fl_args_str(&ctx->args, "slot", "flusso");
+	const char *publ = fl_args_str(&ctx->args, "publication", "flusso");
+	struct check_online on;
+	struct fl_config *cfg;
+	struct fl_diags diags;
+	int code;
+
+	if (fl_config_check_slot_name(slot) < 0 ||
+	    fl_config_check_slot_name(publ) < 0) {
+		fprintf(stderr,
+		        "flusso: invalid %s name `%s` (lowercase letters, "
+		        "digits and `_`, starting with a letter or `_`, at "
+		        "most 63)\n",
+		        fl_config_check_slot_name(slot) < 0 ? "slot"
+		                                            : "publication",
+		        fl_config_check_slot_name(slot) < 0 ? slot : publ);
+		return FL_EXIT_USAGE;
+	}
+	fl_diags_init(&diags);
+	memset(&on, 0, sizeof(on));
+	cfg = fl_config_load(path, prefix, &diags);
+	if (cfg && !fl_args_flag(&ctx->args, "offline"))
+		check_online_run(ctx, cfg, &diags, &on);
+	code = check_report(ctx, cfg, &diags, &on);
+	check_online_done(&on);
+	fl_config_free(cfg);
+	fl_diags_done(&diags);
+	return code;
 }
 
 const struct fl_cmd_entry fl_cmd_check_entry = {

@@ -1,9 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-3.0-or-later
-# test_cli.sh FLUSSO - the binary's command-line contract: help, version,
+# test_cli.sh FLUSSO SRCDIR - the binary's command-line contract: help, version,
 # exit codes 0/1/2, did-you-mean, env twins, unbuilt commands.
 set -u
 bin=$1
+src=${2:-.}
 n=0
 fail=0
 out=$(mktemp)
@@ -64,6 +65,8 @@ expect 2 "unknown option" -- check --confg x
 grep_in "$err" "did you mean '--config'" "option hint"
 expect 2 "range check" -- run --queue-capacity 0
 grep_in "$err" "between 1 and 1048576" "range named"
+expect 2 "lag-poll-secs 0" -- run --lag-poll-secs 0
+grep_in "$err" "between 1 and 3600" "lag-poll range named"
 expect 2 "stray argument" -- check extra
 expect 2 "option before command" -- --log-level debug check
 export FLUSSO_LOG_LEVEL=loud
@@ -78,6 +81,44 @@ for c in run tui status; do
 	expect 1 "$c not built yet" -- "$c"
 	grep_in "$err" "not built yet" "$c says not built yet"
 done
+
+# check --offline on the shipped example and on a broken file
+shop=$src/share/examples/shop/flusso.yml
+expect 0 "check --offline on the shop example" -- check --offline -c "$shop"
+grep_in "$out" "hash alias shop_users_" "check prints hash aliases"
+grep_in "$err" "check passed: 0 errors" "check summary on stderr"
+expect 0 "check --json" -- check --offline --json -c "$shop"
+grep_in "$out" '"hash_alias"' "json report has hash aliases"
+grep_in "$out" '"dynamic": "strict"' "json report has the bodies"
+export FLUSSO_CONFIG=$shop
+expect 0 "FLUSSO_CONFIG env twin" -- check --offline
+unset FLUSSO_CONFIG
+bad=$(mktemp -d)
+printf 'source: {type: postgres}\nsinks:\n  s: {type: opensearch, url: x, batch_size: 0}\n' >"$bad/flusso.yml"
+expect 1 "check reports a bad config" -- check --offline -c "$bad/flusso.yml"
+grep_in "$err" "flusso.yml:3:45: sinks.s.batch_size: must be between 1 and 100000, found 0" "error with position and key path"
+expect 1 "missing config file" -- check --offline -c "$bad/nosuch.yml"
+grep_in "$err" "config file $bad/nosuch.yml not found" "names the missing file"
+expect 1 "bad prefix override" -- check --offline -c "$bad/flusso.yml" --index-prefix Bad
+expect 2 "bad slot name" -- check --offline --slot my-slot -c "$shop"
+grep_in "$err" "invalid slot name" "slot name checked"
+export FLUSSO_SECRET_PW=hunter2-secret
+printf 'source:\n  type: postgres\n  connection_url: {database: d, password: hunter2-literal}\nsinks:\n  s: {type: opensearch, url: "http://u:hunter2-url@h:9200", username: u, password: {env: FLUSSO_SECRET_PW}}\n' >"$bad/flusso.yml"
+expect 0 "check with secrets" -- check --offline -c "$bad/flusso.yml"
+n=$((n + 1))
+if grep -q hunter2 "$out" "$err"; then
+	echo "not ok $n - secrets never printed"; fail=$((fail + 1))
+else
+	echo "ok $n - secrets never printed"
+fi
+expect 0 "check --json with secrets" -- check --offline --json -c "$bad/flusso.yml"
+n=$((n + 1))
+if grep -q hunter2 "$out" "$err"; then
+	echo "not ok $n - secrets never printed in JSON"; fail=$((fail + 1))
+else
+	echo "ok $n - secrets never printed in JSON"
+fi
+rm -rf "$bad"
 
 echo "1..$n"
 [ "$fail" = 0 ]
