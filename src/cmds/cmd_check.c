@@ -96,7 +96,7 @@ static void
 check_online_run(struct fl_cmd_ctx *ctx, const struct fl_config *cfg,
                  struct fl_diags *diags, struct check_online *on)
 {
-	struct fl_check_db_opts o;
+	struct fl_check_db_opts o = { 0 };
 	char *conninfo;
 	PGconn *conn;
 

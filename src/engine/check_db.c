@@ -94,6 +94,7 @@ struct chk {
 	size_t ncasts, castcap;
 	char **reported; /* "s.t.c" already reported untracked */
 	size_t nreported;
+	struct fl_check_db_opts opts;
 };
 
 /* Walking one schema: the file and the current key path. */
@@ -928,11 +929,13 @@ chk_tracked(struct chk_scope *sc, const struct chk_ctx *cx, const char *col,
 		              "TABLE ... REPLICA IDENTITY USING INDEX "
 		              "(needs `%s` NOT NULL first)",
 		              col, col);
-	chk_diag(sc, FL_DIAG_ERROR, at, sub,
-	         "table %s.%s is untracked: its replica identity (%s) does not "
-	         "include `%s`, so deleting a row or moving it to another "
-	         "parent cannot update the old parent's document; fix with %s",
-	         db, cx->name, ident, col, fl_buf_str(&b));
+	chk_diag(
+	    sc, sc->k->opts.untracked_warning ? FL_DIAG_WARNING : FL_DIAG_ERROR,
+	    at, sub,
+	    "table %s.%s is untracked: its replica identity (%s) does not "
+	    "include `%s`, so deleting a row or moving it to another "
+	    "parent cannot update the old parent's document; fix with %s",
+	    db, cx->name, ident, col, fl_buf_str(&b));
 	fl_buf_done(&b);
 	free(ident);
 }
@@ -1565,6 +1568,8 @@ fl_check_db_run(PGconn *conn, const struct fl_config *cfg,
 	k.conn = conn;
 	k.cfg = cfg;
 	k.diags = diags;
+	if (opts)
+		k.opts = *opts;
 	k.out = out;
 	fl_publication_tables_init(&k.req);
 	fl_publication_required(cfg, &k.req);
@@ -1575,7 +1580,9 @@ fl_check_db_run(PGconn *conn, const struct fl_config *cfg,
 	for (i = 0; i < cfg->nindexes; i++)
 		if (cfg->indexes[i].enabled && cfg->indexes[i].schema)
 			chk_index(&k, &cfg->indexes[i]);
-	if (chk_casts_run(&k, err) < 0 || chk_publication(&k, pub, err) < 0)
+	if (chk_casts_run(&k, err) < 0)
+		goto done;
+	if (!k.opts.skip_publication && chk_publication(&k, pub, err) < 0)
 		goto done;
 	fl_publication_tables_sort(&out->untracked);
 	rc = 0;

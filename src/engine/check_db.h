@@ -28,6 +28,11 @@
 struct fl_check_db_opts {
 	const char *slot;        /* NULL: "flusso" */
 	const char *publication; /* NULL: "flusso" */
+	/* `run --allow-untracked-deletes`: untracked tables are Warnings */
+	int untracked_warning;
+	/* skip publication coverage and its problems (the caller, `run`,
+	 * provisions the publication itself) */
+	int skip_publication;
 };
 
 /* The slot's state (source.md §3.2), for the report. */

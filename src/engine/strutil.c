@@ -10,6 +10,20 @@
 #include <string.h>
 #include <strings.h>
 
+void
+fl_str_copy(char *dst, size_t n, const char *src)
+{
+	size_t len = src ? strlen(src) : 0;
+
+	if (n == 0)
+		return;
+	if (len > n - 1)
+		len = n - 1;
+	if (len)
+		memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
 unsigned
 fl_str_distance(const char *a, const char *b)
 {

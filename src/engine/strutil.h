@@ -8,6 +8,9 @@
 
 #include <stddef.h>
 
+/* Copy src into dst[n] (n > 0), cut at n - 1 bytes; always terminated. */
+void fl_str_copy(char *dst, size_t n, const char *src);
+
 /* Levenshtein distance between a and b (byte-wise); capped at 255. */
 unsigned fl_str_distance(const char *a, const char *b);
 

@@ -149,7 +149,7 @@ static int
 t_check(struct t_run *r, const char *config, const char *db, const char *pub,
         const char *slot)
 {
-	struct fl_check_db_opts o = { slot, pub };
+	struct fl_check_db_opts o = { .slot = slot, .publication = pub };
 	struct fl_err err;
 	PGconn *c;
 
