@@ -49,7 +49,7 @@ public final class EmbeddedOpenSearch {
         String port = args[1];
         try {
             Files.createDirectories(home.resolve("config"));
-            Settings settings = Settings.builder()
+            Settings.Builder builder = Settings.builder()
                 .put("path.home", home.toString())
                 .put("path.data", home.resolve("data").toString())
                 .put("path.logs", home.resolve("logs").toString())
@@ -62,8 +62,16 @@ public final class EmbeddedOpenSearch {
                 .put("cluster.routing.allocation.disk.threshold_enabled", false)
                 // one node: indices without an explicit replica count go green
                 .put("cluster.default_number_of_replicas", 0)
-                .put("logger.level", System.getProperty("flusso.os.log.level", "INFO"))
-                .build();
+                .put("logger.level", System.getProperty("flusso.os.log.level", "INFO"));
+            // Extra node settings for tests: whitespace-separated key=value pairs
+            // (tests/opensearch/start.sh passes OS_SETTINGS here).
+            for (String kv : System.getProperty("flusso.os.settings", "").trim().split("\\s+")) {
+                if (kv.isEmpty()) continue;
+                int eq = kv.indexOf('=');
+                if (eq <= 0) die("bad setting (want key=value): " + kv, null);
+                builder.put(kv.substring(0, eq), kv.substring(eq + 1));
+            }
+            Settings settings = builder.build();
             LogConfigurator.configureWithoutConfig(settings);
 
             List<Class<? extends Plugin>> plugins = new ArrayList<>();

@@ -9,11 +9,16 @@
 #   OS_PORT            HTTP port (default: a free port picked now); 127.0.0.1 only
 #   OS_HEAP            JVM heap, -Xms = -Xmx (default 1g)
 #   OS_START_TIMEOUT   seconds to wait for yellow health (default 120)
+#   OS_KEEP_DATA       1: keep STATE_DIR/home (the data) from the last run and, unless OS_PORT
+#                      is set, its port: a restart after stop.sh sees the same indices
+#   OS_SETTINGS        extra node settings, whitespace-separated key=value pairs
+#                      (e.g. OS_SETTINGS='http.max_content_length=16kb')
 #   FLUSSO_CACHE_DIR   cache for jars and compiled launcher (default $HOME/.cache/flusso)
 #   JAVA_HOME          optional; java/javac from PATH otherwise (Java 17)
 #
 # If the node recorded in STATE_DIR is running it is reused. Writes STATE_DIR/{os.pid,port,
-# os.log,env}; STATE_DIR/home is the node's home (recreated on every start).
+# os.log,env}; STATE_DIR/home is the node's home (recreated on every start unless
+# OS_KEEP_DATA=1).
 # Stop with tests/opensearch/stop.sh (by recorded pid only).
 set -eu
 
@@ -150,7 +155,15 @@ else
 fi
 
 # ---- start the node ----------------------------------------------------------------------
-rm -rf "$OS_HOME" "$PIDFILE" "$OS_DIR/port" "$OS_DIR/env"
+if [ "${OS_KEEP_DATA:-0}" = 1 ] && [ -d "$OS_HOME" ]; then
+    if [ -z "${OS_PORT:-}" ] && [ -f "$OS_DIR/port" ]; then
+        OS_PORT=$(cat "$OS_DIR/port")
+    fi
+    log "keeping the data in $OS_HOME"
+    rm -f "$PIDFILE" "$OS_DIR/port" "$OS_DIR/env"
+else
+    rm -rf "$OS_HOME" "$PIDFILE" "$OS_DIR/port" "$OS_DIR/env"
+fi
 mkdir -p "$OS_HOME/config"
 
 attempt=0
@@ -172,6 +185,7 @@ while :; do
         -XX:+UseG1GC -XX:G1ReservePercent=25 -XX:InitiatingHeapOccupancyPercent=30 \
         -Djava.awt.headless=true -Dfile.encoding=UTF-8 \
         -Dlog4j.shutdownHookEnabled=false -Dlog4j2.disable.jmx=true \
+        "-Dflusso.os.settings=${OS_SETTINGS:-}" \
         -cp "$CLASSES:$LIB/*" EmbeddedOpenSearch "$OS_HOME" "$port" \
         </dev/null >"$LOGFILE" 2>&1 &
     pid=$!
