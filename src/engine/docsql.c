@@ -115,7 +115,12 @@ fl_docsql_param(struct fl_docsql_gen *g, const char *text)
 	return g->nparams + 1;
 }
 
-/* " ORDER BY "a"."c" ASC, ..." (nothing when there is no order). */
+/*
+ * " ORDER BY "a"."c" ASC, ..., "a"."pk" ASC": the configured order, then
+ * the related table's primary key, so an array's order never depends on
+ * the plan (a generic and a custom plan of one statement may read rows
+ * in different orders; `flusso verify` compares arrays in order).
+ */
 static void
 ds_order(struct fl_docsql_gen *g, const struct fl_field *f, const char *alias)
 {
@@ -126,6 +131,12 @@ ds_order(struct fl_docsql_gen *g, const struct fl_field *f, const char *alias)
 		fl_docsql_qcol(g, alias, f->join.order_by[i].column);
 		fl_docsql_puts(g, f->join.order_by[i].desc ? " DESC" : " ASC");
 	}
+	for (i = 0; i < f->join.norder_by; i++)
+		if (!strcmp(f->join.order_by[i].column, f->join.primary_key))
+			return;
+	fl_docsql_puts(g, i ? ", " : " ORDER BY ");
+	fl_docsql_qcol(g, alias, f->join.primary_key);
+	fl_docsql_puts(g, " ASC");
 }
 
 /* belongs_to / has_one: one row's object, or NULL. */
@@ -243,7 +254,11 @@ ds_agg_fn(struct fl_docsql_gen *g, const struct fl_field *f, const char *a,
 		return;
 	}
 	if (f->agg.op == FL_AGG_IDS) {
+		/* ascending: the spec leaves the order open; a fixed one
+		 * keeps rebuilt documents identical */
 		fl_docsql_puts(g, "coalesce(json_agg(");
+		fl_docsql_qcol(g, ids_alias, ids_col);
+		fl_docsql_puts(g, " ORDER BY ");
 		fl_docsql_qcol(g, ids_alias, ids_col);
 		fl_docsql_puts(g, "), '[]'::json)");
 		return;

@@ -214,10 +214,12 @@ TAP_TEST(test_has_many_order_limit)
 	has_str(
 	    g.q.sql,
 	    "'orders', (SELECT coalesce(json_agg(json_build_object('id', "
-	    "\"rel1\".\"id\") ORDER BY \"rel1\".\"created_at\" DESC), "
+	    "\"rel1\".\"id\") ORDER BY \"rel1\".\"created_at\" DESC, "
+	    "\"rel1\".\"id\" ASC), "
 	    "'[]'::json) FROM (SELECT \"rel2\".* FROM \"public\".\"orders\" "
 	    "AS \"rel2\" WHERE \"rel2\".\"user_id\" = \"root\".\"id\" ORDER "
-	    "BY \"rel2\".\"created_at\" DESC LIMIT 5) AS \"rel1\")",
+	    "BY \"rel2\".\"created_at\" DESC, \"rel2\".\"id\" ASC LIMIT 5) AS "
+	    "\"rel1\")",
 	    "derived alias rel1, inner alias rel2, order inside and in the "
 	    "aggregate");
 	t_gen_done(&g);
@@ -261,7 +263,8 @@ TAP_TEST(test_belongs_to_has_one)
 	    g.q.sql,
 	    "'last', (SELECT json_build_object() FROM "
 	    "\"public\".\"orders\" AS \"rel2\" WHERE \"rel2\".\"user_id\" = "
-	    "\"root\".\"id\" ORDER BY \"rel2\".\"created_at\" DESC LIMIT 1)",
+	    "\"root\".\"id\" ORDER BY \"rel2\".\"created_at\" DESC, "
+	    "\"rel2\".\"id\" ASC LIMIT 1)",
 	    "has_one: ordered, one row");
 	t_gen_done(&g);
 	fl_dbcat_done(&cat);
@@ -297,17 +300,20 @@ TAP_TEST(test_aggregates)
 	        "WHERE \"rel1\".\"user_id\" = \"root\".\"id\")",
 	        "count");
 	has_str(g.q.sql,
-	        "'orderIds', (SELECT coalesce(json_agg(\"rel2\".\"id\"), "
+	        "'orderIds', (SELECT coalesce(json_agg(\"rel2\".\"id\" ORDER "
+	        "BY \"rel2\".\"id\"), "
 	        "'[]'::json) FROM \"public\".\"orders\" AS \"rel2\" WHERE "
 	        "\"rel2\".\"user_id\" = \"root\".\"id\")",
 	        "ids direct collects the catalog key");
 	has_str(g.q.sql,
-	        "'tagIds', (SELECT coalesce(json_agg(\"rel3\".\"tag_id\"), "
+	        "'tagIds', (SELECT coalesce(json_agg(\"rel3\".\"tag_id\" ORDER "
+	        "BY \"rel3\".\"tag_id\"), "
 	        "'[]'::json) FROM \"public\".\"post_tags\" AS \"rel3\" WHERE "
 	        "\"rel3\".\"post_id\" = \"root\".\"id\")",
 	        "ids through without filters: the junction only");
 	has_str(g.q.sql,
-	        "'redTags', (SELECT coalesce(json_agg(\"rel4\".\"tag_id\"), "
+	        "'redTags', (SELECT coalesce(json_agg(\"rel4\".\"tag_id\" "
+	        "ORDER BY \"rel4\".\"tag_id\"), "
 	        "'[]'::json) FROM \"public\".\"post_tags\" AS \"rel4\" JOIN "
 	        "\"public\".\"tags\" AS \"rel5\" ON \"rel5\".\"id\" = "
 	        "\"rel4\".\"tag_id\" WHERE \"rel4\".\"post_id\" = "
@@ -350,12 +356,14 @@ TAP_TEST(test_many_to_many)
 	           "        required: true\n");
 	has_str(g.q.sql,
 	        "'tags', (SELECT coalesce(json_agg(json_build_object('name', "
-	        "\"rel1\".\"name\") ORDER BY \"rel1\".\"name\" ASC), "
+	        "\"rel1\".\"name\") ORDER BY \"rel1\".\"name\" ASC, "
+	        "\"rel1\".\"id\" ASC), "
 	        "'[]'::json) FROM (SELECT \"rel2\".* FROM \"public\".\"tags\" "
 	        "AS \"rel2\" JOIN \"public\".\"post_tags\" AS \"rel3\" ON "
 	        "\"rel3\".\"tag_id\" = \"rel2\".\"id\" WHERE "
 	        "\"rel3\".\"post_id\" = \"root\".\"id\" AND (\"rel2\".\"name\" "
-	        "IN ($2::text, $3::text)) ORDER BY \"rel2\".\"name\" ASC LIMIT "
+	        "IN ($2::text, $3::text)) ORDER BY \"rel2\".\"name\" ASC, "
+	        "\"rel2\".\"id\" ASC LIMIT "
 	        "3) AS \"rel1\")",
 	        "many_to_many: far rows through the junction");
 	is_long((long)g.q.nparams, 2, "two operands");
