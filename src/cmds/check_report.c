@@ -31,25 +31,6 @@ fl_check_print_diags(const struct fl_diags *d, FILE *f, int color)
 	}
 }
 
-void
-fl_check_mapping_opts(const struct fl_config *c, struct fl_mapping_opts *o)
-{
-	size_t i;
-
-	fl_mapping_opts_default(o);
-	for (i = 0; i < c->nsinks; i++) {
-		const struct fl_sink_cfg *s = &c->sinks[i];
-
-		if (s->type != FL_SINK_OPENSEARCH)
-			continue;
-		o->number_of_shards = s->number_of_shards;
-		o->number_of_replicas = s->number_of_replicas;
-		o->text_analysis = s->text_analysis;
-		o->auto_subfields = s->auto_subfields;
-		return;
-	}
-}
-
 /* A URL with its password replaced by ***. */
 static char *
 report_redact_url(const char *url)
@@ -371,7 +352,7 @@ fl_check_print_human(const struct fl_config *c, FILE *f)
 	char *src = report_source(&c->source);
 	size_t i;
 
-	fl_check_mapping_opts(c, &o);
+	fl_mapping_opts_from_config(c, &o);
 	fprintf(f, "config %s\n", c->path);
 	fprintf(f, "  source     postgres %s (manage_publication %s)\n", src,
 	        c->source.manage_publication ? "true" : "false");
@@ -506,7 +487,7 @@ fl_check_json(const struct fl_config *c, const struct fl_diags *d)
 	                      c ? report_json_config(c) : cJSON_CreateNull());
 	ixs = cJSON_AddObjectToObject(root, "indexes");
 	if (c)
-		fl_check_mapping_opts(c, &o);
+		fl_mapping_opts_from_config(c, &o);
 	for (i = 0; c && i < c->nindexes; i++) {
 		const struct fl_index_cfg *x = &c->indexes[i];
 		cJSON *j, *body;

@@ -19,11 +19,6 @@
 /* Diagnostics, one per line: "error: file:line:col: path: msg". */
 void fl_check_print_diags(const struct fl_diags *d, FILE *f, int color);
 
-/* The mapping options in effect for creating generations (first
- * OpenSearch sink by name, else the defaults). */
-void fl_check_mapping_opts(const struct fl_config *c,
-                           struct fl_mapping_opts *o);
-
 /* Human report of a loaded configuration. */
 void fl_check_print_human(const struct fl_config *c, FILE *f);
 

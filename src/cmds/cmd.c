@@ -18,13 +18,13 @@
 #include "strutil.h"
 
 const struct fl_cmd_entry *const fl_cmd_table[] = {
-	&fl_cmd_run_entry,
-	&fl_cmd_tui_entry,
-	&fl_cmd_status_entry,
-	&fl_cmd_check_entry,
-	&fl_cmd_version_entry,
-	&fl_cmd_help_entry,
-	NULL,
+	&fl_cmd_run_entry,     &fl_cmd_tui_entry,
+	&fl_cmd_status_entry,  &fl_cmd_check_entry,
+	&fl_cmd_verify_entry,  &fl_cmd_ctl_entry,
+	&fl_cmd_reindex_entry, &fl_cmd_backfill_entry,
+	&fl_cmd_pause_entry,   &fl_cmd_resume_entry,
+	&fl_cmd_indexes_entry, &fl_cmd_version_entry,
+	&fl_cmd_help_entry,    NULL,
 };
 
 const struct fl_cmd_entry *
@@ -96,7 +96,7 @@ cmd_usage_error(const struct fl_cmd_entry *e, const char *msg)
 static int
 cmd_unknown(const char *name)
 {
-	const char *names[16];
+	const char *names[32];
 	const char *hint;
 	char msg[256];
 	size_t i;

@@ -43,6 +43,13 @@ extern const struct fl_cmd_entry fl_cmd_run_entry;
 extern const struct fl_cmd_entry fl_cmd_tui_entry;
 extern const struct fl_cmd_entry fl_cmd_status_entry;
 extern const struct fl_cmd_entry fl_cmd_check_entry;
+extern const struct fl_cmd_entry fl_cmd_verify_entry;
+extern const struct fl_cmd_entry fl_cmd_ctl_entry;
+extern const struct fl_cmd_entry fl_cmd_reindex_entry;
+extern const struct fl_cmd_entry fl_cmd_backfill_entry;
+extern const struct fl_cmd_entry fl_cmd_pause_entry;
+extern const struct fl_cmd_entry fl_cmd_resume_entry;
+extern const struct fl_cmd_entry fl_cmd_indexes_entry;
 extern const struct fl_cmd_entry fl_cmd_version_entry;
 extern const struct fl_cmd_entry fl_cmd_help_entry;
 

@@ -20,7 +20,7 @@ help_exec(struct fl_cmd_ctx *ctx)
 	}
 	e = fl_cmd_find(ctx->args.pos[0]);
 	if (!e) {
-		const char *names[16];
+		const char *names[32];
 		const char *hint;
 		size_t i;
 

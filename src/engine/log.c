@@ -115,17 +115,28 @@ fl_log_enabled(enum fl_log_level level)
 	return level <= fl_log_get_level();
 }
 
+void
+fl_log_iso8601(int64_t unix_us, char *out, size_t n)
+{
+	time_t t = (time_t)(unix_us / 1000000);
+	struct tm tm;
+	char tmp[96];
+
+	gmtime_r(&t, &tm);
+	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	         tm.tm_min, tm.tm_sec, (int)(unix_us % 1000000 / 1000));
+	snprintf(out, n, "%.31s", tmp);
+}
+
 static void
 log_timestamp(char *out, size_t n)
 {
 	struct timespec ts;
-	struct tm tm;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	         tm.tm_min, tm.tm_sec, (int)(ts.tv_nsec / 1000000));
+	fl_log_iso8601((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000, out,
+	               n);
 }
 
 static void

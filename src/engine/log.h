@@ -9,6 +9,9 @@
 #ifndef FL_LOG_H
 #define FL_LOG_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "fl.h"
 
 enum fl_log_level {
@@ -41,6 +44,9 @@ void fl_log_set_format(enum fl_log_format format);
 void fl_log_set_color(int on);
 /* Install or remove (NULL) a hook; while installed, stderr is not used. */
 void fl_log_set_hook(fl_log_hook hook, void *arg);
+
+/* "2026-11-26T12:00:05.123Z" for a Unix time in µs (out >= 32 bytes). */
+void fl_log_iso8601(int64_t unix_us, char *out, size_t n);
 
 int fl_log_enabled(enum fl_log_level level);
 void fl_log(enum fl_log_level level, const char *component, const char *fmt,

@@ -33,6 +33,26 @@ fl_mapping_opts_default(struct fl_mapping_opts *o)
 	o->auto_subfields = 1;
 }
 
+void
+fl_mapping_opts_from_config(const struct fl_config *c,
+                            struct fl_mapping_opts *o)
+{
+	size_t i;
+
+	fl_mapping_opts_default(o);
+	for (i = 0; i < c->nsinks; i++) {
+		const struct fl_sink_cfg *s = &c->sinks[i];
+
+		if (s->type != FL_SINK_OPENSEARCH)
+			continue;
+		o->number_of_shards = s->number_of_shards;
+		o->number_of_replicas = s->number_of_replicas;
+		o->text_analysis = s->text_analysis;
+		o->auto_subfields = s->auto_subfields;
+		return;
+	}
+}
+
 static struct fl_val *
 mapping_int(long long i)
 {

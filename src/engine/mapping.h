@@ -48,6 +48,10 @@ struct fl_mapping_opts {
 
 /* Defaults of an opensearch sink: 1 shard, 1 replica, builtin, on. */
 void fl_mapping_opts_default(struct fl_mapping_opts *o);
+/* The settings new generations are created with: those of the first
+ * OpenSearch sink by name, else the defaults. */
+void fl_mapping_opts_from_config(const struct fl_config *c,
+                                 struct fl_mapping_opts *o);
 
 /*
  * The index creation body {settings, mappings} as a value tree (integers

@@ -77,10 +77,16 @@ unset FLUSSO_LOG_LEVEL
 export FLUSSO_QUEUE_CAPACITY=0
 expect 2 "env twin range check" -- run
 unset FLUSSO_QUEUE_CAPACITY
-for c in run tui status; do
-	expect 1 "$c not built yet" -- "$c"
-	grep_in "$err" "not built yet" "$c says not built yet"
-done
+expect 1 "tui not built yet" -- tui
+grep_in "$err" "not built yet" "tui says not built yet"
+expect 1 "run without a config" -- run -c /nonexistent/flusso.yml
+grep_in "$err" "not found" "run names the missing config"
+expect 1 "status without a daemon" -- status --public-address 127.0.0.1:1
+grep_in "$err" "cannot reach" "status says the daemon is unreachable"
+expect 1 "ctl without a daemon" -- ctl --server 127.0.0.1:1 --admin-password x indexes
+expect 2 "ctl unknown command" -- ctl nosuch
+expect 2 "run with a bad slot name" -- run --slot Bad-Slot
+grep_in "$err" "invalid slot name" "slot name checked by run"
 
 # check --offline on the shipped example and on a broken file
 shop=$src/share/examples/shop/flusso.yml

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * daemon.c - options to a running engine with its HTTP surfaces.
+ */
+#include "daemon.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_report.h"
+#include "log.h"
+#include "strutil.h"
+#include "xmem.h"
+
+/* The first line of a file, for --admin-password-file; NULL on error. */
+static char *
+daemon_first_line(const char *path)
+{
+	char line[1024];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return NULL;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	return fl_xstrdup(line);
+}
+
+static int
+daemon_admin(struct fl_cmd_ctx *ctx, struct fl_daemon *d)
+{
+	const char *file = fl_args_str(&ctx->args, "admin-password-file", NULL);
+	const char *pw = fl_args_str(&ctx->args, "admin-password", NULL);
+
+	d->admin_user = fl_args_str(&ctx->args, "admin-user", "admin");
+	if (strchr(d->admin_user, ':')) {
+		fprintf(stderr, "flusso: --admin-user must not contain ':'\n");
+		return FL_EXIT_USAGE;
+	}
+	if (file) {
+		if (!(d->admin_password = daemon_first_line(file))) {
+			fprintf(stderr,
+			        "flusso: cannot read the admin password file "
+			        "%s\n",
+			        file);
+			return FL_EXIT_FAIL;
+		}
+	} else if (pw && *pw) {
+		d->admin_password = fl_xstrdup(pw);
+	}
+	return FL_EXIT_OK;
+}
+
+static int
+daemon_names(struct fl_cmd_ctx *ctx)
+{
+	const char *slot = fl_args_str(&ctx->args, "slot", "flusso");
+	const char *pub = fl_args_str(&ctx->args, "publication", "flusso");
+	const char *bad = fl_config_check_slot_name(slot) < 0  ? slot
+	                  : fl_config_check_slot_name(pub) < 0 ? pub
+	                                                       : NULL;
+
+	if (!bad)
+		return FL_EXIT_OK;
+	fprintf(stderr,
+	        "flusso: invalid %s name `%s` (lowercase letters, digits and "
+	        "`_`, starting with a letter or `_`, at most 63)\n",
+	        bad == slot ? "slot" : "publication", bad);
+	return FL_EXIT_USAGE;
+}
+
+static void
+daemon_engine_opts(struct fl_cmd_ctx *ctx, struct fl_daemon *d,
+                   struct fl_engine_opts *o)
+{
+	const struct fl_args *a = &ctx->args;
+
+	fl_engine_opts_default(o);
+	o->cfg = d->cfg;
+	o->board = d->board;
+	o->slot = fl_args_str(a, "slot", "flusso");
+	o->publication = fl_args_str(a, "publication", "flusso");
+	o->manage_publication = fl_args_is_set(a, "manage-publication")
+	                            ? fl_args_flag(a, "manage-publication")
+	                            : d->cfg->source.manage_publication;
+	o->skip_backfill = fl_args_flag(a, "skip-backfill");
+	o->pretty = fl_args_flag(a, "pretty");
+	o->workers = fl_args_long(a, "workers", o->workers);
+	o->queue_capacity = fl_args_long(a, "queue-capacity", 1024);
+	o->batch_max_changes = fl_args_long(a, "batch-max-changes", 256);
+	o->batch_max_delay_ms = fl_args_long(a, "batch-max-delay-ms", 50);
+	o->lag_poll_secs = fl_args_long(a, "lag-poll-secs", 15);
+	o->shutdown_grace_secs = fl_args_long(a, "shutdown-grace-secs", 10);
+	o->allow_untracked = fl_args_flag(a, "allow-untracked-deletes");
+	o->rebuild_on_source_change =
+	    fl_args_flag(a, "rebuild-on-source-change");
+}
+
+static int
+daemon_http(struct fl_daemon *d)
+{
+	struct fl_httpd_opts ho = { 0 };
+	struct fl_err err;
+
+	ho.address = d->public_address;
+	ho.local = &d->local;
+	if (!(d->pub = fl_httpd_start(&ho, &err))) {
+		fprintf(stderr, "flusso: %s\n", err.msg);
+		return FL_EXIT_FAIL;
+	}
+	if (strncmp(d->public_address, "127.", 4) &&
+	    strncmp(d->public_address, "[::1]", 5))
+		fl_log_warn("http", "public surface bound to %s (not loopback)",
+		            d->public_address);
+	if (!d->admin_password) {
+		fl_log_warn("http",
+		            "admin API disabled: set FLUSSO_ADMIN_PASSWORD or "
+		            "--admin-password-file to enable it");
+		return FL_EXIT_OK;
+	}
+	ho.address = d->private_address;
+	ho.admin = 1;
+	ho.user = d->admin_user;
+	ho.password = d->admin_password;
+	if (!(d->priv = fl_httpd_start(&ho, &err))) {
+		fprintf(stderr, "flusso: %s\n", err.msg);
+		return FL_EXIT_FAIL;
+	}
+	if (strncmp(d->private_address, "127.", 4) &&
+	    strncmp(d->private_address, "[::1]", 5))
+		fl_log_warn("http", "admin API bound to %s (not loopback)",
+		            d->private_address);
+	return FL_EXIT_OK;
+}
+
+int
+fl_daemon_open(struct fl_cmd_ctx *ctx, struct fl_daemon *d, int with_http)
+{
+	struct fl_engine_opts o;
+	struct fl_diags diags;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	if ((rc = daemon_names(ctx)) || (rc = daemon_admin(ctx, d)))
+		return rc;
+	fl_diags_init(&diags);
+	d->cfg = fl_config_load(fl_args_str(&ctx->args, "config", "flusso.yml"),
+	                        fl_args_str(&ctx->args, "index-prefix", NULL),
+	                        &diags);
+	fl_check_print_diags(&diags, stderr, ctx->color);
+	fl_diags_done(&diags);
+	if (!d->cfg)
+		return FL_EXIT_FAIL;
+	d->public_address = fl_xstrdup(fl_args_str(&ctx->args, "public-address",
+	                                           d->cfg->public_address
+	                                               ? d->cfg->public_address
+	                                               : "127.0.0.1:9464"));
+	d->private_address = fl_xstrdup(
+	    fl_args_str(&ctx->args, "private-address",
+	                d->cfg->private_address ? d->cfg->private_address
+	                                        : "127.0.0.1:9465"));
+	d->board = fl_board_new();
+	daemon_engine_opts(ctx, d, &o);
+	d->engine = fl_engine_new(&o);
+	d->local.engine = d->engine;
+	d->local.board = d->board;
+	if (with_http && (rc = daemon_http(d)) != FL_EXIT_OK)
+		return rc;
+	return FL_EXIT_OK;
+}
+
+int
+fl_daemon_start(struct fl_daemon *d)
+{
+	struct fl_err err;
+
+	if (fl_engine_start(d->engine, &err) < 0) {
+		fprintf(stderr, "flusso: %s\n", err.msg);
+		return FL_EXIT_FAIL;
+	}
+	d->started = 1;
+	return FL_EXIT_OK;
+}
+
+int
+fl_daemon_close(struct fl_daemon *d)
+{
+	int code = FL_EXIT_OK;
+
+	fl_httpd_stop(d->priv);
+	fl_httpd_stop(d->pub);
+	if (d->engine && d->started)
+		code = fl_engine_wait(d->engine) ? FL_EXIT_FAIL : FL_EXIT_OK;
+	fl_engine_free(d->engine);
+	fl_board_free(d->board);
+	fl_config_free(d->cfg);
+	free(d->admin_password);
+	free(d->public_address);
+	free(d->private_address);
+	memset(d, 0, sizeof(*d));
+	return code;
+}
