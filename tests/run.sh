@@ -8,21 +8,23 @@
 #   4. start a throwaway PostgreSQL 15 and a real OpenSearch 2.19.6 node
 #      (tests/services.sh), on free loopback ports;
 #   5. run ctest (unit + integration) on both builds;
-#   6. stop the services, pass or fail.
+#   6. stop the services, pass or fail;
+#   7. fuzz smoke: each libFuzzer target for FUZZ_SECS (default 60) s.
 #
 # Options: --no-deps (skip 1), --no-asan (skip the sanitizer build),
-#          --unit (unit tests only: no services).
+#          --unit (unit tests only: no services), --no-fuzz (skip 7).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-deps=1 asan=1 unit_only=0
+deps=1 asan=1 unit_only=0 fuzz=1
 for a in "$@"; do
 	case $a in
 	--no-deps) deps=0 ;;
 	--no-asan) asan=0 ;;
 	--unit) unit_only=1 ;;
-	-h | --help) sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--no-fuzz) fuzz=0 ;;
+	-h | --help) sed -n '3,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown option $a" >&2; exit 2 ;;
 	esac
 done
@@ -79,6 +81,11 @@ for dir in build build-asan; do
 	[ "$dir" = build-asan ] && skip=(-E test_e2e_w4)
 	(cd "$dir" && ctest --output-on-failure -j "$jobs" "${label[@]}" "${skip[@]}") || rc=1
 done
+
+if [ $fuzz = 1 ]; then
+	step "fuzz smoke (${FUZZ_SECS:-60} s each)"
+	tests/fuzz/smoke.sh || rc=1
+fi
 
 step "done in $(($(date +%s) - t0)) s: $([ $rc = 0 ] && echo PASS || echo FAIL)"
 exit $rc

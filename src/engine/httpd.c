@@ -347,6 +347,16 @@ fl_httpd_start(const struct fl_httpd_opts *o, struct fl_err *err)
 	return h;
 }
 
+int
+fl_httpd_port(const struct fl_httpd *h)
+{
+	const union MHD_DaemonInfo *i =
+	    h && h->d ? MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT)
+	              : NULL;
+
+	return i ? (int)i->port : 0;
+}
+
 void
 fl_httpd_stop(struct fl_httpd *h)
 {

@@ -30,6 +30,8 @@ struct fl_httpd;
 struct fl_httpd *fl_httpd_start(const struct fl_httpd_opts *o,
                                 struct fl_err *err);
 void fl_httpd_stop(struct fl_httpd *h);
+/* The bound port (useful after binding port 0); 0 if unknown. */
+int fl_httpd_port(const struct fl_httpd *h);
 
 /* Is "user:password" (decoded from an Authorization header value) the
  * expected pair? Constant time in both; exposed for tests. */
