@@ -23,6 +23,7 @@
  * services. Missing either fails with the reason.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -391,8 +392,8 @@ out:
 
 struct t_reader {
 	const char *alias;
-	volatile int stop;
-	int polls, bad, seen1, seen2, order_ok, last;
+	atomic_int stop, polls; /* shared with the test thread */
+	int bad, seen1, seen2, order_ok, last;
 	char why[256];
 };
 

@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,7 +273,7 @@ struct t_stub {
 	int fd;
 	int port;
 	pthread_t th;
-	int stop;
+	atomic_int stop; /* set by the test thread, read by the stub */
 	pthread_mutex_t mu;
 	/* bulk replies, consumed in order; then 200 with all items ok */
 	const char *bulk_status[16];
