@@ -257,11 +257,17 @@ eng_ixrow_cb(void *arg, struct fl_status *st)
 	struct eng_ixrow_arg *a = arg;
 	struct eng_index *x = &a->e->ix[a->ix];
 	struct fl_status_index *r = fl_status_index_find(st, x->cfg->name);
-	struct eng_seed *s = x->seed;
+	struct eng_seed *s;
+	int mode = -1;
 	size_t i;
 
 	if (!r)
 		return;
+	pthread_mutex_lock(&a->e->mu); /* the seeder replaces x->seed */
+	s = x->seed;
+	if (s)
+		mode = s->restart ? ENG_SEED_REBUILD : (int)s->mode;
+	pthread_mutex_unlock(&a->e->mu);
 	r->seeded = x->st.seeded;
 	r->policy_skip = atomic_load(&x->policy_skip);
 	r->serving_generation = x->st.serving_generation;
@@ -276,8 +282,8 @@ eng_ixrow_cb(void *arg, struct fl_status *st)
 		            x->st.superseded[i]);
 	if (s) {
 		r->backfill_active = 1;
-		r->state = s->mode == ENG_SEED_REBUILD ? FL_IX_REBUILDING
-		                                       : FL_IX_BACKFILLING;
+		r->state = mode == ENG_SEED_REBUILD ? FL_IX_REBUILDING
+		                                    : FL_IX_BACKFILLING;
 	} else if (!x->st.seeded && x->st.tracks_seeding) {
 		r->state =
 		    a->e->o.skip_backfill ? FL_IX_SKIPPED : FL_IX_PENDING;
@@ -519,12 +525,17 @@ eng_op_stage(struct fl_engine *e, int ix, void *arg, struct fl_err *err)
 /* Stage a rebuild of index ix (generation N+1, dual write) and queue its
  * seeding; workers are held while the routing changes. */
 int
-eng_stage_rebuild(struct fl_engine *e, int ix, const char *why, long *gen)
+eng_stage_rebuild(struct fl_engine *e, int ix, const char *why,
+                  int may_coalesce, long *gen)
 {
 	struct eng_index *x = &e->ix[ix];
-	int rc;
+	int rc, coalesce;
 
-	if (x->seed && x->seed->mode == ENG_SEED_REBUILD) {
+	pthread_mutex_lock(&e->mu);
+	coalesce = may_coalesce && x->seed &&
+	           x->seed->mode == ENG_SEED_REBUILD && !x->seed->restart;
+	pthread_mutex_unlock(&e->mu);
+	if (coalesce) {
 		*gen = x->st.active_generation;
 		return 1; /* coalesced */
 	}
@@ -545,7 +556,8 @@ eng_stage_rebuild(struct fl_engine *e, int ix, const char *why, long *gen)
 	               x->cfg->name, *gen, why);
 	pthread_mutex_lock(&e->mu);
 	if (x->seed)
-		x->seed->mode = ENG_SEED_REBUILD; /* running scan retargets */
+		x->seed->restart = 1; /* rows already scanned went to the
+		                       * old generation: scan them again */
 	else
 		x->seed = eng_seed_new(e, ix, ENG_SEED_REBUILD, NULL);
 	pthread_mutex_unlock(&e->mu);
@@ -593,7 +605,7 @@ eng_plan(struct fl_engine *e)
 			                          ? "continuity lost: the "
 			                            "slot was recreated"
 			                          : "source changed",
-			                      &gen) < 0)
+			                      0, &gen) < 0)
 				return -1;
 			continue;
 		}
@@ -769,8 +781,10 @@ eng_publish(struct fl_engine *e)
 		a.seed_depth += fl_queue_len(e->w[i].seed);
 	}
 	a.in_flight = fl_queue_len(e->capq) + atomic_load(&e->pending_changes);
+	pthread_mutex_lock(&e->mu);
 	for (i = 0; i < e->nix; i++)
 		a.any_seed |= e->ix[i].seed != NULL;
+	pthread_mutex_unlock(&e->mu);
 	fl_board_update(e->board, eng_repl_cb, &a);
 }
 
@@ -903,7 +917,7 @@ eng_command(struct fl_engine *e, struct eng_cmd *c)
 			          c->index);
 			return;
 		}
-		rc = eng_stage_rebuild(e, ix, "reindex requested", &gen);
+		rc = eng_stage_rebuild(e, ix, "reindex requested", 1, &gen);
 		if (rc < 0)
 			eng_reply(e, c, 500, "failed to stage reindex of %s",
 			          c->index);
@@ -999,7 +1013,7 @@ eng_check_continuity(struct fl_engine *e)
 			eng_stage_rebuild(e, (int)i,
 			                  "continuity lost: the slot was "
 			                  "recreated",
-			                  &gen);
+			                  0, &gen);
 }
 
 static void

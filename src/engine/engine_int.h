@@ -99,6 +99,11 @@ struct eng_seed {
 	int64_t rows_estimate;
 	int scan_finished;
 	int finished;
+	/* a rebuild was staged while this task ran (e->mu): it stops
+	 * scanning, and once its pages are flushed the seeder replaces it
+	 * with a REBUILD task from the first key, so the new generation
+	 * gets every row */
+	int restart;
 	struct eng_seed *next;
 };
 
@@ -181,8 +186,12 @@ int eng_sleep(struct fl_engine *e, int ms);
 int eng_backoff_ms(int attempt);
 void eng_set_index_state(struct fl_engine *e, int ix);
 /* Stage a rebuild of index ix (N+1, dual write, seeding queued);
- * 0 staged, 1 already staged (coalesced), -1 failed or stopping. */
-int eng_stage_rebuild(struct fl_engine *e, int ix, const char *why, long *gen);
+ * 0 staged, 1 already staged (coalesced), -1 failed or stopping.
+ * may_coalesce: a rebuild already seeding serves this request (a
+ * reindex); a TRUNCATE or a continuity loss invalidates what a running
+ * rebuild already wrote, so they never coalesce. */
+int eng_stage_rebuild(struct fl_engine *e, int ix, const char *why,
+                      int may_coalesce, long *gen);
 /* Open a worker-style connection (retrying on transient errors). */
 PGconn *eng_connect(struct fl_engine *e, const char *app);
 

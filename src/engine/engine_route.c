@@ -180,8 +180,8 @@ route_truncate(struct fl_engine *e, struct fl_resolver *res,
 			            ch->trunc[i]->schema, ch->trunc[i]->table,
 			            names[j]);
 			if (e->ix[ix].st.tracks_seeding) {
-				if (eng_stage_rebuild(e, ix, "truncate", &gen) <
-				    0)
+				if (eng_stage_rebuild(e, ix, "truncate", 0,
+				                      &gen) < 0)
 					goto out; /* not confirmed */
 			} else {
 				pthread_mutex_lock(&e->mu);

@@ -307,7 +307,8 @@ seed_next(struct fl_engine *e, size_t *rr)
 	for (k = 0; k < e->nix && !s; k++) {
 		size_t i = (*rr + k) % e->nix;
 
-		if (e->ix[i].seed && !e->ix[i].seed->scan_finished)
+		if (e->ix[i].seed && !e->ix[i].seed->scan_finished &&
+		    !e->ix[i].seed->restart)
 			s = e->ix[i].seed;
 	}
 	*rr = *rr + 1;
@@ -322,11 +323,29 @@ seed_reap(struct fl_engine *e)
 	size_t i;
 
 	for (i = 0; i < e->nix; i++) {
-		struct eng_seed *s = e->ix[i].seed;
+		struct eng_seed *s;
+		int restart;
 
+		pthread_mutex_lock(&e->mu);
+		s = e->ix[i].seed;
+		restart = s && s->restart;
+		pthread_mutex_unlock(&e->mu);
 		if (!s)
 			continue;
 		seed_progress(s);
+		if (restart) {
+			/* superseded by a staged rebuild: once its pages
+			 * are flushed, scan again from the first key */
+			if (!seed_all_done(s))
+				continue;
+			pthread_mutex_lock(&e->mu);
+			e->ix[i].seed =
+			    eng_seed_new(e, (int)i, ENG_SEED_REBUILD, NULL);
+			pthread_mutex_unlock(&e->mu);
+			eng_seed_free(s);
+			eng_set_index_state(e, (int)i);
+			continue;
+		}
 		seed_save_cursor(e, s);
 		if (!s->scan_finished || !seed_all_done(s))
 			continue;

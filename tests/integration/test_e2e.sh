@@ -111,7 +111,7 @@ verify() { "$bin" verify --recheck 10 >"$tmp/verify" 2>&1; local rc=$?; sed 's/^
 # ---- 1. backfill with writes running ----------------------------------------
 start_churn
 start
-wait_for 60 "phase live" is_phase live; ok $? "backfill completes while writes run ($workers workers)"
+wait_for 300 "phase live" is_phase live; ok $? "backfill completes while writes run ($workers workers)"
 sleep 3
 stop_churn
 caught_up 300; ok $? "caught up after the writes"
@@ -167,7 +167,7 @@ expect=$(curl -s "$FLUSSO_TEST_OS_URL/$alias/_count" | grep -o '"count":[0-9]*' 
 reader=$!
 start_churn
 "$bin" reindex users >"$tmp/reindex"; ok $? "reindex users: $(cat "$tmp/reindex")"
-wait_for 90 "users rebuilt" sh -c "curl -s 'http://$FLUSSO_PUBLIC_ADDRESS/status' | grep -q '\"users\":{\"state\":\"live\"'"
+wait_for 300 "users rebuilt" sh -c "curl -s 'http://$FLUSSO_PUBLIC_ADDRESS/status' | grep -q '\"users\":{\"state\":\"live\"'"
 ok $? "reindex completes while writes run"
 stop_churn
 kill $reader; wait $reader 2>/dev/null
@@ -181,15 +181,24 @@ verify; ok $? "verify after reindex"
 sleep 0.5
 kill -9 "$pid"; wait "$pid" 2>/dev/null
 start
-wait_for 90 "orders rebuilt" sh -c "curl -s 'http://$FLUSSO_PUBLIC_ADDRESS/status' | grep -q '\"orders\":{\"state\":\"live\"'"
+wait_for 300 "orders rebuilt" sh -c "curl -s 'http://$FLUSSO_PUBLIC_ADDRESS/status' | grep -q '\"orders\":{\"state\":\"live\"'"
 ok $? "rebuild completes after kill -9 during it"
 caught_up 300
 verify; ok $? "verify after kill -9 during a rebuild"
 
 # ---- 7. backfill in place ---------------------------------------------------------------
 "$bin" backfill products >"$tmp/bf"; ok $? "backfill products: $(cat "$tmp/bf")"
-wait_for 60 "backfill done" sh -c "curl -s 'http://$FLUSSO_PUBLIC_ADDRESS/status' | grep -q '\"products\":{\"state\":\"live\"'"
+wait_for 300 "backfill done" sh -c "curl -s 'http://$FLUSSO_PUBLIC_ADDRESS/status' | grep -q '\"products\":{\"state\":\"live\"'"
 ok $? "backfill completes"
+
+# ---- 7b. reindex while a backfill is running: the new generation must get
+# every row, not only those scanned after the reindex
+"$bin" backfill users >/dev/null
+"$bin" reindex users >"$tmp/reindex"; ok $? "reindex during a backfill: $(cat "$tmp/reindex")"
+wait_for 300 "users rebuilt" sh -c "curl -s 'http://$FLUSSO_PUBLIC_ADDRESS/status' | grep -q '\"users\":{\"state\":\"live\"'"
+ok $? "rebuild after a superseded backfill completes"
+caught_up 300
+verify; ok $? "verify after a reindex during a backfill"
 
 # ---- 8. OpenSearch stopped for 30 s under load ----------------------------------------
 if [ "$workers" -gt 1 ]; then # once per build: the outage is slow
