@@ -3,7 +3,7 @@
 # share/demo.sh - set up and run the flusso demo on a fresh Debian 12 box:
 # install what is missing, build flusso, start a throwaway PostgreSQL 15 and
 # a real OpenSearch 2.19.6 on free loopback ports, load the shop example,
-# and point flusso at it.
+# and open `flusso tui` on it (when run on a terminal).
 #
 #   share/demo.sh            set up (idempotent) and run the demo
 #   share/demo.sh env        print the demo's environment (for eval)
@@ -65,5 +65,17 @@ The demo's services keep running. To use them from this shell:
   eval "\$(share/demo.sh env)"
   psql "\$SHOP_DATABASE_URL"          # the shop database
   curl "\$SHOP_OPENSEARCH_URL/_cat/indices?v"
+  build/flusso tui                    # the dashboard again
 Stop them with: share/demo.sh stop
 EOT
+
+# The dashboard: the engine runs in it. Things to try: `:pause users`,
+# then edit a user in psql (another terminal) and watch nothing arrive
+# until `:resume users`; `?` lists every key and command; `q` quits.
+if [ -t 0 ] && [ -t 1 ]; then
+	echo
+	echo "== flusso tui (try :pause users, edit a row in psql, :resume users; ? for help, q quits)"
+	sleep 2
+	exec build/flusso tui --config "$shop/flusso.yml" \
+		--log-file "$FLUSSO_SVC_DIR/flusso-tui.log"
+fi

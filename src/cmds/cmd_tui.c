@@ -1,10 +1,28 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * cmd_tui.c - `flusso tui`: the engine in-process with the live dashboard,
- * or the dashboard attached to a running daemon. Not built yet: options
- * are parsed and validated, then the command says so and exits 1.
+ * cmd_tui.c - `flusso tui`: the engine in-process with the live dashboard
+ * (the same runtime as `flusso run`, daemon.c), or the dashboard attached
+ * to a running daemon (--attach: GET /status, commands over the admin
+ * API). Line mode (--batch, --json) prints status lines instead.
+ *
+ * Owns: choosing the mode, refusing a non-terminal stdout, keeping log
+ * records off the screen (--log-file, or dropped while it is up),
+ * signals (blocked everywhere, taken by the dashboard through a
+ * signalfd), and the graceful stop after the dashboard quits. Does not
+ * own drawing (src/tui) or the engine.
  */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "cmd.h"
+#include "ctl.h"
+#include "daemon.h"
+#include "log.h"
+#include "tui.h"
+#include "xmem.h"
 
 static const struct fl_opt tui_opts[] = {
 	FL_OPTS_CONFIG,
@@ -53,10 +71,204 @@ static const struct fl_opt tui_opts[] = {
 	FL_OPTS_LOG,
 };
 
+/* Log records while the screen is up: to --log-file, or nowhere. */
+static void
+tui_log_hook(void *arg, enum fl_log_level level, const char *component,
+             const char *msg)
+{
+	FILE *f = arg;
+	char ts[40];
+
+	if (!f)
+		return;
+	fl_log_iso8601(fl_status_now_us(), ts, sizeof(ts));
+	fprintf(f, "%s %-5s %s: %s\n", ts, fl_log_level_name(level), component,
+	        msg);
+	fflush(f);
+}
+
+/* The admin password from --admin-password(-file); NULL when none. */
+static char *
+tui_password(struct fl_cmd_ctx *ctx)
+{
+	const char *file = fl_args_str(&ctx->args, "admin-password-file", NULL);
+	const char *pw = fl_args_str(&ctx->args, "admin-password", NULL);
+	char line[1024];
+	FILE *f;
+	size_t n;
+
+	if (!file)
+		return pw && *pw ? fl_xstrdup(pw) : NULL;
+	if (!(f = fopen(file, "r")))
+		return NULL;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	return fl_xstrdup(line);
+}
+
+static void
+tui_common_opts(struct fl_cmd_ctx *ctx, struct fl_tui_opts *o,
+                const sigset_t *set)
+{
+	memset(o, 0, sizeof(*o));
+	o->refresh = fl_args_double(&ctx->args, "refresh", 1);
+	o->readonly = fl_args_flag(&ctx->args, "readonly");
+	o->color = ctx->color;
+	o->ascii = fl_args_flag(&ctx->args, "ascii");
+	o->iterations = fl_args_long(&ctx->args, "iterations", 0);
+	o->signals = set;
+}
+
+/* Run the dashboard or line mode; prints why on failure. */
+static int
+tui_show(struct fl_cmd_ctx *ctx, const struct fl_tui_opts *o)
+{
+	int batch = fl_args_flag(&ctx->args, "batch");
+	int json = fl_args_flag(&ctx->args, "json");
+	struct fl_err err;
+	int rc;
+
+	fl_err_clear(&err);
+	if (batch || json)
+		rc = fl_tui_lines(o, json, stdout, &err);
+	else
+		rc = fl_tui_run(o, &err);
+	if (rc < 0)
+		fprintf(stderr, "flusso: %s\n", err.msg);
+	return rc < 0 ? FL_EXIT_FAIL : FL_EXIT_OK;
+}
+
+static int
+tui_attach(struct fl_cmd_ctx *ctx, const sigset_t *set)
+{
+	const char *server =
+	    fl_args_str(&ctx->args, "server", "127.0.0.1:9465");
+	int public_set = fl_args_is_set(&ctx->args, "public-address");
+	char *cmd_base = fl_ctl_base_url(server);
+	char *pub_base = fl_ctl_base_url(
+	    public_set ? fl_args_str(&ctx->args, "public-address", NULL)
+	               : server);
+	char *pw = tui_password(ctx);
+	const char *user = fl_args_str(&ctx->args, "admin-user", "admin");
+	struct fl_ctl_remote cmd = { cmd_base, user, pw, 30 };
+	struct fl_ctl_remote status = { pub_base, public_set ? NULL : user,
+		                        public_set ? NULL : pw, 5 };
+	struct fl_tui_opts o;
+	char source[300];
+	int code;
+
+	tui_common_opts(ctx, &o, set);
+	o.status = &status;
+	o.command = &cmd;
+	snprintf(source, sizeof(source), "attached to %s", pub_base);
+	o.source_name = source;
+	code = tui_show(ctx, &o);
+	free(cmd_base);
+	free(pub_base);
+	free(pw);
+	return code;
+}
+
+/* Does the deployment write documents to stdout (the terminal)? */
+static int
+tui_stdout_sink(const struct fl_config *cfg)
+{
+	size_t i;
+
+	if (cfg->nsinks == 0) /* the fallback sink is stdout */
+		return 1;
+	for (i = 0; i < cfg->nsinks; i++)
+		if (cfg->sinks[i].type == FL_SINK_STDOUT)
+			return 1;
+	return 0;
+}
+
+static int
+tui_in_process(struct fl_cmd_ctx *ctx, const sigset_t *set)
+{
+	const char *log_path = fl_args_str(&ctx->args, "log-file", NULL);
+	int line_mode = fl_args_flag(&ctx->args, "batch") ||
+	                fl_args_flag(&ctx->args, "json");
+	struct fl_tui_opts o;
+	struct fl_daemon d;
+	FILE *log = NULL;
+	char source[300];
+	int code;
+
+	if (log_path && !(log = fopen(log_path, "a"))) {
+		fprintf(stderr, "flusso: cannot open the log file %s\n",
+		        log_path);
+		return FL_EXIT_FAIL;
+	}
+	code = fl_daemon_open(ctx, &d, !fl_args_flag(&ctx->args, "no-http"));
+	if (code != FL_EXIT_OK && d.cfg) /* loaded, then could not listen */
+		fprintf(stderr,
+		        "flusso: to show a running daemon use `flusso "
+		        "tui --attach`; --no-http runs without the HTTP "
+		        "listeners\n");
+	if (code == FL_EXIT_OK && !line_mode && tui_stdout_sink(d.cfg)) {
+		fprintf(stderr,
+		        "flusso tui: a stdout sink would write documents over "
+		        "the dashboard; use `flusso run` for it\n");
+		code = FL_EXIT_FAIL;
+	}
+	if (code == FL_EXIT_OK) {
+		d.local.readonly = fl_args_flag(&ctx->args, "readonly");
+		if (!line_mode || log)
+			fl_log_set_hook(tui_log_hook, log);
+		code = fl_daemon_start(&d);
+	}
+	if (code == FL_EXIT_OK) {
+		tui_common_opts(ctx, &o, set);
+		o.board = d.board;
+		o.local = &d.local;
+		snprintf(source, sizeof(source), "config %s", d.cfg->path);
+		o.source_name = source;
+		code = tui_show(ctx, &o);
+		if (!line_mode)
+			fprintf(stderr, "flusso: stopping (finishing the "
+			                "current commit)\n");
+		fl_engine_request_stop(d.engine);
+	}
+	if (fl_daemon_close(&d) != FL_EXIT_OK && code == FL_EXIT_OK) {
+		fprintf(stderr, "Error: the pipeline stopped on an error%s\n",
+		        log ? " (see the log file)" : "");
+		code = FL_EXIT_FAIL;
+	}
+	fl_log_set_hook(NULL, NULL);
+	if (log)
+		fclose(log);
+	return code;
+}
+
 static int
 tui_exec(struct fl_cmd_ctx *ctx)
 {
-	return fl_cmd_not_built(ctx);
+	int line_mode = fl_args_flag(&ctx->args, "batch") ||
+	                fl_args_flag(&ctx->args, "json");
+	sigset_t set;
+
+	if (!line_mode && (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))) {
+		fprintf(stderr,
+		        "flusso tui: stdout is not a terminal. Use `flusso "
+		        "run` for the headless daemon and `flusso status "
+		        "--watch` to follow it, or `flusso tui --batch` "
+		        "(--json) for status lines.\n");
+		return FL_EXIT_FAIL;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (!line_mode)
+		sigaddset(&set, SIGHUP); /* the terminal went away: stop */
+	pthread_sigmask(SIG_BLOCK, &set, NULL); /* every thread inherits it */
+	if (fl_args_flag(&ctx->args, "attach"))
+		return tui_attach(ctx, &set);
+	return tui_in_process(ctx, &set);
 }
 
 const struct fl_cmd_entry fl_cmd_tui_entry = {
@@ -66,7 +278,10 @@ const struct fl_cmd_entry fl_cmd_tui_entry = {
 	.help = "Runs the engine in this process and shows it: phase, lag, "
 	        "rates, one row per\nindex, recent events, and a command "
 	        "prompt (':'). With --attach, shows a\nrunning `flusso run` "
-	        "instead.",
+	        "instead (GET /status; commands over the admin API).\n"
+	        "Keys: ? help, : command, / filter, Enter detail, Space "
+	        "freeze, +/- refresh,\nq quit. Needs a terminal; --batch "
+	        "or --json print status lines instead.",
 	.opts = tui_opts,
 	.nopts = FL_ARRAY_LEN(tui_opts),
 	.exec = tui_exec,

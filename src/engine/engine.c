@@ -819,6 +819,22 @@ eng_paused_cb(void *arg, struct fl_status *st)
 	st->paused = *(int *)arg;
 }
 
+struct eng_ix_paused {
+	const char *index;
+	int on;
+};
+
+/* Show a per-index pause on the board (lock held). */
+static void
+eng_ix_paused_cb(void *arg, struct fl_status *st)
+{
+	const struct eng_ix_paused *p = arg;
+	struct fl_status_index *x = fl_status_index_find(st, p->index);
+
+	if (x)
+		x->paused = p->on;
+}
+
 static void
 eng_cmd_pause(struct fl_engine *e, struct eng_cmd *c, int on)
 {
@@ -832,7 +848,12 @@ eng_cmd_pause(struct fl_engine *e, struct eng_cmd *c, int on)
 	}
 	if (ix >= 0) {
 		int was = atomic_exchange(&e->ix[ix].paused, on);
+		struct eng_ix_paused p = { c->index, on };
 
+		fl_board_update(e->board, eng_ix_paused_cb, &p);
+		if (was != on)
+			fl_board_event(e->board, FL_LOG_INFO, "%s %s",
+			               on ? "paused" : "resumed", c->index);
 		eng_reply(e, c, 200, "%s%s %s", was == on ? "already " : "",
 		          on ? "paused" : "resumed", c->index);
 		return;

@@ -361,7 +361,8 @@ json_index(struct fl_buf *o, const struct fl_status_index *x, int64_t now)
 			fl_buf_putc(o, ',');
 		fl_json_put_string(o, x->superseded[i]);
 	}
-	fl_buf_printf(o, "],\"orphans\":%zu", x->norphans);
+	fl_buf_printf(o, "],\"orphans\":%zu,\"paused\":%s", x->norphans,
+	              x->paused ? "true" : "false");
 	json_kv_str(o, "last_error", x->last_error[0] ? x->last_error : NULL,
 	            1);
 	fl_buf_putc(o, '}');

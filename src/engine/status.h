@@ -79,6 +79,7 @@ struct fl_status_index {
 	char superseded[FL_STATUS_LIST][128];
 	size_t norphans;
 	char last_error[256];
+	int paused; /* `pause INDEX`: its changes are parked, not committed */
 };
 
 struct fl_status_sink {

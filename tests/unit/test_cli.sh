@@ -77,8 +77,8 @@ unset FLUSSO_LOG_LEVEL
 export FLUSSO_QUEUE_CAPACITY=0
 expect 2 "env twin range check" -- run
 unset FLUSSO_QUEUE_CAPACITY
-expect 1 "tui not built yet" -- tui
-grep_in "$err" "not built yet" "tui says not built yet"
+expect 1 "tui without a terminal" -- tui
+grep_in "$err" "flusso status --watch" "tui without a terminal points to flusso run and status --watch"
 expect 1 "run without a config" -- run -c /nonexistent/flusso.yml
 grep_in "$err" "not found" "run names the missing config"
 expect 1 "status without a daemon" -- status --public-address 127.0.0.1:1

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * tui_cmd.c - prompt lines to commands of the control table (ctl.h), the
+ * only command list there is: lookup by name or unique prefix, the
+ * prompt-only `help` and `quit`, --readonly refusal, y/N confirmation of
+ * mutating commands, and the answers (message row, events pane, or a
+ * full-screen text view for multi-line answers).
+ * Does not run anything itself: commands go to the feed thread.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "json.h"
+#include "log.h"
+#include "strutil.h"
+#include "tui_int.h"
+#include "xmem.h"
+
+void
+tui_message(struct tui *t, enum tui_sem sem, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->msg, sizeof(t->msg), fmt, ap);
+	va_end(ap);
+	t->msg_sem = sem;
+}
+
+/* An entry in the dashboard's own part of the events pane. */
+void
+tui_note(struct tui *t, int level, const char *fmt, ...)
+{
+	struct fl_status_event *e;
+	va_list ap;
+
+	if (t->lev_n == TUI_LOCAL_EVENTS) {
+		t->lev_head = (t->lev_head + 1) % TUI_LOCAL_EVENTS;
+		t->lev_n--;
+	}
+	e = &t->local_ev[(t->lev_head + t->lev_n) % TUI_LOCAL_EVENTS];
+	t->lev_n++;
+	e->ts_us = fl_status_now_us();
+	e->level = level;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+}
+
+int
+tui_engine_running(const struct tui *t)
+{
+	return t->o->board && t->st->phase != FL_PHASE_STOPPED &&
+	       t->st->phase != FL_PHASE_ERROR;
+}
+
+void
+tui_ask_quit(struct tui *t)
+{
+	if (!tui_engine_running(t)) {
+		t->quit = 1;
+		return;
+	}
+	t->confirm = TUI_CONFIRM_QUIT;
+	tui_message(t, TUI_WARN,
+	            "quit and stop the sync (the current commit finishes)? "
+	            "(y/N)");
+}
+
+static void
+tui_show_text(struct tui *t, const char *title, const char *text)
+{
+	free(t->text);
+	t->text = fl_xstrdup(text);
+	fl_str_copy(t->text_title, sizeof(t->text_title), title);
+	t->text_top = 0;
+	t->view = TUI_VIEW_TEXT;
+}
+
+static void
+tui_submit(struct tui *t, const struct fl_ctl_cmd *c, int argc,
+           const char *const *argv)
+{
+	if (fl_tui_feed_submit(t->feed, c, argc, argv) < 0) {
+		tui_message(t, TUI_WARN, "too many commands pending; wait");
+		return;
+	}
+	t->pending_cmds++;
+	tui_message(t, TUI_NORMAL, "%s: running...", c->name);
+}
+
+/* Prompt-only commands; 1 when handled. */
+static int
+tui_local(struct tui *t, const struct fl_ctl_cmd *c, int argc,
+          const char *const *argv)
+{
+	if (strcmp(c->name, "quit") == 0) {
+		tui_ask_quit(t);
+		return 1;
+	}
+	if (strcmp(c->name, "help") != 0)
+		return 0;
+	if (argc == 0) {
+		t->view = TUI_VIEW_HELP;
+		t->help_top = 0;
+		return 1;
+	}
+	c = fl_ctl_find(argv[0], NULL);
+	if (c)
+		tui_message(t, TUI_NORMAL, "%s %s: %s", c->name, c->args,
+		            c->summary);
+	else
+		tui_message(t, TUI_ERROR, "unknown command %s", argv[0]);
+	return 1;
+}
+
+void
+tui_cmd_line(struct tui *t, const char *line)
+{
+	char buf[512], *w[4];
+	const struct fl_ctl_cmd *c;
+	int n, amb, i;
+
+	fl_str_copy(buf, sizeof(buf), line);
+	if ((n = fl_ctl_split(buf, w, 4)) == 0)
+		return;
+	c = fl_ctl_find(w[0], &amb);
+	if (!c || !(c->flags & FL_CTL_PROMPT)) {
+		tui_message(t, TUI_ERROR, "%s command `%s` (try `help`)",
+		            amb ? "ambiguous" : "unknown", w[0]);
+		return;
+	}
+	if (n - 1 < c->min_args || n - 1 > c->max_args) {
+		tui_message(t, TUI_ERROR, "usage: %s %s", c->name, c->args);
+		return;
+	}
+	if (tui_local(t, c, n - 1, (const char *const *)w + 1))
+		return;
+	if ((c->flags & FL_CTL_MUTATING) && t->o->readonly) {
+		tui_message(t, TUI_ERROR, "read-only mode: `%s` is disabled",
+		            c->name);
+		tui_note(t, FL_LOG_WARN, "refused %s (read-only mode)", line);
+		return;
+	}
+	if (!(c->flags & FL_CTL_MUTATING)) {
+		tui_submit(t, c, n - 1, (const char *const *)w + 1);
+		return;
+	}
+	t->confirm = TUI_CONFIRM_CMD;
+	t->confirm_cmd = c;
+	t->confirm_argc = n - 1;
+	for (i = 1; i < n && i <= 2; i++)
+		fl_str_copy(t->confirm_args[i - 1], sizeof(t->confirm_args[0]),
+		            w[i]);
+	tui_message(t, TUI_WARN, "%s? (y/N)", line);
+}
+
+void
+tui_cmd_confirmed(struct tui *t)
+{
+	const char *argv[2] = { t->confirm_args[0], t->confirm_args[1] };
+
+	if (t->confirm == TUI_CONFIRM_QUIT) {
+		t->quit = 1;
+		return;
+	}
+	t->confirm = TUI_CONFIRM_NONE;
+	tui_submit(t, t->confirm_cmd, t->confirm_argc, argv);
+}
+
+/* A JSON answer as indented text for the text view. */
+static char *
+tui_pretty(const char *text)
+{
+	struct fl_buf b;
+	cJSON *doc = cJSON_Parse(text);
+
+	fl_buf_init(&b, (size_t)1 << 24);
+	if (doc && fl_json_pretty(text, &b) == 0) {
+		char *s = fl_buf_steal(&b);
+
+		cJSON_Delete(doc);
+		return s ? s : fl_xstrdup(text);
+	}
+	cJSON_Delete(doc);
+	fl_buf_done(&b);
+	return fl_xstrdup(text);
+}
+
+static void
+tui_result(struct tui *t, struct fl_tui_result *r)
+{
+	size_t len = strlen(r->text);
+	int ok = r->code >= 200 && r->code < 300;
+
+	while (len && r->text[len - 1] == '\n')
+		r->text[--len] = '\0';
+	if (strchr(r->text, '\n') || r->text[0] == '{' || r->text[0] == '[') {
+		char *p = tui_pretty(r->text);
+
+		tui_show_text(t, r->line, p);
+		free(p);
+		tui_message(t, ok ? TUI_OK : TUI_ERROR, "%s: %d", r->line,
+		            r->code);
+	} else {
+		tui_message(t, ok ? TUI_OK : TUI_ERROR, "%s: %s", r->line,
+		            r->text);
+	}
+	tui_note(t, ok ? FL_LOG_INFO : FL_LOG_ERROR, ":%s -> %d %.180s",
+	         r->line, r->code, strchr(r->text, '\n') ? "" : r->text);
+}
+
+int
+tui_cmd_results(struct tui *t)
+{
+	struct fl_tui_result r;
+	int n = 0;
+
+	while (fl_tui_feed_result(t->feed, &r)) {
+		if (t->pending_cmds > 0)
+			t->pending_cmds--;
+		tui_result(t, &r);
+		free(r.text);
+		n++;
+	}
+	return n;
+}
