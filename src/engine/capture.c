@@ -53,6 +53,7 @@ struct fl_capture {
 	pthread_t thread, lag_thread;
 	int started;
 	atomic_int stop;
+	atomic_int restart; /* fl_capture_restart() asked to drop the stream */
 	int wake[2];
 	struct fl_wm *wm;
 
@@ -394,6 +395,15 @@ cap_maybe_status(struct fl_capture *c, PGconn *conn, struct fl_err *err)
 
 /* ---- the stream ------------------------------------------------------------ */
 
+/* The (transient) error that ends a stream on fl_capture_restart(). */
+static int
+cap_restart_err(struct fl_err *err)
+{
+	return fl_err_set(err, FL_ERR_PG,
+	                  "the engine lost PostgreSQL: letting go of the "
+	                  "stream, unconfirmed changes will be resent");
+}
+
 /* Put a change on the queue, waiting while it is full (status still
  * goes out). -1: stopping (asked to, or the queue was closed). */
 static int
@@ -417,6 +427,10 @@ cap_push(struct fl_capture *c, PGconn *conn, struct fl_change *ch,
 			atomic_store(&c->stop, 1);
 			fl_change_free(ch);
 			return fl_err_set(err, FL_ERR_CANCELLED, "stopping");
+		}
+		if (atomic_exchange(&c->restart, 0)) {
+			fl_change_free(ch);
+			return cap_restart_err(err);
 		}
 		if (cap_maybe_status(c, conn, err) < 0) {
 			fl_change_free(ch);
@@ -586,6 +600,8 @@ cap_loop(struct fl_capture *c, PGconn *conn, struct fl_err *err)
 		pfd[1].events = POLLIN;
 		if (poll(pfd, 2, (int)wait) < 0 && errno != EINTR)
 			return fl_err_sys(err, FL_ERR_IO, "poll");
+		if (atomic_exchange(&c->restart, 0))
+			return cap_restart_err(err);
 		rc = cap_drain(c, conn, err);
 		if (rc < 0)
 			return -1;
@@ -693,6 +709,7 @@ cap_stream(struct fl_capture *c, struct fl_err *err)
 	if (fl_source_identify(conn, sysid, pos, err) < 0 ||
 	    cap_start_replication(c, conn, err) < 0)
 		goto out;
+	atomic_store(&c->restart, 0); /* asked of an older stream */
 	fl_wm_reset(c->wm, start);
 	cap_rels_clear(c);
 	c->in_txn = 0;
@@ -913,6 +930,13 @@ fl_capture_stop(struct fl_capture *c)
 	if (c->started == 2)
 		pthread_join(c->lag_thread, NULL);
 	c->started = 0;
+}
+
+void
+fl_capture_restart(struct fl_capture *c)
+{
+	if (c)
+		atomic_store(&c->restart, 1);
 }
 
 void

@@ -102,6 +102,11 @@ void fl_capture_free(struct fl_capture *c);
 
 /* A change's documents are durable: confirm its ack (any thread). */
 void fl_capture_confirm(struct fl_capture *c, struct fl_ack ack);
+/* Drop the current stream and reconnect (any thread): the engine cannot
+ * reach PostgreSQL for its own queries, so holding the stream open only
+ * holds up the server (a fast shutdown waits for this walsender until
+ * everything sent is confirmed). Unconfirmed changes are redelivered. */
+void fl_capture_restart(struct fl_capture *c);
 /* The current stream's epoch: changes of older epochs may be dropped. */
 uint64_t fl_capture_epoch(struct fl_capture *c);
 void fl_capture_status(struct fl_capture *c, struct fl_capture_status *out);

@@ -168,6 +168,12 @@ eng_waiting(struct fl_engine *e, const char *what, const char *err)
 		               what, err);
 	}
 	fl_board_update(e->board, eng_waiting_cb, &a);
+	/* Our queries cannot reach PostgreSQL, so nothing gets confirmed:
+	 * let go of the replication stream too, or a fast shutdown of the
+	 * server waits for us forever (its walsender waits until all it
+	 * sent is confirmed). */
+	if (e->cap && strcmp(what, "postgres") == 0)
+		fl_capture_restart(e->cap);
 }
 
 static void

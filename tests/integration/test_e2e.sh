@@ -135,6 +135,8 @@ for f in version paused waiting_for queue replication sinks index_details recent
 done
 ok $? "status document: our fields"
 curl -s "http://$FLUSSO_PUBLIC_ADDRESS/metrics" | grep -q '^flusso_changes_committed_total '; ok $? "metrics exposition"
+! { status; curl -s "http://$FLUSSO_PUBLIC_ADDRESS/metrics"; cat "$log"; } | grep -q e2e-secret
+ok $? "the admin password is in neither /status, /metrics nor the log"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$FLUSSO_PUBLIC_ADDRESS/readyz")" = 200 ]; ok $? "readyz 200 when live"
 
 # ---- 3. live changes, kill -9 under load ---------------------------------------
