@@ -8,11 +8,11 @@ set -eu
 pkgs=(
 	build-essential cmake ninja-build pkg-config clang clang-format
 	libclang-rt-14-dev
-	libpq-dev libcurl4-openssl-dev libcjson-dev libyaml-dev
+	libpq-dev libcurl4-openssl-dev libcjson-dev libyaml-dev zlib1g-dev
 	libncurses-dev libreadline-dev libmicrohttpd-dev
 	postgresql postgresql-client
 	openjdk-17-jdk-headless maven
-	curl ca-certificates tmux procps iproute2 valgrind
+	curl ca-certificates tmux procps iproute2 valgrind python3
 )
 
 missing=()
