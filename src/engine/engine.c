@@ -555,11 +555,22 @@ eng_stage_rebuild(struct fl_engine *e, int ix, const char *why,
 	eng_release(e);
 	if (rc < 0)
 		return -1;
-	fl_log_warn("engine", "rebuilding index %s into generation %ld (%s)",
-	            x->cfg->name, *gen, why);
-	fl_board_event(e->board, FL_LOG_WARN,
-	               "rebuild of %s staged: generation %ld (%s)",
-	               x->cfg->name, *gen, why);
+	if (strncmp(why, "continuity", 10) == 0) {
+		/* changes may have been missed: an error (source.md §11.3) */
+		fl_log_error("engine",
+		             "rebuilding index %s into generation %ld (%s)",
+		             x->cfg->name, *gen, why);
+		fl_board_error(e->board,
+		               "rebuild of %s staged: generation %ld (%s)",
+		               x->cfg->name, *gen, why);
+	} else {
+		fl_log_warn("engine",
+		            "rebuilding index %s into generation %ld (%s)",
+		            x->cfg->name, *gen, why);
+		fl_board_event(e->board, FL_LOG_WARN,
+		               "rebuild of %s staged: generation %ld (%s)",
+		               x->cfg->name, *gen, why);
+	}
 	pthread_mutex_lock(&e->mu);
 	if (x->seed)
 		x->seed->restart = 1; /* rows already scanned went to the
