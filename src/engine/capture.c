@@ -73,8 +73,15 @@ struct fl_capture {
 	fl_lsn keepalive_end;
 	fl_lsn last_sent;
 	int64_t last_sent_us;
+	int64_t last_rx_ms; /* last frame read (or handed on) */
 	int backoff_ms;
 };
+
+/* A stream silent this long gets a status update asking for a reply; one
+ * silent CAP_RX_TIMEOUT_MS is treated as stalled and reconnected (the
+ * walsender answers a reply request at once, even while it decodes). */
+#define CAP_PING_MS       10000
+#define CAP_RX_TIMEOUT_MS 60000
 
 static const char *const cap_state_names[] = {
 	"starting",     "connecting", "streaming",
@@ -364,7 +371,7 @@ cap_send_status(struct fl_capture *c, PGconn *conn, struct fl_err *err)
 	if (pos < c->last_sent)
 		pos = c->last_sent;
 	fl_pgo_status_update(msg, pos, pos, pos, fl_pgo_pg_time(cap_now_us()),
-	                     0);
+	                     cap_mono_ms() - c->last_rx_ms >= CAP_PING_MS);
 	if (PQputCopyData(conn, (const char *)msg, sizeof(msg)) != 1 ||
 	    PQflush(conn) < 0)
 		return fl_err_set(err, FL_ERR_PG, "sending status update: %s",
@@ -549,6 +556,9 @@ cap_drain(struct fl_capture *c, PGconn *conn, struct fl_err *err)
 			                  PQerrorMessage(conn));
 		rc = cap_frame(c, conn, (const uint8_t *)buf, (size_t)n, err);
 		PQfreemem(buf);
+		/* after the frame: a full queue may have held us (not the
+		 * server's silence) */
+		c->last_rx_ms = cap_mono_ms();
 		if (rc < 0)
 			return -1;
 		if (atomic_load(&c->stop))
@@ -607,6 +617,16 @@ cap_loop(struct fl_capture *c, PGconn *conn, struct fl_err *err)
 			return -1;
 		if (rc == 1)
 			return cap_stream_end(conn, err);
+		if (cap_mono_ms() - c->last_rx_ms >= CAP_RX_TIMEOUT_MS)
+			return fl_err_set(
+			    err, FL_ERR_PG,
+			    "no message from the server for %d s "
+			    "(a stalled connection?): reconnecting",
+			    CAP_RX_TIMEOUT_MS / 1000);
+		if (cap_mono_ms() - c->last_rx_ms >= CAP_PING_MS &&
+		    cap_mono_ms() - c->last_sent_us >= CAP_PING_MS &&
+		    cap_send_status(c, conn, err) < 0)
+			return -1;
 		if (cap_maybe_status(c, conn, err) < 0)
 			return -1;
 		cap_publish(c);
@@ -717,6 +737,7 @@ cap_stream(struct fl_capture *c, struct fl_err *err)
 	c->keepalive_end = 0;
 	c->last_sent = start;
 	c->last_sent_us = cap_mono_ms();
+	c->last_rx_ms = cap_mono_ms();
 	pthread_mutex_lock(&c->mu);
 	if (c->st.epoch)
 		c->st.reconnects++;

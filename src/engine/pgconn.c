@@ -12,6 +12,8 @@
  *   application_name the user's (conninfo, else PGAPPNAME), else ours
  *   replication      database, only when asked (a user value is dropped)
  *   connect_timeout  FL_PGCONN_CONNECT_TIMEOUT unless set or PGCONNECT_TIMEOUT
+ *   keepalives_idle 30, keepalives_interval 10, keepalives_count 3,
+ *   tcp_user_timeout 60000 (ms)   unless set
  * The password never appears in a message: messages name the target as
  * user@host:port/dbname, and any text taken from libpq is scrubbed of
  * the password before it is stored.
@@ -214,6 +216,16 @@ pgconn_build(struct pgconn_kv *kv, const PQconninfoOption *o,
 		timeout = FL_PGCONN_CONNECT_TIMEOUT;
 	if (timeout)
 		pgconn_kv_add(kv, "connect_timeout", timeout);
+	/* a dead peer or a black-holed path ends the connection (libpq
+	 * keeps keepalives on; these bound how long it takes) */
+	if (!pgconn_opt(o, "keepalives_idle"))
+		pgconn_kv_add(kv, "keepalives_idle", "30");
+	if (!pgconn_opt(o, "keepalives_interval"))
+		pgconn_kv_add(kv, "keepalives_interval", "10");
+	if (!pgconn_opt(o, "keepalives_count"))
+		pgconn_kv_add(kv, "keepalives_count", "3");
+	if (!pgconn_opt(o, "tcp_user_timeout"))
+		pgconn_kv_add(kv, "tcp_user_timeout", "60000");
 	if (replication)
 		pgconn_kv_add(kv, "replication", "database");
 }
