@@ -43,7 +43,7 @@ port_in_use() {
 pick_port() {
     local p _
     for _ in $(seq 1 200); do
-        p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 30000 ))
+        p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 12000 )) # below the ephemeral range (32768-)
         port_in_use "$p" || { echo "$p"; return 0; }
     done
     return 1
