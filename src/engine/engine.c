@@ -530,9 +530,9 @@ eng_op_stage(struct fl_engine *e, int ix, void *arg, struct fl_err *err)
 
 /* Stage a rebuild of index ix (generation N+1, dual write) and queue its
  * seeding; workers are held while the routing changes. */
-int
-eng_stage_rebuild(struct fl_engine *e, int ix, const char *why,
-                  int may_coalesce, long *gen)
+static int
+stage_rebuild_locked(struct fl_engine *e, int ix, const char *why,
+                     int may_coalesce, long *gen)
 {
 	struct eng_index *x = &e->ix[ix];
 	int rc, coalesce;
@@ -580,6 +580,18 @@ eng_stage_rebuild(struct fl_engine *e, int ix, const char *why,
 	pthread_mutex_unlock(&e->mu);
 	eng_set_index_state(e, ix);
 	return 0;
+}
+
+int
+eng_stage_rebuild(struct fl_engine *e, int ix, const char *why,
+                  int may_coalesce, long *gen)
+{
+	int rc;
+
+	pthread_mutex_lock(&e->gen_mu); /* not while a seeding task ends */
+	rc = stage_rebuild_locked(e, ix, why, may_coalesce, gen);
+	pthread_mutex_unlock(&e->gen_mu);
+	return rc;
 }
 
 /* Continuity (source.md §11.3) and the seed plan. */
@@ -1175,6 +1187,7 @@ fl_engine_new(const struct fl_engine_opts *o)
 	e->board = o->board;
 	pthread_mutex_init(&e->mu, NULL);
 	pthread_mutex_init(&e->sink_mu, NULL);
+	pthread_mutex_init(&e->gen_mu, NULL);
 	pthread_cond_init(&e->cv, NULL);
 	e->wake[0] = e->wake[1] = -1;
 	return e;
@@ -1252,6 +1265,7 @@ fl_engine_free(struct fl_engine *e)
 	}
 	pthread_mutex_destroy(&e->mu);
 	pthread_mutex_destroy(&e->sink_mu);
+	pthread_mutex_destroy(&e->gen_mu);
 	pthread_cond_destroy(&e->cv);
 	free(e->conninfo);
 	free(e);

@@ -142,6 +142,9 @@ struct fl_engine {
 	int track_ready;
 	struct fl_sink *sink;
 	pthread_mutex_t sink_mu; /* the sink's control face, one caller */
+	/* staging a rebuild and finishing a seeding task exclude each other
+	 * (taken before mu and before any hold) */
+	pthread_mutex_t gen_mu;
 	struct fl_capture *cap;
 	struct fl_queue *capq;
 	struct fl_source_prep prep;

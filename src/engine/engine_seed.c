@@ -349,11 +349,23 @@ seed_reap(struct fl_engine *e)
 		seed_save_cursor(e, s);
 		if (!s->scan_finished || !seed_all_done(s))
 			continue;
-		if (seed_finish(e, s) < 0)
-			return;
+		/* no rebuild is staged while this task ends (gen_mu): one
+		 * staged just before is seen here, so this task neither marks
+		 * the new generation seeded nor drops its rebuild */
+		pthread_mutex_lock(&e->gen_mu);
 		pthread_mutex_lock(&e->mu);
-		e->ix[i].seed = NULL;
+		restart = s->restart;
 		pthread_mutex_unlock(&e->mu);
+		if (!restart && seed_finish(e, s) < 0) {
+			pthread_mutex_unlock(&e->gen_mu);
+			return;
+		}
+		pthread_mutex_lock(&e->mu);
+		e->ix[i].seed =
+		    restart ? eng_seed_new(e, (int)i, ENG_SEED_REBUILD, NULL)
+		            : NULL;
+		pthread_mutex_unlock(&e->mu);
+		pthread_mutex_unlock(&e->gen_mu);
 		eng_seed_free(s);
 		eng_set_index_state(e, (int)i);
 	}
