@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "strutil.h"
+#include "xmem.h"
 
 const struct fl_cmd_entry *const fl_cmd_table[] = {
 	&fl_cmd_run_entry,     &fl_cmd_tui_entry,
@@ -75,6 +76,38 @@ fl_cmd_not_built(const struct fl_cmd_ctx *ctx)
 {
 	fprintf(stderr, "flusso %s: not built yet\n", ctx->entry->name);
 	return FL_EXIT_FAIL;
+}
+
+int
+fl_cmd_admin_password(const struct fl_cmd_ctx *ctx, char **out)
+{
+	const char *file = fl_args_str(&ctx->args, "admin-password-file", NULL);
+	const char *pw = fl_args_str(&ctx->args, "admin-password", NULL);
+	char line[1024];
+	FILE *f;
+	size_t n;
+
+	*out = NULL;
+	if (!file) {
+		if (pw && *pw)
+			*out = fl_xstrdup(pw);
+		return FL_EXIT_OK;
+	}
+	if (!(f = fopen(file, "r"))) {
+		fprintf(stderr,
+		        "flusso: cannot read the admin password file %s: %s\n",
+		        file, strerror(errno));
+		return FL_EXIT_FAIL;
+	}
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	if (line[0])
+		*out = fl_xstrdup(line);
+	return FL_EXIT_OK;
 }
 
 static int

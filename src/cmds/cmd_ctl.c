@@ -42,28 +42,6 @@
 
 static const struct fl_opt ctl_opts[] = { CTL_OPTS };
 
-static char *
-ctl_password(struct fl_cmd_ctx *ctx)
-{
-	const char *file = fl_args_str(&ctx->args, "admin-password-file", NULL);
-	const char *pw = fl_args_str(&ctx->args, "admin-password", NULL);
-	char line[1024];
-	FILE *f;
-	size_t n;
-
-	if (!file)
-		return pw ? fl_xstrdup(pw) : NULL;
-	if (!(f = fopen(file, "r")))
-		return NULL;
-	if (!fgets(line, sizeof(line), f))
-		line[0] = '\0';
-	fclose(f);
-	n = strlen(line);
-	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = '\0';
-	return fl_xstrdup(line);
-}
-
 /* Send one table command; prints the answer. */
 static int
 ctl_send(struct fl_cmd_ctx *ctx, const struct fl_ctl_cmd *c, int argc,
@@ -71,9 +49,9 @@ ctl_send(struct fl_cmd_ctx *ctx, const struct fl_ctl_cmd *c, int argc,
 {
 	char *base = fl_ctl_base_url(
 	    fl_args_str(&ctx->args, "server", "127.0.0.1:9465"));
-	char *pw = ctl_password(ctx);
+	char *pw = NULL;
 	struct fl_ctl_remote r = {
-		base, fl_args_str(&ctx->args, "admin-user", "admin"), pw, 30
+		base, fl_args_str(&ctx->args, "admin-user", "admin"), NULL, 30
 	};
 	struct fl_buf out;
 	struct fl_err err;
@@ -83,9 +61,13 @@ ctl_send(struct fl_cmd_ctx *ctx, const struct fl_ctl_cmd *c, int argc,
 		fprintf(stderr, "flusso: usage: flusso ctl %s %s\n", c->name,
 		        c->args);
 		free(base);
-		free(pw);
 		return FL_EXIT_USAGE;
 	}
+	if (fl_cmd_admin_password(ctx, &pw) != FL_EXIT_OK) {
+		free(base);
+		return FL_EXIT_FAIL;
+	}
+	r.password = pw;
 	if (!pw)
 		fprintf(stderr, "flusso: no admin password given "
 		                "(--admin-password, FLUSSO_ADMIN_PASSWORD or "

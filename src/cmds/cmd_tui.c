@@ -87,29 +87,6 @@ tui_log_hook(void *arg, enum fl_log_level level, const char *component,
 	fflush(f);
 }
 
-/* The admin password from --admin-password(-file); NULL when none. */
-static char *
-tui_password(struct fl_cmd_ctx *ctx)
-{
-	const char *file = fl_args_str(&ctx->args, "admin-password-file", NULL);
-	const char *pw = fl_args_str(&ctx->args, "admin-password", NULL);
-	char line[1024];
-	FILE *f;
-	size_t n;
-
-	if (!file)
-		return pw && *pw ? fl_xstrdup(pw) : NULL;
-	if (!(f = fopen(file, "r")))
-		return NULL;
-	if (!fgets(line, sizeof(line), f))
-		line[0] = '\0';
-	fclose(f);
-	n = strlen(line);
-	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = '\0';
-	return fl_xstrdup(line);
-}
-
 static void
 tui_common_opts(struct fl_cmd_ctx *ctx, struct fl_tui_opts *o,
                 const sigset_t *set)
@@ -152,15 +129,22 @@ tui_attach(struct fl_cmd_ctx *ctx, const sigset_t *set)
 	char *pub_base = fl_ctl_base_url(
 	    public_set ? fl_args_str(&ctx->args, "public-address", NULL)
 	               : server);
-	char *pw = tui_password(ctx);
+	char *pw = NULL;
 	const char *user = fl_args_str(&ctx->args, "admin-user", "admin");
-	struct fl_ctl_remote cmd = { cmd_base, user, pw, 30 };
+	struct fl_ctl_remote cmd = { cmd_base, user, NULL, 30 };
 	struct fl_ctl_remote status = { pub_base, public_set ? NULL : user,
-		                        public_set ? NULL : pw, 5 };
+		                        NULL, 5 };
 	struct fl_tui_opts o;
 	char source[300];
 	int code;
 
+	if (fl_cmd_admin_password(ctx, &pw) != FL_EXIT_OK) {
+		free(cmd_base);
+		free(pub_base);
+		return FL_EXIT_FAIL;
+	}
+	cmd.password = pw;
+	status.password = public_set ? NULL : pw;
 	tui_common_opts(ctx, &o, set);
 	o.status = &status;
 	o.command = &cmd;

@@ -13,48 +13,15 @@
 #include "strutil.h"
 #include "xmem.h"
 
-/* The first line of a file, for --admin-password-file; NULL on error. */
-static char *
-daemon_first_line(const char *path)
-{
-	char line[1024];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (!f)
-		return NULL;
-	if (!fgets(line, sizeof(line), f))
-		line[0] = '\0';
-	fclose(f);
-	n = strlen(line);
-	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = '\0';
-	return fl_xstrdup(line);
-}
-
 static int
 daemon_admin(struct fl_cmd_ctx *ctx, struct fl_daemon *d)
 {
-	const char *file = fl_args_str(&ctx->args, "admin-password-file", NULL);
-	const char *pw = fl_args_str(&ctx->args, "admin-password", NULL);
-
 	d->admin_user = fl_args_str(&ctx->args, "admin-user", "admin");
 	if (strchr(d->admin_user, ':')) {
 		fprintf(stderr, "flusso: --admin-user must not contain ':'\n");
 		return FL_EXIT_USAGE;
 	}
-	if (file) {
-		if (!(d->admin_password = daemon_first_line(file))) {
-			fprintf(stderr,
-			        "flusso: cannot read the admin password file "
-			        "%s\n",
-			        file);
-			return FL_EXIT_FAIL;
-		}
-	} else if (pw && *pw) {
-		d->admin_password = fl_xstrdup(pw);
-	}
-	return FL_EXIT_OK;
+	return fl_cmd_admin_password(ctx, &d->admin_password);
 }
 
 static int

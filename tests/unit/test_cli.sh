@@ -85,6 +85,8 @@ expect 1 "status without a daemon" -- status --public-address 127.0.0.1:1
 grep_in "$err" "cannot reach" "status says the daemon is unreachable"
 expect 1 "ctl without a daemon" -- ctl --server 127.0.0.1:1 --admin-password x indexes
 expect 2 "ctl unknown command" -- ctl nosuch
+expect 1 "ctl with an unreadable password file" -- ctl --server 127.0.0.1:1 --admin-password-file /nonexistent/pw indexes
+grep_in "$err" "cannot read the admin password file /nonexistent/pw" "the password file is named"
 expect 2 "run with a bad slot name" -- run --slot Bad-Slot
 grep_in "$err" "invalid slot name" "slot name checked by run"
 
