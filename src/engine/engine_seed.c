@@ -19,6 +19,9 @@
  * the slot's consistent point and delivered by the stream.
  */
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <string.h>
 
 #include "engine_int.h"
@@ -289,6 +292,9 @@ seed_finish(struct fl_engine *e, struct eng_seed *s)
 	}
 	if (s->mode == ENG_SEED_INPLACE && x->st.tracks_seeding)
 		seed_op_cursor(e, s, NULL, &err);
+#ifdef __GLIBC__
+	malloc_trim(0); /* hand the seeding high-water mark back */
+#endif
 	fl_log_info("engine", "index %s seeded (%lld rows)", name,
 	            (long long)s->rows_done);
 	fl_board_event(e->board, FL_LOG_INFO, "index %s seeded (%lld rows)",

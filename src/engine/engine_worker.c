@@ -288,6 +288,35 @@ wk_report_batch(struct eng_worker *w, const uint64_t *ix_docs, int64_t flush_us)
 	fl_board_batch(e->board, 0, docs, names, ix_docs, n, flush_us);
 }
 
+/* At debug level, one line per commit attempt: size, outcome, time, and
+ * the age of its oldest change (commit time to now): where latency goes. */
+static void
+wk_debug_commit(const struct eng_worker *w, const struct wk_batch *b,
+                int seeding, int caught_up, int rc, int64_t t0)
+{
+	struct timespec rt;
+	int64_t oldest = INT64_MAX, now_us;
+	size_t k;
+
+	if (fl_log_get_level() > FL_LOG_DEBUG)
+		return;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	/* commit_time counts from 2000-01-01 UTC */
+	now_us = ((int64_t)rt.tv_sec - 946684800) * 1000000 + rt.tv_nsec / 1000;
+	for (k = 0; k < b->n; k++)
+		if (b->items[k]->pc &&
+		    b->items[k]->pc->ch->commit_time < oldest)
+			oldest = b->items[k]->pc->ch->commit_time;
+	fl_log_debug(
+	    "worker",
+	    "worker %d: %s batch of %zu items (%zu documents), "
+	    "caught up %d: %s in %lld ms; oldest change %lld ms old",
+	    w->no, seeding ? "seeding" : "live", b->n, b->nids, caught_up,
+	    rc == FL_SINK_OK ? "flushed" : "failed",
+	    (long long)(wk_now_ms() - t0),
+	    oldest == INT64_MAX ? -1LL : (long long)((now_us - oldest) / 1000));
+}
+
 /* Make a batch durable, waiting out transient failures. 0 done, -1 not
  * (stopping or a permanent error): the items stay unconfirmed. */
 static int
@@ -309,6 +338,7 @@ wk_commit(struct eng_worker *w, struct wk_batch *b, int seeding)
 
 		fl_err_clear(&err);
 		rc = wk_attempt(w, b, caught_up, ix_docs, &rep, &err);
+		wk_debug_commit(w, b, seeding, caught_up, rc, t0);
 		if (rc == FL_SINK_OK) {
 			eng_recovered(e, "opensearch");
 			if (wk_policy(w, &rep) == 0) {
@@ -469,8 +499,10 @@ eng_worker_main(void *arg)
 		if (atomic_load(&e->stop))
 			break;
 		wk_unpark(w, &b);
+		/* seeding work waiting: take only live work already there */
 		if (w->nparked < (size_t)e->o.queue_capacity)
-			wk_collect(w->live, &b, max, 100,
+			wk_collect(w->live, &b, max,
+			           fl_queue_len(w->seed) ? 0 : 100,
 			           (int)e->o.batch_max_delay_ms);
 		wk_filter_paused(w, &b);
 		live_work = b.n > 0;

@@ -35,6 +35,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "osnames.h"
@@ -634,11 +635,28 @@ ow_report(struct os_writer *w, struct fl_sink_report *rep)
 	}
 }
 
-/* Empty the buffer and the scratch (capacity kept). */
+/* Capacity a writer keeps between flushes; a larger buffer (a seeding
+ * batch's documents, its bulk bodies and responses) is freed after the
+ * flush, so steady live memory is not the seeding high-water mark. */
+#define OW_KEEP ((size_t)256 << 10)
+
+static void
+ow_shrink(struct fl_buf *b)
+{
+	if (b->cap > OW_KEEP) {
+		size_t max = b->max;
+
+		fl_buf_done(b);
+		fl_buf_init(b, max);
+	}
+}
+
+/* Empty the buffer and the scratch (capacity kept up to OW_KEEP). */
 static void
 ow_clear(struct os_writer *w)
 {
 	size_t i;
+	int k;
 
 	for (i = 0; i < w->nrej; i++) {
 		free(w->rej[i].reason);
@@ -653,6 +671,21 @@ ow_clear(struct os_writer *w)
 	w->has_last = 0;
 	fl_buf_reset(&w->arena);
 	fl_buf_reset(&w->metas);
+	ow_shrink(&w->arena);
+	ow_shrink(&w->metas);
+	for (k = 0; k < w->parallel; k++) {
+		ow_shrink(&w->slots[k].body);
+		ow_shrink(&w->slots[k].req.resp);
+	}
+}
+
+static int64_t
+ow_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* flush: snapshot, plan, send in rounds, refresh; buffer emptied. */
@@ -661,6 +694,7 @@ ow_flush(struct fl_sink_writer *base, int caught_up, struct fl_sink_report *rep,
          struct fl_err *err)
 {
 	struct os_writer *w = (struct os_writer *)base;
+	int64_t t0, t1, t2;
 	size_t i;
 	int rc;
 
@@ -681,11 +715,17 @@ ow_flush(struct fl_sink_writer *base, int caught_up, struct fl_sink_report *rep,
 		w->rej[i].reason = NULL;
 	w->nrej = w->nops;
 	ow_snapshot_take(w);
+	t0 = ow_ms();
 	rc = ow_plan(w, err);
 	if (rc == FL_SINK_OK)
 		rc = ow_send(w, err);
+	t1 = ow_ms();
 	if (rc == FL_SINK_OK && caught_up)
 		rc = ow_refresh(w, err);
+	t2 = ow_ms();
+	fl_log_debug(OW_LOG,
+	             "flush of %zu operations: bulk %lld ms, refresh %lld ms",
+	             w->nops, (long long)(t1 - t0), (long long)(t2 - t1));
 	ow_snapshot_give(w);
 	if (rc == FL_SINK_OK)
 		ow_report(w, rep);
