@@ -10,10 +10,11 @@
 # OpenSearch (all indices deleted) reset before every tool.
 #   --only   backfill,live,latency,resources,ceilings (default: all;
 #            resources are sampled whenever a tool runs)
-#   --peers  ref,pgsync (default both; ours always runs)
-#   --window seconds per load step in the live ladder (default 30)
-#   --rates  offered changes/s of the ladder (default "250 500 1000 2000
-#            4000 8000"); each step is `bench_churn(10, seed)` transactions
+#   --peers  ref,pgsync (default both; ours always runs); add ours4 for
+#            ours again with FLUSSO_WORKERS=4 (a diagnostics row)
+#   --window seconds per load step in the live ladder (default 60)
+#   --rates  offered changes/s of the ladder (default "250 500 1000 1500
+#            2000 3000 4000 6000 8000"); each step is `bench_churn(10, seed)` transactions
 #            from pgbench -R (2 clients)
 # Results go to $BENCH_WORK (default /tmp/flusso-compare)/results.txt and
 # are rendered into share/BENCHMARKS.md (--out) by peers/report.py.
@@ -22,6 +23,8 @@
 # `pip install pgsync==7.3.0` when missing), redis-server on a loopback port.
 # Services: tests/services.sh in $FLUSSO_SVC_DIR (default
 # /tmp/flusso-bench-svc), started (OS_HEAP=2g) when not already running.
+# Before the first tool, one untimed backfill and 20 s of churn with our
+# build warm the OpenSearch JVM (BENCH_NO_WARMUP=1 skips it).
 # Diagnostics knobs: BENCH_NO_BUILD=1 (use build-bench/flusso as is),
 # OURS_BIN=PATH (another build of ours), BENCH_SKIP_OURS=1 (peers only),
 # BENCH_LATENCY_RATE=N (fixed latency rate instead of 1,000 or the highest
@@ -30,7 +33,7 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here=$root/tests/bench
 scale=10 only=backfill,live,latency,resources,ceilings peers=ref,pgsync
-window=30 rates="250 500 1000 2000 4000 8000" ops=10
+window=60 rates="250 500 1000 1500 2000 3000 4000 6000 8000" ops=10
 out=$root/share/BENCHMARKS.md
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -87,7 +90,7 @@ admin "SELECT pg_reload_conf()" >/dev/null
 free_port() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 30000))
+		p=$((20000 + RANDOM % 12000)) # below the ephemeral range
 		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
 	done
 }
@@ -100,7 +103,7 @@ res machine.kernel "$(uname -r)"
 res scale "$scale"
 res window "$window"
 res ops_per_tx "$ops"
-res version.ours "$("$OURS" version 2>/dev/null | head -1 | tr ' ' '_')_(git_$(git -C "$root" rev-parse --short HEAD 2>/dev/null))"
+res version.ours "$("$OURS" version 2>/dev/null | head -1 | tr ' ' '_')_(git_$(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD -- src 2>/dev/null || echo +local_changes))"
 res version.ref "$("$REF_BIN" --version 2>/dev/null | tr ' ' '_')"
 res version.postgres "$(admin 'SHOW server_version' | tr ' ' '_')"
 res version.opensearch "$(curl -s "$OS" | jq -r .version.number)"
@@ -156,7 +159,7 @@ count_of() { curl -s "$OS/$1/_count" | jq -r '.count // empty' 2>/dev/null; }
 # Each start_<tool> sets: pid, alias (what a reader searches), field
 # (the full_name field), slot (empty: no slot lag), expect (documents).
 start_ours() {
-	local d=$W/ours
+	local d=$W/${ours_dir:-ours}
 	mkdir -p "$d"
 	cp "$here/peers/flusso.yml" "$root/share/examples/shop/users.schema.yml" "$d/"
 	alias=ours_users field=fullName slot=flusso_ours
@@ -169,6 +172,10 @@ start_ours() {
 		--public-address 127.0.0.1:$pp --private-address 127.0.0.1:$(free_port) \
 		--lag-poll-secs 1 >"$d/run.log" 2>&1) &
 	pid=$!
+}
+# ours with 4 workers (--peers ours4): the same build and deployment
+start_ours4() {
+	FLUSSO_WORKERS=4 ours_dir=ours4 start_ours
 }
 start_ref() {
 	local d=$W/ref
@@ -485,10 +492,39 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# ---- warm-up: the first tool must not pay for a cold OpenSearch JVM --------------------------------
+# A fresh node JIT-compiles its indexing and search paths during the
+# first minute of load; whichever tool ran first measured that (ours,
+# by the order below: backfill 1.9x slower, latency p50 2.4x higher
+# than on a warm node in the same session). One untimed backfill and
+# 20 s of churn with our build, then the usual reset before each tool.
+warmup() {
+	local d=$W/warmup t0
+	[ -n "${BENCH_NO_WARMUP:-}" ] && return 0
+	log "== warm-up (untimed)"
+	reset_all
+	t0=$SECONDS
+	start_ours
+	while :; do
+		n=$(count_of "$alias")
+		[ "${n:-0}" -ge "$expect" ] && break
+		kill -0 "$pid" 2>/dev/null || { log "warm-up: ours exited"; pid=; return 1; }
+		[ $((SECONDS - t0)) -gt 600 ] && { log "warm-up: timeout"; stop_tool; return 1; }
+		sleep 0.5
+	done
+	mkdir -p "$d"
+	pgbench_load 500 20 "$d/pgbench-warmup"
+	stop_tool
+	admin "SELECT pg_drop_replication_slot('$slot')" >/dev/null 2>&1
+	res warmup.secs "$((SECONDS - t0))"
+}
+
 # ---- the run: ours, then ceilings (on ours' documents), then the peers ---------------------------
 if has backfill || has live || has latency || has resources; then
+	warmup
 	[ -n "${BENCH_SKIP_OURS:-}" ] || run_tool ours
 	has ceilings && [ -z "${BENCH_SKIP_OURS:-}" ] && ceilings
+	peer ours4 && run_tool ours4
 	peer ref && run_tool ref
 	peer pgsync && run_tool pgsync
 elif has ceilings; then

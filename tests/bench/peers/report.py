@@ -38,7 +38,9 @@ def err(t):
 
 
 tools = ["ours", "ref", "pgsync"]
-names = {"ours": "flusso (ours)", "ref": "reference 0.15.1", "pgsync": "PGSync " + g("version.pgsync")}
+names = {"ours": "flusso (ours)", "ref": "reference 0.15.1", "pgsync": "PGSync " + g("version.pgsync"),
+         "ours4": "flusso (ours, 4 workers)"}
+detail = tools[:1] + (["ours4"] if any(k.startswith("ours4.") for k in r) else []) + tools[1:]
 out = []
 w = out.append
 w("# Benchmarks: flusso side by side")
@@ -51,7 +53,7 @@ w("## Setup")
 w("")
 w("| | |")
 w("|---|---|")
-w("| Machine | %s cores (%s), %s GiB RAM, Linux %s; **shared with other jobs** (load average recorded at every measurement below) |"
+w("| Machine | %s cores (%s), %s GiB RAM, Linux %s; load average recorded at every measurement below |"
   % (g("machine.cores"), g("machine.cpu").replace("_", " "), g("machine.ram_gib"), g("machine.kernel")))
 w("| Run | %s to %s |" % (g("started"), g("finished")))
 w("| Versions | ours %s; reference %s; PGSync %s; PostgreSQL %s; OpenSearch %s (one node, 2 GB heap) |"
@@ -60,7 +62,9 @@ w("| Versions | ours %s; reference %s; PGSync %s; PostgreSQL %s; OpenSearch %s (
 w("| Data | `share/examples/shop/seed.sql -v scale=%s` (%s x 1,000 users with profiles, addresses, ~3 orders each with 1-4 items, products, reviews, tags); database dropped and re-seeded, all indices deleted, before every tool |" % (g("scale"), g("scale")))
 w("| Index | the shop `users` document (`share/examples/shop/users.schema.yml`: profile, addresses, orders with items and products, 3 aggregates, soft delete); 1 shard, 0 replicas, refresh 1 s, for every tool |")
 w("| Load | `tests/bench/bench_churn.sql`: `bench_churn(%s, seed)` per transaction, each op one row change of a table the document reads (root update, soft-delete toggle, order insert, item update, item re-parent, item delete, order re-parent, order status, profile update, address update); pgbench -R, 2 clients |" % g("ops_per_tx"))
-w("| Live window | %s s per rate step (the issue asks 60 s; shortened to fit the time box) |" % g("window"))
+win = g("window")
+w("| Live window | %s s per rate step%s |" % (win, "" if win == "60" else " (the issue asks 60 s; shortened for this run)"))
+w("| Warm-up | %s |" % ("one untimed backfill and 20 s of churn by ours before the first measured tool (%s s), so no tool meets a cold OpenSearch JVM" % g("warmup.secs") if g("warmup.secs") != "-" else "none (BENCH_NO_WARMUP): the first tool measured a cold OpenSearch JVM"))
 w("")
 w("## Results")
 w("")
@@ -141,11 +145,26 @@ if mins and num("ours.backfill.docs_per_s"):
     w("Backfill ceiling = min(ingest, document SQL) = %.0f docs/s; ours reaches %.0f%% of it."
       % (min(mins), 100 * num("ours.backfill.docs_per_s") / min(mins)))
     w("")
+if any(k.startswith("ours4.") for k in r):
+    w("## Ours with 4 workers (`--workers 4`, same build; diagnostics)")
+    w("")
+    w("The default is one worker per core (2 here). Workers mostly wait on PostgreSQL and OpenSearch, so more of them keep more bulk requests in flight.")
+    w("")
+    w("| Measure | ours, 2 workers | ours, 4 workers | reference | 4 workers / reference |")
+    w("|---|---|---|---|---|")
+    for label, key in (("Backfill: documents/s", "backfill.docs_per_s"),
+                       ("Live: highest rate with flat lag, changes/s", "live.max_sustained"),
+                       ("Latency p50, s (rate: see the ladder)", "latency.p50_s"),
+                       ("Latency p99, s", "latency.p99_s"),
+                       ("Steady RSS, MB", "res.steady_rss_mb")):
+        w("| %s | %s | %s | %s | %s |" % (label, g("ours." + key), g("ours4." + key), g("ref." + key),
+                                         ratio(num("ours4." + key), num("ref." + key))))
+    w("")
 w("## Live ladder (offered rate -> what happened)")
 w("")
 w("| Tool | Offered changes/s | Achieved | WAL MB/s | Slot lag first third -> last third, KB | Probe p50 (PGSync), s | Flat | Drain s | Load avg |")
 w("|---|---|---|---|---|---|---|---|---|")
-for t in tools:
+for t in detail:
     rates = sorted({int(k.split(".")[2]) for k in r if k.startswith(t + ".live.") and k.split(".")[2].isdigit()})
     if not rates:
         w("| %s | %s | | | | | | | |" % (names[t], err(t) or "not run"))
@@ -161,7 +180,7 @@ w("## Latency and load detail")
 w("")
 w("| Tool | Rate used | Achieved | Probes | Timeouts | p50 s | p99 s | max s | Load during | Load backfill before / after |")
 w("|---|---|---|---|---|---|---|---|---|---|")
-for t in tools:
+for t in detail:
     w("| %s | %s%s | %s | %s | %s | %s | %s | %s | %s | %s / %s |" % (
         names[t], g(t + ".latency.rate"), " (highest sustained, below 1,000)" if r.get(t + ".latency.rate_note") else "",
         g(t + ".latency.achieved"), g(t + ".latency.n"), g(t + ".latency.timeouts"), g(t + ".latency.p50_s"),
