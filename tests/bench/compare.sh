@@ -503,6 +503,7 @@ warmup() {
 	[ -n "${BENCH_NO_WARMUP:-}" ] && return 0
 	log "== warm-up (untimed)"
 	reset_all
+	pid= samp=
 	t0=$SECONDS
 	start_ours
 	while :; do
