@@ -56,9 +56,9 @@ w("|---|---|")
 w("| Machine | %s cores (%s), %s GiB RAM, Linux %s; load average recorded at every measurement below |"
   % (g("machine.cores"), g("machine.cpu").replace("_", " "), g("machine.ram_gib"), g("machine.kernel")))
 w("| Run | %s to %s |" % (g("started"), g("finished")))
-w("| Versions | ours %s; reference %s; PGSync %s; PostgreSQL %s; OpenSearch %s (one node, 2 GB heap) |"
+w("| Versions | ours %s; reference %s; PGSync %s; PostgreSQL %s; OpenSearch %s (one node, %s MB heap) |"
   % (g("version.ours").replace("_", " "), g("version.ref").replace("_", " "), g("version.pgsync"),
-     g("version.postgres").replace("_", " "), g("version.opensearch")))
+     g("version.postgres").replace("_", " "), g("version.opensearch"), g("opensearch.heap_mb")))
 w("| Data | `share/examples/shop/seed.sql -v scale=%s` (%s x 1,000 users with profiles, addresses, ~3 orders each with 1-4 items, products, reviews, tags); database dropped and re-seeded, all indices deleted, before every tool |" % (g("scale"), g("scale")))
 w("| Index | the shop `users` document (`share/examples/shop/users.schema.yml`: profile, addresses, orders with items and products, 3 aggregates, soft delete); 1 shard, 0 replicas, refresh 1 s, for every tool |")
 w("| Load | `tests/bench/bench_churn.sql`: `bench_churn(%s, seed)` per transaction, each op one row change of a table the document reads (root update, soft-delete toggle, order insert, item update, item re-parent, item delete, order re-parent, order status, profile update, address update); pgbench -R, 2 clients |" % g("ops_per_tx"))
