@@ -63,6 +63,8 @@ w("| Data | `share/examples/shop/seed.sql -v scale=%s` (%s x 1,000 users with pr
 w("| Index | the shop `users` document (`share/examples/shop/users.schema.yml`: profile, addresses, orders with items and products, 3 aggregates, soft delete); 1 shard, 0 replicas, refresh 1 s, for every tool |")
 w("| Load | `tests/bench/bench_churn.sql`: `bench_churn(%s, seed)` per transaction, each op one row change of a table the document reads (root update, soft-delete toggle, order insert, item update, item re-parent, item delete, order re-parent, order status, profile update, address update); pgbench -R, 2 clients |" % g("ops_per_tx"))
 win = g("window")
+if r.get("backfill.from"):
+    w("| Backfill rows | %s |" % r["backfill.from"].replace("_", " "))
 w("| Live window | %s s per rate step%s |" % (win, "" if win == "60" else " (the issue asks 60 s; shortened for this run)"))
 w("| Warm-up | %s |" % ("one untimed backfill and 20 s of churn by ours before the first measured tool (%s s), so no tool meets a cold OpenSearch JVM" % g("warmup.secs") if g("warmup.secs") != "-" else "none (BENCH_NO_WARMUP): the first tool measured a cold OpenSearch JVM"))
 w("")
@@ -98,7 +100,10 @@ def row(label, key, ceil=None, fmt="%s"):
 
 
 row("Backfill: documents/s", "backfill.docs_per_s", "ceil.ingest.docs_per_s")
-row("Backfill: seconds (documents)", "backfill.secs")
+row("Backfill: seconds (documents; median run)", "backfill.secs")
+if any(r.get(t + ".backfill.runs_secs") for t in tools):
+    w("| Backfill: every run, s | %s | %s | %s | - | - | - | - |" % tuple(
+        g(t + ".backfill.runs_secs").replace(",", ", ") for t in tools))
 # the live ceiling in changes/s: the slowest of decode, ingest and the
 # document SQL, the last two divided by our documents built per change
 dpc = [num(k) for k in r if k.startswith("ours.live.") and k.endswith(".docs_per_change")]
