@@ -191,6 +191,10 @@ start_ref() {
 		--server public=127.0.0.1:$pp,private=127.0.0.1:$(free_port) >"$d/flusso.toml"
 	alias=ref_users field=fullName slot=flusso_ref
 	expect=$(sql "SELECT count(*) FROM users WHERE deleted_at IS NULL")
+	# the publication before the slot: the reference would create it after
+	# our slot, and pgoutput then fails on any change decoded before that
+	# point ("publication does not exist"), which happened on a fresh start
+	sql "CREATE PUBLICATION flusso_ref FOR TABLE public.addresses, public.order_items, public.orders, public.products, public.profiles, public.users" >/dev/null
 	sql "SELECT pg_create_logical_replication_slot('flusso_ref', 'pgoutput')" >/dev/null
 	(cd "$d" && exec env BENCH_DATABASE_URL="$DBURL" BENCH_OPENSEARCH_URL="$OS" \
 		"$REF_BIN" run -c flusso.toml --slot flusso_ref --publication flusso_ref \
@@ -257,27 +261,41 @@ flat_probe() { # stdin: latencies in order; 1 when the last third's median <= fi
 	awk -v a="$a" -v b="$b" 'BEGIN{print (b <= a + 2 && b < 1e9) ? 1 : 0}'
 }
 
-# stop the tool, reset PostgreSQL and OpenSearch, start it again and wait
-# until it has seeded the index and caught up (untimed)
-fresh_start() {
-	local t=$1 t0=$SECONDS n lag0
-	stop_tool
-	[ -n "$slot" ] && admin "SELECT pg_drop_replication_slot('$slot')" >/dev/null 2>&1
-	reset_all
-	"start_$t" || return 1
+# wait until the tool's index holds every document (0), or the tool
+# exited or an hour passed (1)
+wait_seeded() {
+	local t0=$SECONDS n
 	while :; do
 		n=$(count_of "$alias")
-		[ "${n:-0}" -ge "$expect" ] && break
-		kill -0 "$pid" 2>/dev/null || { log "$t exited while seeding again"; pid=; return 1; }
-		[ $((SECONDS - t0)) -gt 3600 ] && { stop_tool; return 1; }
-		sleep 0.5
+		[ "${n:-0}" -ge "$expect" ] && return 0
+		kill -0 "$pid" 2>/dev/null || return 1
+		[ $((SECONDS - t0)) -gt 3600 ] && return 1
+		sleep 0.25
 	done
+}
+
+# let the tool reach live and catch up: slot lag under 1 MiB (at most
+# 60 s), or 10 s for a tool without a slot
+settle() {
+	local lag0
 	for _ in $(seq 60); do
 		[ -z "$slot" ] && { sleep 10; break; }
 		lag0=$(slot_lag "$slot")
 		[ "${lag0:-0}" -lt 1048576 ] && break
 		sleep 1
 	done
+}
+
+# stop the tool, reset PostgreSQL and OpenSearch, start it again and wait
+# until it has seeded the index and caught up (untimed)
+fresh_start() {
+	local t=$1
+	stop_tool
+	[ -n "$slot" ] && admin "SELECT pg_drop_replication_slot('$slot')" >/dev/null 2>&1
+	reset_all
+	"start_$t" || return 1
+	wait_seeded || { log "$t: not seeded again"; stop_tool; return 1; }
+	settle
 }
 
 # ---- one tool, every scenario ------------------------------------------------------------------
@@ -295,12 +313,7 @@ run_tool() {
 		reset_all
 		t0=$(date +%s.%N)
 		"start_$t" || { res "$t.error" "did_not_start"; return 1; }
-		while :; do
-			n=$(count_of "$alias")
-			[ "${n:-0}" -ge "$expect" ] && break
-			kill -0 "$pid" 2>/dev/null || { res "$t.error" "exited_during_backfill"; pid=; return 1; }
-			sleep 0.25
-		done
+		wait_seeded || { res "$t.error" "exited_during_backfill"; stop_tool; return 1; }
 		secs="$secs $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.2f", b - a}')"
 		stop_tool
 		[ -n "$slot" ] && admin "SELECT pg_drop_replication_slot('$slot')" >/dev/null 2>&1
@@ -339,13 +352,7 @@ run_tool() {
 	res "$t.backfill.cpu_s_per_1000_docs" "$(awk -v k="$ticks0" -v h="$HZ" -v n="$expect" 'BEGIN{printf "%.3f", k / h / n * 1000}')"
 	res "$t.backfill.peak_rss_mb" "$(awk '{if ($3 > m) m = $3} END {printf "%.1f", m / 1024}' "$d/res.samples")"
 	res "$t.backfill.load_after" "$(load)"
-	# settle: let the tool reach live/caught up before the ladder
-	for _ in $(seq 60); do
-		[ -z "$slot" ] && { sleep 10; break; }
-		lag0=$(slot_lag "$slot")
-		[ "${lag0:-0}" -lt 1048576 ] && break
-		sleep 1
-	done
+	settle
 	local live_t0
 	live_t0=$(date +%s)
 	# 2. live throughput ladder
@@ -566,13 +573,7 @@ warmup() {
 	pid= samp=
 	t0=$SECONDS
 	start_ours
-	while :; do
-		n=$(count_of "$alias")
-		[ "${n:-0}" -ge "$expect" ] && break
-		kill -0 "$pid" 2>/dev/null || { log "warm-up: ours exited"; pid=; return 1; }
-		[ $((SECONDS - t0)) -gt 600 ] && { log "warm-up: timeout"; stop_tool; return 1; }
-		sleep 0.5
-	done
+	wait_seeded || { log "warm-up: ours did not seed"; stop_tool; return 1; }
 	mkdir -p "$d"
 	pgbench_load 500 20 "$d/pgbench-warmup"
 	stop_tool
