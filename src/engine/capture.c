@@ -21,10 +21,10 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "change.h"
+#include "clock.h"
 #include "log.h"
 #include "pgconn.h"
 #include "pgoutput.h"
@@ -95,24 +95,6 @@ fl_capture_state_name(enum fl_capture_state s)
 	                                                 : "?";
 }
 
-static int64_t
-cap_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t
-cap_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- status ---------------------------------------------------------- */
 
 static void
@@ -150,7 +132,7 @@ cap_lag_seconds(struct fl_capture *c, fl_lsn confirmed)
 		oldest = c->txn_time;
 	if (!oldest)
 		return 0;
-	return (double)(fl_pgo_pg_time(cap_now_us()) - oldest) / 1e6;
+	return (double)(fl_pgo_pg_time(fl_wall_us()) - oldest) / 1e6;
 }
 
 static void
@@ -370,16 +352,16 @@ cap_send_status(struct fl_capture *c, PGconn *conn, struct fl_err *err)
 	pos = fl_wm_confirmed(c->wm);
 	if (pos < c->last_sent)
 		pos = c->last_sent;
-	fl_pgo_status_update(msg, pos, pos, pos, fl_pgo_pg_time(cap_now_us()),
-	                     cap_mono_ms() - c->last_rx_ms >= CAP_PING_MS);
+	fl_pgo_status_update(msg, pos, pos, pos, fl_pgo_pg_time(fl_wall_us()),
+	                     fl_mono_ms() - c->last_rx_ms >= CAP_PING_MS);
 	if (PQputCopyData(conn, (const char *)msg, sizeof(msg)) != 1 ||
 	    PQflush(conn) < 0)
 		return fl_err_set(err, FL_ERR_PG, "sending status update: %s",
 		                  PQerrorMessage(conn));
 	c->last_sent = pos;
-	c->last_sent_us = cap_mono_ms();
+	c->last_sent_us = fl_mono_ms();
 	pthread_mutex_lock(&c->mu);
-	c->st.last_status_us = cap_now_us();
+	c->st.last_status_us = fl_wall_us();
 	pthread_mutex_unlock(&c->mu);
 	cap_publish(c);
 	return 0;
@@ -389,7 +371,7 @@ cap_send_status(struct fl_capture *c, PGconn *conn, struct fl_err *err)
 static int
 cap_maybe_status(struct fl_capture *c, PGconn *conn, struct fl_err *err)
 {
-	int64_t since = cap_mono_ms() - c->last_sent_us;
+	int64_t since = fl_mono_ms() - c->last_sent_us;
 	fl_lsn pos = fl_wm_confirmed(c->wm);
 
 	if (since >= c->o.status_interval_ms ||
@@ -558,7 +540,7 @@ cap_drain(struct fl_capture *c, PGconn *conn, struct fl_err *err)
 		PQfreemem(buf);
 		/* after the frame: a full queue may have held us (not the
 		 * server's silence) */
-		c->last_rx_ms = cap_mono_ms();
+		c->last_rx_ms = fl_mono_ms();
 		if (rc < 0)
 			return -1;
 		if (atomic_load(&c->stop))
@@ -599,7 +581,7 @@ cap_loop(struct fl_capture *c, PGconn *conn, struct fl_err *err)
 	pfd[1].fd = c->wake[0];
 	while (!atomic_load(&c->stop)) {
 		int64_t wait =
-		    c->o.status_interval_ms - (cap_mono_ms() - c->last_sent_us);
+		    c->o.status_interval_ms - (fl_mono_ms() - c->last_sent_us);
 		int rc;
 
 		if (wait > 1000)
@@ -617,14 +599,14 @@ cap_loop(struct fl_capture *c, PGconn *conn, struct fl_err *err)
 			return -1;
 		if (rc == 1)
 			return cap_stream_end(conn, err);
-		if (cap_mono_ms() - c->last_rx_ms >= CAP_RX_TIMEOUT_MS)
+		if (fl_mono_ms() - c->last_rx_ms >= CAP_RX_TIMEOUT_MS)
 			return fl_err_set(
 			    err, FL_ERR_PG,
 			    "no message from the server for %d s "
 			    "(a stalled connection?): reconnecting",
 			    CAP_RX_TIMEOUT_MS / 1000);
-		if (cap_mono_ms() - c->last_rx_ms >= CAP_PING_MS &&
-		    cap_mono_ms() - c->last_sent_us >= CAP_PING_MS &&
+		if (fl_mono_ms() - c->last_rx_ms >= CAP_PING_MS &&
+		    fl_mono_ms() - c->last_sent_us >= CAP_PING_MS &&
 		    cap_send_status(c, conn, err) < 0)
 			return -1;
 		if (cap_maybe_status(c, conn, err) < 0)
@@ -736,8 +718,8 @@ cap_stream(struct fl_capture *c, struct fl_err *err)
 	c->ring_len = 0;
 	c->keepalive_end = 0;
 	c->last_sent = start;
-	c->last_sent_us = cap_mono_ms();
-	c->last_rx_ms = cap_mono_ms();
+	c->last_sent_us = fl_mono_ms();
+	c->last_rx_ms = fl_mono_ms();
 	pthread_mutex_lock(&c->mu);
 	if (c->st.epoch)
 		c->st.reconnects++;
@@ -805,7 +787,7 @@ cap_backoff(struct fl_capture *c)
 		c->backoff_ms = c->o.backoff_max_ms;
 	jitter = c->backoff_ms / 4;
 	ms = c->backoff_ms - jitter +
-	     (jitter ? (int)(cap_mono_ms() % (2 * jitter + 1)) : 0);
+	     (jitter ? (int)(fl_mono_ms() % (2 * jitter + 1)) : 0);
 	poll(&p, 1, ms);
 }
 
@@ -883,10 +865,10 @@ cap_lag_main(void *arg)
 	while (!atomic_load(&c->stop)) {
 		struct pollfd p = { c->wake[0], POLLIN, 0 };
 
-		if (cap_mono_ms() >= next) {
+		if (fl_mono_ms() >= next) {
 			cap_lag_sample(c, &conn);
 			next =
-			    cap_mono_ms() + (int64_t)c->o.lag_poll_secs * 1000;
+			    fl_mono_ms() + (int64_t)c->o.lag_poll_secs * 1000;
 		}
 		poll(&p, 1, 500);
 	}

@@ -21,18 +21,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "engine_int.h"
 #include "log.h"
 #include "xmem.h"
-
-static int64_t
-wk_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* A deduplicated id of the batch. */
 struct wk_id {
@@ -294,15 +286,13 @@ static void
 wk_debug_commit(const struct eng_worker *w, const struct wk_batch *b,
                 int seeding, int caught_up, int rc, int64_t t0)
 {
-	struct timespec rt;
 	int64_t oldest = INT64_MAX, now_us;
 	size_t k;
 
 	if (fl_log_get_level() > FL_LOG_DEBUG)
 		return;
-	clock_gettime(CLOCK_REALTIME, &rt);
 	/* commit_time counts from 2000-01-01 UTC */
-	now_us = ((int64_t)rt.tv_sec - 946684800) * 1000000 + rt.tv_nsec / 1000;
+	now_us = fl_wall_us() - (int64_t)946684800 * 1000000;
 	for (k = 0; k < b->n; k++)
 		if (b->items[k]->pc &&
 		    b->items[k]->pc->ch->commit_time < oldest)
@@ -313,7 +303,7 @@ wk_debug_commit(const struct eng_worker *w, const struct wk_batch *b,
 	    "caught up %d: %s in %lld ms; oldest change %lld ms old",
 	    w->no, seeding ? "seeding" : "live", b->n, b->nids, caught_up,
 	    rc == FL_SINK_OK ? "flushed" : "failed",
-	    (long long)(wk_now_ms() - t0),
+	    (long long)(fl_mono_ms() - t0),
 	    oldest == INT64_MAX ? -1LL : (long long)((now_us - oldest) / 1000));
 }
 
@@ -332,7 +322,7 @@ wk_commit(struct eng_worker *w, struct wk_batch *b, int seeding)
 		struct fl_sink_report rep = { NULL, 0 };
 		int caught_up = !seeding && fl_queue_len(w->live) == 0 &&
 		                fl_queue_len(e->capq) == 0;
-		int64_t t0 = wk_now_ms();
+		int64_t t0 = fl_mono_ms();
 		struct fl_err err;
 		int rc;
 
@@ -343,7 +333,7 @@ wk_commit(struct eng_worker *w, struct wk_batch *b, int seeding)
 			eng_recovered(e, "opensearch");
 			if (wk_policy(w, &rep) == 0) {
 				wk_report_batch(w, ix_docs,
-				                (wk_now_ms() - t0) * 1000);
+				                (fl_mono_ms() - t0) * 1000);
 				ok = 0;
 			}
 			fl_sink_report_done(&rep);
@@ -441,7 +431,7 @@ wk_collect(struct fl_queue *q, struct wk_batch *b, size_t max,
 		int wait = first_wait_ms, k, i;
 
 		if (deadline) {
-			int64_t left = deadline - wk_now_ms();
+			int64_t left = deadline - fl_mono_ms();
 
 			wait = left > 0 ? (int)left : 0;
 		}
@@ -458,7 +448,7 @@ wk_collect(struct fl_queue *q, struct wk_batch *b, size_t max,
 			wk_add(b, it);
 		}
 		if (!deadline)
-			deadline = wk_now_ms() + window_ms;
+			deadline = fl_mono_ms() + window_ms;
 	}
 }
 

@@ -35,8 +35,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "osnames.h"
 #include "sink_os.h"
@@ -679,15 +679,6 @@ ow_clear(struct os_writer *w)
 	}
 }
 
-static int64_t
-ow_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* flush: snapshot, plan, send in rounds, refresh; buffer emptied. */
 static int
 ow_flush(struct fl_sink_writer *base, int caught_up, struct fl_sink_report *rep,
@@ -715,14 +706,14 @@ ow_flush(struct fl_sink_writer *base, int caught_up, struct fl_sink_report *rep,
 		w->rej[i].reason = NULL;
 	w->nrej = w->nops;
 	ow_snapshot_take(w);
-	t0 = ow_ms();
+	t0 = fl_mono_ms();
 	rc = ow_plan(w, err);
 	if (rc == FL_SINK_OK)
 		rc = ow_send(w, err);
-	t1 = ow_ms();
+	t1 = fl_mono_ms();
 	if (rc == FL_SINK_OK && caught_up)
 		rc = ow_refresh(w, err);
-	t2 = ow_ms();
+	t2 = fl_mono_ms();
 	fl_log_debug(OW_LOG,
 	             "flush of %zu operations: bulk %lld ms, refresh %lld ms",
 	             w->nops, (long long)(t1 - t0), (long long)(t2 - t1));
