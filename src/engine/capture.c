@@ -72,7 +72,7 @@ struct fl_capture {
 	size_t ring_head, ring_len;
 	fl_lsn keepalive_end;
 	fl_lsn last_sent;
-	int64_t last_sent_us;
+	int64_t last_sent_ms;
 	int64_t last_rx_ms; /* last frame read (or handed on) */
 	int backoff_ms;
 };
@@ -359,7 +359,7 @@ cap_send_status(struct fl_capture *c, PGconn *conn, struct fl_err *err)
 		return fl_err_set(err, FL_ERR_PG, "sending status update: %s",
 		                  PQerrorMessage(conn));
 	c->last_sent = pos;
-	c->last_sent_us = fl_mono_ms();
+	c->last_sent_ms = fl_mono_ms();
 	pthread_mutex_lock(&c->mu);
 	c->st.last_status_us = fl_wall_us();
 	pthread_mutex_unlock(&c->mu);
@@ -371,7 +371,7 @@ cap_send_status(struct fl_capture *c, PGconn *conn, struct fl_err *err)
 static int
 cap_maybe_status(struct fl_capture *c, PGconn *conn, struct fl_err *err)
 {
-	int64_t since = fl_mono_ms() - c->last_sent_us;
+	int64_t since = fl_mono_ms() - c->last_sent_ms;
 	fl_lsn pos = fl_wm_confirmed(c->wm);
 
 	if (since >= c->o.status_interval_ms ||
@@ -581,7 +581,7 @@ cap_loop(struct fl_capture *c, PGconn *conn, struct fl_err *err)
 	pfd[1].fd = c->wake[0];
 	while (!atomic_load(&c->stop)) {
 		int64_t wait =
-		    c->o.status_interval_ms - (fl_mono_ms() - c->last_sent_us);
+		    c->o.status_interval_ms - (fl_mono_ms() - c->last_sent_ms);
 		int rc;
 
 		if (wait > 1000)
@@ -606,7 +606,7 @@ cap_loop(struct fl_capture *c, PGconn *conn, struct fl_err *err)
 			    "(a stalled connection?): reconnecting",
 			    CAP_RX_TIMEOUT_MS / 1000);
 		if (fl_mono_ms() - c->last_rx_ms >= CAP_PING_MS &&
-		    fl_mono_ms() - c->last_sent_us >= CAP_PING_MS &&
+		    fl_mono_ms() - c->last_sent_ms >= CAP_PING_MS &&
 		    cap_send_status(c, conn, err) < 0)
 			return -1;
 		if (cap_maybe_status(c, conn, err) < 0)
@@ -718,7 +718,7 @@ cap_stream(struct fl_capture *c, struct fl_err *err)
 	c->ring_len = 0;
 	c->keepalive_end = 0;
 	c->last_sent = start;
-	c->last_sent_us = fl_mono_ms();
+	c->last_sent_ms = fl_mono_ms();
 	c->last_rx_ms = fl_mono_ms();
 	pthread_mutex_lock(&c->mu);
 	if (c->st.epoch)

@@ -292,9 +292,6 @@ seed_finish(struct fl_engine *e, struct eng_seed *s)
 	}
 	if (s->mode == ENG_SEED_INPLACE && x->st.tracks_seeding)
 		seed_op_cursor(e, s, NULL, &err);
-#ifdef __GLIBC__
-	malloc_trim(0); /* hand the seeding high-water mark back */
-#endif
 	fl_log_info("engine", "index %s seeded (%lld rows)", name,
 	            (long long)s->rows_done);
 	fl_board_event(e->board, FL_LOG_INFO, "index %s seeded (%lld rows)",
@@ -374,6 +371,9 @@ seed_reap(struct fl_engine *e)
 		pthread_mutex_unlock(&e->gen_mu);
 		eng_seed_free(s);
 		eng_set_index_state(e, (int)i);
+#ifdef __GLIBC__
+		malloc_trim(0); /* hand the seeding high-water mark back */
+#endif
 	}
 }
 
