@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "hash.h"
-#include "value.h"
-#include "xmem.h"
+#include "config/hash.h"
+#include "config/value.h"
+#include "util/buf.h"
+#include "util/xmem.h"
 
 void
 fl_check_print_diags(const struct fl_diags *d, FILE *f, int color)

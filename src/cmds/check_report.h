@@ -11,10 +11,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "check_db.h"
-#include "config.h"
-#include "diag.h"
-#include "mapping.h"
+#include "config/config.h"
+#include "config/mapping.h"
+#include "source/check_db.h"
+#include "util/diag.h"
 
 /* Diagnostics, one per line: "error: file:line:col: path: msg". */
 void fl_check_print_diags(const struct fl_diags *d, FILE *f, int color);

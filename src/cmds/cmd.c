@@ -14,9 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "strutil.h"
-#include "xmem.h"
+#include "util/log.h"
+#include "util/strutil.h"
+#include "util/xmem.h"
 
 const struct fl_cmd_entry *const fl_cmd_table[] = {
 	&fl_cmd_run_entry,     &fl_cmd_tui_entry,

@@ -15,13 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check_db.h"
 #include "check_report.h"
 #include "cmd.h"
-#include "config.h"
-#include "json.h"
-#include "pgconn.h"
-#include "xmem.h"
+#include "config/config.h"
+#include "source/check_db.h"
+#include "source/pgconn.h"
+#include "util/json.h"
+#include "util/xmem.h"
 
 static const char *const check_formats[] = { "human", "json", NULL };
 

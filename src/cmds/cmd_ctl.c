@@ -15,9 +15,9 @@
 #include <cjson/cJSON.h>
 
 #include "cmd.h"
-#include "ctl.h"
-#include "json.h"
-#include "xmem.h"
+#include "core/ctl.h"
+#include "util/json.h"
+#include "util/xmem.h"
 
 #define CTL_OPTS                                                               \
 	{ .name = "server",                                                    \

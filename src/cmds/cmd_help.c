@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "strutil.h"
+#include "util/strutil.h"
 
 static int
 help_exec(struct fl_cmd_ctx *ctx)

@@ -16,7 +16,7 @@
 
 #include "cmd.h"
 #include "daemon.h"
-#include "log.h"
+#include "util/log.h"
 
 static const struct fl_opt run_opts[] = {
 	FL_OPTS_CONFIG,

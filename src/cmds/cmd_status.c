@@ -14,8 +14,8 @@
 #include <cjson/cJSON.h>
 
 #include "cmd.h"
-#include "ctl.h"
-#include "xmem.h"
+#include "core/ctl.h"
+#include "util/xmem.h"
 
 static const struct fl_opt status_opts[] = {
 	{ .name = "public-address",

@@ -18,11 +18,11 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "ctl.h"
+#include "core/ctl.h"
 #include "daemon.h"
-#include "log.h"
 #include "tui.h"
-#include "xmem.h"
+#include "util/log.h"
+#include "util/xmem.h"
 
 static const struct fl_opt tui_opts[] = {
 	FL_OPTS_CONFIG,

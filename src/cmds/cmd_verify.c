@@ -10,8 +10,8 @@
 
 #include "check_report.h"
 #include "cmd.h"
-#include "config.h"
-#include "verify.h"
+#include "config/config.h"
+#include "core/verify.h"
 
 static const struct fl_opt verify_opts[] = {
 	FL_OPTS_CONFIG,

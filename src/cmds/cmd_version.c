@@ -5,7 +5,7 @@
  */
 #include "cmd.h"
 #include "tui.h"
-#include "version.h"
+#include "util/version.h"
 
 static int
 version_exec(struct fl_cmd_ctx *ctx)

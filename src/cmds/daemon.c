@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "check_report.h"
-#include "log.h"
-#include "strutil.h"
-#include "xmem.h"
+#include "util/log.h"
+#include "util/strutil.h"
+#include "util/xmem.h"
 
 static int
 daemon_admin(struct fl_cmd_ctx *ctx, struct fl_daemon *d)

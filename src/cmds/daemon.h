@@ -12,11 +12,11 @@
 #define FL_DAEMON_H
 
 #include "cmd.h"
-#include "config.h"
-#include "ctl.h"
-#include "engine.h"
-#include "httpd.h"
-#include "status.h"
+#include "config/config.h"
+#include "core/ctl.h"
+#include "core/engine.h"
+#include "core/httpd.h"
+#include "core/status.h"
 
 struct fl_daemon {
 	struct fl_config *cfg;

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "strutil.h"
+#include "util/strutil.h"
 
 const char *const fl_opt_log_levels[] = { "error", "warn",  "info",
 	                                  "debug", "trace", NULL };

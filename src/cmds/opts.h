@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-#include "err.h"
+#include "util/err.h"
 
 enum fl_opt_kind {
 	FL_OPT_FLAG,   /* --no-color; env twin takes true/false/1/0 */

@@ -31,7 +31,7 @@
 #include <readline/readline.h>
 
 #include "tui_int.h"
-#include "xmem.h"
+#include "util/xmem.h"
 
 void
 fl_tui_lib_versions(char *out, size_t n)

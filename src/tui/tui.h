@@ -14,9 +14,9 @@
 #include <signal.h>
 #include <stddef.h>
 
-#include "ctl.h"
-#include "err.h"
-#include "status.h"
+#include "core/ctl.h"
+#include "core/status.h"
+#include "util/err.h"
 
 struct fl_tui_opts {
 	/* in-process: the engine's board and the control executor */

@@ -14,11 +14,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "json.h"
-#include "log.h"
-#include "strutil.h"
 #include "tui_int.h"
-#include "xmem.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/strutil.h"
+#include "util/xmem.h"
 
 void
 tui_message(struct tui *t, enum tui_sem sem, const char *fmt, ...)

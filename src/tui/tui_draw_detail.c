@@ -11,9 +11,9 @@
 
 #include <curses.h>
 
-#include "log.h"
 #include "tui_fmt.h"
 #include "tui_int.h"
+#include "util/log.h"
 
 struct tui_lines {
 	struct tui *t;

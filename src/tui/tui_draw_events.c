@@ -9,9 +9,9 @@
 
 #include <curses.h>
 
-#include "log.h"
 #include "tui_fmt.h"
 #include "tui_int.h"
+#include "util/log.h"
 
 static const struct fl_status_event *
 tui_ev_board(const struct fl_status *st, size_t k) /* k = 0: newest */

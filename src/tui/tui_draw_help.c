@@ -10,8 +10,8 @@
 
 #include <curses.h>
 
-#include "buf.h"
 #include "tui_int.h"
+#include "util/buf.h"
 
 static const char *const tui_keys_help[][2] = {
 	{ ":", "open the command prompt (Tab completes, Ctrl-R searches)" },

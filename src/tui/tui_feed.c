@@ -23,10 +23,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "queue.h"
-#include "status_parse.h"
-#include "strutil.h"
-#include "xmem.h"
+#include "core/status_parse.h"
+#include "util/queue.h"
+#include "util/strutil.h"
+#include "util/xmem.h"
 
 struct feed_req {
 	const struct fl_ctl_cmd *c;

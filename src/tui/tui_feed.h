@@ -17,9 +17,9 @@
 #ifndef FL_TUI_FEED_H
 #define FL_TUI_FEED_H
 
-#include "ctl.h"
-#include "err.h"
-#include "status.h"
+#include "core/ctl.h"
+#include "core/status.h"
+#include "util/err.h"
 
 struct fl_tui_feed_opts {
 	struct fl_board *board;              /* in-process; NULL: attach */

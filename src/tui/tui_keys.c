@@ -11,10 +11,10 @@
 
 #include <curses.h>
 
-#include "buf.h"
-#include "log.h"
 #include "tui_int.h"
-#include "xmem.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/xmem.h"
 
 #define KEY_ESC   27
 #define KEY_CTL_L ('L' & 0x1f)

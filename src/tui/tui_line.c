@@ -10,12 +10,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
 #include "tui.h"
 #include "tui_feed.h"
 #include "tui_fmt.h"
 #include "tui_model.h"
-#include "xmem.h"
+#include "util/log.h"
+#include "util/xmem.h"
 
 static double
 line_now(void)

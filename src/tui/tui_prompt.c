@@ -24,10 +24,10 @@
 #include <readline/history.h>
 #include <readline/readline.h>
 
-#include "strutil.h"
 #include "tui_fmt.h"
 #include "tui_int.h"
-#include "xmem.h"
+#include "util/strutil.h"
+#include "util/xmem.h"
 
 #define PROMPT_HISTORY_MAX 500
 

@@ -37,10 +37,10 @@
 
 #include <curl/curl.h>
 
-#include "buf.h"
-#include "sink.h"
-#include "sink_os.h"
-#include "value.h"
+#include "config/value.h"
+#include "sink/sink.h"
+#include "sink/sink_os.h"
+#include "util/buf.h"
 
 struct bench {
 	const char *url;

@@ -21,13 +21,13 @@
 
 #include <libpq-fe.h>
 
-#include "capture.h"
-#include "change.h"
-#include "config.h"
-#include "pgconn.h"
-#include "queue.h"
-#include "source.h"
-#include "track.h"
+#include "config/config.h"
+#include "source/capture.h"
+#include "source/change.h"
+#include "source/pgconn.h"
+#include "source/source.h"
+#include "source/track.h"
+#include "util/queue.h"
 
 static double
 bench_now(void)

@@ -25,14 +25,14 @@
 
 #include <libpq-fe.h>
 
-#include "buf.h"
-#include "config.h"
-#include "dbcat.h"
-#include "docbuild.h"
-#include "docsql.h"
-#include "pgconn.h"
-#include "track.h"
-#include "xmem.h"
+#include "config/config.h"
+#include "docs/docbuild.h"
+#include "docs/docsql.h"
+#include "source/dbcat.h"
+#include "source/pgconn.h"
+#include "source/track.h"
+#include "util/buf.h"
+#include "util/xmem.h"
 
 #define BENCH_CHUNK 512
 

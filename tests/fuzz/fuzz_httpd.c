@@ -20,10 +20,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "ctl.h"
-#include "err.h"
-#include "httpd.h"
-#include "status.h"
+#include "core/ctl.h"
+#include "core/httpd.h"
+#include "core/status.h"
+#include "util/err.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

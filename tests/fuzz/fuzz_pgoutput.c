@@ -13,8 +13,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "err.h"
-#include "pgoutput.h"
+#include "source/pgoutput.h"
+#include "util/err.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

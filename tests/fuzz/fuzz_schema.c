@@ -6,9 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hash.h"
-#include "mapping.h"
-#include "schema.h"
+#include "config/hash.h"
+#include "config/mapping.h"
+#include "config/schema.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

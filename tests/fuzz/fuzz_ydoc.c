@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "err.h"
-#include "ydoc.h"
+#include "config/ydoc.h"
+#include "util/err.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -43,17 +43,17 @@
 
 #include <libpq-fe.h>
 
-#include "capture.h"
-#include "change.h"
-#include "config.h"
-#include "diag.h"
-#include "pgconn.h"
-#include "pgoutput.h"
-#include "queue.h"
-#include "source.h"
+#include "config/config.h"
+#include "source/capture.h"
+#include "source/change.h"
+#include "source/pgconn.h"
+#include "source/pgoutput.h"
+#include "source/source.h"
+#include "source/track.h"
 #include "tap.h"
-#include "track.h"
-#include "xmem.h"
+#include "util/diag.h"
+#include "util/queue.h"
+#include "util/xmem.h"
 
 #define T_STATUS_MS 500   /* standby status interval of every capture */
 #define T_BIG_ROWS  50000 /* case 6 */

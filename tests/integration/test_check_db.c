@@ -27,11 +27,11 @@
 
 #include <libpq-fe.h>
 
-#include "check_db.h"
-#include "config.h"
-#include "pgconn.h"
+#include "config/config.h"
+#include "source/check_db.h"
+#include "source/pgconn.h"
 #include "tap.h"
-#include "xmem.h"
+#include "util/xmem.h"
 
 static char t_prefix[64];   /* flusso_it_chk_<pid> */
 static const char *t_admin; /* FLUSSO_TEST_PG_URL */

@@ -27,12 +27,12 @@
 #include <cjson/cJSON.h>
 #include <libpq-fe.h>
 
-#include "buf.h"
-#include "config.h"
-#include "docbuild.h"
-#include "pgconn.h"
+#include "config/config.h"
+#include "docs/docbuild.h"
+#include "source/pgconn.h"
 #include "tap.h"
-#include "xmem.h"
+#include "util/buf.h"
+#include "util/xmem.h"
 
 static const char *t_admin; /* FLUSSO_TEST_PG_URL */
 static const char *t_src;   /* the source tree */

@@ -31,14 +31,14 @@
 
 #include <libpq-fe.h>
 
-#include "buf.h"
-#include "change.h"
-#include "config.h"
-#include "pgconn.h"
-#include "resolve.h"
+#include "config/config.h"
+#include "docs/resolve.h"
+#include "source/change.h"
+#include "source/pgconn.h"
+#include "source/track.h"
 #include "tap.h"
-#include "track.h"
-#include "xmem.h"
+#include "util/buf.h"
+#include "util/xmem.h"
 
 static const char *t_admin;
 static const char *t_src;

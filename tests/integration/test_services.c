@@ -16,8 +16,8 @@
 #include <curl/curl.h>
 #include <libpq-fe.h>
 
-#include "buf.h"
 #include "tap.h"
+#include "util/buf.h"
 
 static const char *
 t_env(const char *name)

@@ -34,15 +34,15 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
-#include "buf.h"
-#include "diag.h"
-#include "hash.h"
-#include "mapping.h"
-#include "schema.h"
-#include "sink.h"
-#include "sink_os.h"
+#include "config/hash.h"
+#include "config/mapping.h"
+#include "config/schema.h"
+#include "config/value.h"
+#include "sink/sink.h"
+#include "sink/sink_os.h"
 #include "tap.h"
-#include "value.h"
+#include "util/buf.h"
+#include "util/diag.h"
 
 static char t_base[256];
 

@@ -6,11 +6,11 @@
 #include <limits.h>
 #include <stdlib.h>
 
-#include "buf.h"
-#include "err.h"
-#include "json.h"
-#include "strutil.h"
 #include "tap.h"
+#include "util/buf.h"
+#include "util/err.h"
+#include "util/json.h"
+#include "util/strutil.h"
 
 TAP_TEST(test_err)
 {

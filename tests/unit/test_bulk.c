@@ -29,12 +29,12 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "buf.h"
-#include "config.h"
-#include "sink.h"
-#include "sink_os.h"
+#include "config/config.h"
+#include "config/value.h"
+#include "sink/sink.h"
+#include "sink/sink_os.h"
 #include "tap.h"
-#include "value.h"
+#include "util/buf.h"
 
 /* ---- pure helpers --------------------------------------------------------- */
 

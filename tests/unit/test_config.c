@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "tap.h"
-#include "xmem.h"
+#include "util/xmem.h"
 
 static char t_dir[256];
 

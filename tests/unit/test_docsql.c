@@ -12,12 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "dbcat.h"
-#include "docsql.h"
-#include "schema.h"
+#include "config/schema.h"
+#include "docs/docsql.h"
+#include "source/dbcat.h"
 #include "tap.h"
-#include "xmem.h"
+#include "util/buf.h"
+#include "util/xmem.h"
 
 /* ---- fixtures ----------------------------------------------------------- */
 

@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "diag.h"
-#include "hash.h"
-#include "schema.h"
+#include "config/hash.h"
+#include "config/schema.h"
 #include "tap.h"
+#include "util/buf.h"
+#include "util/diag.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 

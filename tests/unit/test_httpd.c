@@ -17,9 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctl.h"
-#include "httpd.h"
-#include "status.h"
+#include "core/ctl.h"
+#include "core/httpd.h"
+#include "core/status.h"
 #include "tap.h"
 
 static char t_msg[256];

@@ -13,12 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "diag.h"
-#include "mapping.h"
-#include "schema.h"
+#include "config/mapping.h"
+#include "config/schema.h"
+#include "config/value.h"
 #include "tap.h"
-#include "value.h"
+#include "util/buf.h"
+#include "util/diag.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 

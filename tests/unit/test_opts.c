@@ -6,10 +6,10 @@
  */
 #include <stdlib.h>
 
-#include "buf.h"
 #include "cmd.h"
 #include "opts.h"
 #include "tap.h"
+#include "util/buf.h"
 
 static const char *const t_formats[] = { "human", "json", NULL };
 

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "osnames.h"
+#include "sink/osnames.h"
 #include "tap.h"
+#include "util/buf.h"
 
 #define H "0123456789abcdef"
 

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pgoutput.h"
 #include "pgoutput_fixtures.h"
+#include "source/pgoutput.h"
 #include "tap.h"
 
 /* Decode a byte array literal with scratch s into m. */

@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check_db.h"
-#include "pgconn.h"
-#include "publication.h"
+#include "source/check_db.h"
+#include "source/pgconn.h"
+#include "source/publication.h"
 #include "tap.h"
-#include "xmem.h"
+#include "util/xmem.h"
 
 static struct fl_schema *
 t_schema(const char *yaml)

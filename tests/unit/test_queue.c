@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "queue.h"
 #include "tap.h"
+#include "util/queue.h"
 
 /* Milliseconds on CLOCK_MONOTONIC. */
 static double

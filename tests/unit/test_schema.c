@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "schema.h"
+#include "config/schema.h"
 #include "tap.h"
 
 /* Load `yaml`; returns the schema (or NULL) and fills diags. */

@@ -19,10 +19,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "config.h"
-#include "sink.h"
+#include "config/config.h"
+#include "sink/sink.h"
 #include "tap.h"
-#include "xmem.h"
+#include "util/xmem.h"
 
 /* Flush w with fd 1 redirected to a temp file (or to `path`); the
  * output in *out (caller frees). */

@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "err.h"
-#include "log.h"
-#include "status.h"
-#include "status_parse.h"
+#include "core/status.h"
+#include "core/status_parse.h"
 #include "tap.h"
+#include "util/buf.h"
+#include "util/err.h"
+#include "util/log.h"
 
 #define T_NOW 1795000000000000LL /* a whole second, in µs */
 

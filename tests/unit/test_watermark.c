@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "source/watermark.h"
 #include "tap.h"
-#include "watermark.h"
 
 /* A small deterministic PRNG (splitmix64), one state per user. */
 struct t_rng {

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "err.h"
+#include "config/ydoc.h"
 #include "tap.h"
-#include "ydoc.h"
+#include "util/err.h"
 
 /* Load a C string as "t.yml"; NULL on error (err filled). */
 static struct fl_ydoc *

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * config.h - the deployment file `flusso.yml` (config.md §2) and the
+ * schemas it names: the whole loaded configuration.
+ *
+ * Owns: loading flusso.yml strictly, loading each index's schema relative
+ * to the file's directory, the load-time range checks, prefix and name
+ * validation, flag/env overrides of the prefix, secret references (kept
+ * unresolved until runtime) and their redaction.
+ * Does not own: resolving secrets against the environment (runtime,
+ * fl_config_resolve_* below, called by run/tui/online check).
+ */
+#ifndef FL_CONFIG_H
+#define FL_CONFIG_H
+
+#include <stddef.h>
+
+#include "config/schema.h"
+#include "util/diag.h"
+#include "util/err.h"
+
+/* A string that may be a literal or an {env: VAR} reference. */
+enum fl_secret_kind {
+	FL_SECRET_NONE,
+	FL_SECRET_LITERAL,
+	FL_SECRET_ENV,
+};
+
+struct fl_secret {
+	enum fl_secret_kind kind;
+	char *value; /* literal text, or the variable name */
+};
+
+enum fl_conn_kind {
+	FL_CONN_NONE,  /* omitted: DATABASE_URL at runtime */
+	FL_CONN_URL,   /* literal URL string */
+	FL_CONN_ENV,   /* {env: VAR} */
+	FL_CONN_PARTS, /* host/port/user/password/database */
+};
+
+struct fl_source {
+	enum fl_conn_kind conn;
+	char *url;     /* FL_CONN_URL */
+	char *url_env; /* FL_CONN_ENV: variable name */
+	char *host;    /* parts, defaulted */
+	long port;
+	char *user;
+	struct fl_secret password;
+	char *database;
+	int manage_publication; /* from the file; default 1 */
+};
+
+enum fl_sink_type {
+	FL_SINK_OPENSEARCH,
+	FL_SINK_STDOUT,
+};
+
+enum fl_text_analysis {
+	FL_ANALYSIS_BUILTIN,
+	FL_ANALYSIS_ICU,
+};
+
+struct fl_sink_cfg {
+	char *name; /* lowercased; config sorted by name */
+	enum fl_sink_type type;
+	/* opensearch */
+	struct fl_secret url;
+	struct fl_secret username;
+	struct fl_secret password;
+	int tls_verify;
+	long batch_size;
+	long max_bytes;
+	long timeout_secs;
+	long max_retries;
+	char *pipeline;
+	long number_of_shards;
+	long number_of_replicas;
+	char *refresh_interval;
+	enum fl_text_analysis text_analysis;
+	int auto_subfields;
+	/* stdout */
+	int pretty;
+};
+
+enum fl_policy {
+	FL_POLICY_UNSET = -1,
+	FL_POLICY_STOP = 0,
+	FL_POLICY_SKIP = 1,
+};
+
+struct fl_index_cfg {
+	char *name;        /* logical index name; config sorted by name */
+	char *schema_path; /* as written */
+	char *schema_file; /* resolved against the config directory */
+	int enabled;
+	enum fl_policy on_error; /* FL_POLICY_UNSET: the global one */
+	struct fl_schema *schema;
+	struct fl_pos at;
+};
+
+struct fl_config {
+	char *path; /* as given */
+	char *dir;  /* its directory */
+	struct fl_source source;
+	struct fl_sink_cfg *sinks;
+	size_t nsinks;
+	struct fl_index_cfg *indexes;
+	size_t nindexes;
+	enum fl_policy on_error;
+	char *prefix;          /* effective (after overrides) */
+	char *public_address;  /* from the file, or NULL */
+	char *private_address; /* from the file, or NULL */
+};
+
+/*
+ * Load flusso.yml and every schema it names. All problems (of the config
+ * file and of every schema) go into `diags`; returns NULL when there was
+ * at least one error. `prefix_override` (flag or env), when not NULL,
+ * replaces the file's prefix and is validated the same way.
+ */
+struct fl_config *fl_config_load(const char *path, const char *prefix_override,
+                                 struct fl_diags *diags);
+void fl_config_free(struct fl_config *c);
+
+/* Validate an index prefix (config.md §2.6); NULL if valid, else a
+ * static-ish message written into buf. */
+const char *fl_config_check_prefix(const char *prefix, char *buf, size_t n);
+/* Validate a slot or publication name (config.md §1.1). */
+int fl_config_check_slot_name(const char *name);
+
+/* Effective failure policy of an index. */
+enum fl_policy fl_config_policy(const struct fl_config *c,
+                                const struct fl_index_cfg *ix);
+
+/* A secret as it may be shown: "***", "${VAR}", or "" when none. */
+const char *fl_secret_redacted(const struct fl_secret *s, char *buf, size_t n);
+
+/*
+ * Runtime: the libpq conninfo for the source (config.md §2.8 precedence),
+ * caller frees. Parts are assembled as keyword=value pairs with quoting,
+ * so any password works.
+ */
+char *fl_config_source_conninfo(const struct fl_config *c, struct fl_err *err);
+/* Runtime: resolve a sink secret with the <SINK>_OPENSEARCH_<WHAT> override
+ * (what = "URL", "USERNAME", "PASSWORD"); NULL value when none. */
+int fl_config_sink_secret(const struct fl_sink_cfg *s, const char *what,
+                          char **out, struct fl_err *err);
+
+#endif

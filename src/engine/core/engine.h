@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * engine.h - the sync engine: capture -> route -> workers -> sinks ->
+ * confirm, seeding alongside, and the control commands (engine-sink.md
+ * §5; dashboard.md §4).
+ *
+ * Owns: the threads (control, router, N workers, seeding; capture and
+ * lag live in capture.c), batching, dedup, the commit order (build,
+ * write, flush, policy, then confirm), failure policies, waiting and
+ * retrying on transient failures, pausing, staging rebuilds, and the
+ * status board's content.
+ * Does not own: decoding (capture.c), SQL (docbuild.c, resolve.c), HTTP
+ * (sinks, httpd.c), argv.
+ *
+ * Usage: fl_engine_new() -> fl_engine_start() -> (commands) ->
+ * fl_engine_request_stop() -> fl_engine_wait() -> fl_engine_free().
+ */
+#ifndef FL_ENGINE_H
+#define FL_ENGINE_H
+
+#include <stddef.h>
+
+#include "config/config.h"
+#include "core/status.h"
+#include "util/err.h"
+
+struct fl_engine_opts {
+	const struct fl_config *cfg; /* borrowed; outlives the engine */
+	struct fl_board *board;      /* borrowed */
+	const char *slot;
+	const char *publication;
+	int manage_publication;
+	int skip_backfill;
+	int pretty; /* stdout fallback sink */
+	long workers;
+	long queue_capacity;
+	long batch_max_changes;
+	long batch_max_delay_ms;
+	long lag_poll_secs;
+	long shutdown_grace_secs;
+	int allow_untracked;
+	int rebuild_on_source_change;
+};
+
+/* Defaults of engine-sink.md §5.1 (workers = number of cores). */
+void fl_engine_opts_default(struct fl_engine_opts *o);
+
+struct fl_engine;
+
+struct fl_engine *fl_engine_new(const struct fl_engine_opts *o);
+/* Start the control thread, which runs the start-up sequence. */
+int fl_engine_start(struct fl_engine *e, struct fl_err *err);
+/* Ask for a graceful stop (safe from a signal-handling thread). */
+void fl_engine_request_stop(struct fl_engine *e);
+/* Has the engine ended (stopped or failed)? Never blocks. */
+int fl_engine_finished(struct fl_engine *e);
+/* Wait for the engine to end: 0 stopped on request, 1 permanent error
+ * (the message is in the board's last_error). */
+int fl_engine_wait(struct fl_engine *e);
+void fl_engine_free(struct fl_engine *e);
+
+/* Control commands (dashboard.md §4); run on the control thread. */
+enum fl_engine_cmd {
+	FL_ECMD_PAUSE,
+	FL_ECMD_RESUME,
+	FL_ECMD_REINDEX,
+	FL_ECMD_BACKFILL,
+	FL_ECMD_POLICY,
+	FL_ECMD_GC,
+	FL_ECMD_RETRY,
+	FL_ECMD_STOP,
+};
+
+/*
+ * Post a command and wait (at most wait_ms) for its result. Returns an
+ * HTTP-like status: 200 done, 202 accepted/started, 400 bad argument,
+ * 404 unknown index, 409 conflict (disabled, already running), 500
+ * failed, 503 not running. `msg` receives a one-line human answer.
+ */
+int fl_engine_command(struct fl_engine *e, enum fl_engine_cmd cmd,
+                      const char *index, const char *arg, char *msg,
+                      size_t msglen, int wait_ms);
+
+#endif

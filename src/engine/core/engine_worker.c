@@ -1,0 +1,530 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * engine_worker.c - a worker: the only writer of the documents it owns.
+ *
+ * Loop (engine-sink.md §5.5, per worker): take a live batch (up to
+ * batch_max_changes changes, the window starting after the first), commit
+ * it; then, if seeding work is waiting, one seeding batch (up to 512
+ * keys); when there is no live work, seeding batches back to back.
+ *
+ * Commit (§5.7): dedup ids (index, key text), build each index's
+ * documents in PostgreSQL, write them to this worker's sink writer,
+ * flush, apply the failure policy to rejections (stop: halt before any
+ * quarantine; skip: quarantine and continue), and only then release the
+ * items - which confirms a change once all of its items are flushed.
+ * Transient failures (PostgreSQL or OpenSearch away) keep the batch and
+ * retry with capped backoff; nothing is confirmed until a flush succeeds.
+ * Never confirm after a cancelled flush (abort_now) or a stop policy.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/engine_int.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/xmem.h"
+
+/* A deduplicated id of the batch. */
+struct wk_id {
+	int ix;
+	const char *key;
+	int live; /* some item for it is live: write to every target */
+};
+
+struct wk_batch {
+	struct eng_item **items;
+	size_t n, cap;
+	struct wk_id *ids;
+	size_t nids;
+	size_t *slots; /* open addressing over ids, 0 = empty */
+	size_t nslots;
+};
+
+static uint64_t
+wk_hash(int ix, const char *key)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)ix;
+
+	for (; *key; key++)
+		h = (h ^ (unsigned char)*key) * 0x100000001b3ULL;
+	return h;
+}
+
+/* Add an id unless present; a live item makes the id live. */
+static void
+wk_dedup_add(struct wk_batch *b, const struct eng_item *it)
+{
+	size_t mask = b->nslots - 1;
+	size_t i = (size_t)wk_hash(it->ix, it->key) & mask;
+
+	for (;; i = (i + 1) & mask) {
+		size_t s = b->slots[i];
+		struct wk_id *id;
+
+		if (s == 0) {
+			id = &b->ids[b->nids++];
+			id->ix = it->ix;
+			id->key = it->key;
+			id->live = it->kind == ENG_ITEM_LIVE;
+			b->slots[i] = b->nids;
+			return;
+		}
+		id = &b->ids[s - 1];
+		if (id->ix == it->ix && strcmp(id->key, it->key) == 0) {
+			id->live |= it->kind == ENG_ITEM_LIVE;
+			return;
+		}
+	}
+}
+
+static void
+wk_dedup(struct wk_batch *b)
+{
+	size_t want = 16, i;
+
+	while (want < b->n * 2)
+		want *= 2;
+	if (want > b->nslots) {
+		free(b->slots);
+		b->slots = fl_xcalloc(want, sizeof(*b->slots));
+		b->nslots = want;
+	} else {
+		memset(b->slots, 0, b->nslots * sizeof(*b->slots));
+	}
+	b->ids = fl_xrealloc(b->ids, (b->n ? b->n : 1) * sizeof(*b->ids));
+	b->nids = 0;
+	for (i = 0; i < b->n; i++)
+		wk_dedup_add(b, b->items[i]);
+}
+
+/* Is the id (ix, key) live? (Documents come back in any order.) */
+static int
+wk_is_live(const struct wk_batch *b, int ix, const char *key)
+{
+	size_t mask = b->nslots - 1;
+	size_t i = (size_t)wk_hash(ix, key) & mask;
+
+	for (;; i = (i + 1) & mask) {
+		size_t s = b->slots[i];
+
+		if (s == 0)
+			return 1;
+		if (b->ids[s - 1].ix == ix && !strcmp(b->ids[s - 1].key, key))
+			return b->ids[s - 1].live;
+	}
+}
+
+/* ---- connection ---------------------------------------------------------- */
+
+static int
+wk_connect(struct eng_worker *w)
+{
+	struct fl_engine *e = w->e;
+	int attempt = 0;
+	char app[32];
+
+	snprintf(app, sizeof(app), "flusso-worker-%d", w->no);
+	while (!atomic_load(&e->stop)) {
+		struct fl_err err;
+
+		if (!w->conn && !(w->conn = eng_connect(e, app)))
+			return -1;
+		if (fl_docbuild_prepare(w->db, w->conn, &err) == 0)
+			return 0;
+		PQfinish(w->conn);
+		w->conn = NULL;
+		if (err.code != FL_ERR_PG) {
+			eng_fatal(e, "preparing document SQL: %s", err.msg);
+			return -1;
+		}
+		eng_waiting(e, "postgres", err.msg);
+		eng_sleep(e, eng_backoff_ms(attempt++));
+	}
+	return -1;
+}
+
+/* ---- commit ---------------------------------------------------------------- */
+
+/* Build and write the documents of one index. 0, or -1 with err. */
+static int
+wk_build_index(struct eng_worker *w, struct wk_batch *b, int ix,
+               struct fl_docs *docs, uint64_t *ndocs, struct fl_err *err)
+{
+	struct fl_engine *e = w->e;
+	const char *name = e->ix[ix].cfg->name;
+	const char **keys = fl_xmalloc(b->nids * sizeof(char *));
+	size_t i, k = 0;
+	int rc;
+
+	for (i = 0; i < b->nids; i++)
+		if (b->ids[i].ix == ix)
+			keys[k++] = b->ids[i].key;
+	fl_docs_reset(docs);
+	rc =
+	    k ? fl_docbuild_build(w->db, w->conn, name, keys, k, docs, err) : 0;
+	free(keys);
+	if (rc < 0)
+		return -1;
+	for (i = 0; i < docs->n; i++) {
+		const struct fl_doc *d = &docs->v[i];
+		int seeding = !wk_is_live(b, ix, d->id);
+
+		if (d->tombstone)
+			w->writer->ops->del(w->writer, name, d->id, seeding);
+		else
+			w->writer->ops->upsert(w->writer, name, d->id, d->json,
+			                       d->len, seeding);
+	}
+	*ndocs = docs->n;
+	return 0;
+}
+
+/* Apply the failure policy; -1 when a `stop` index refused a document. */
+static int
+wk_policy(struct eng_worker *w, const struct fl_sink_report *rep)
+{
+	struct fl_engine *e = w->e;
+	size_t i, nstop = 0, first = 0;
+
+	for (i = 0; i < rep->n; i++) {
+		int ix = eng_index_no(e, rep->v[i].index);
+
+		if (ix < 0 || !atomic_load(&e->ix[ix].policy_skip)) {
+			if (!nstop++)
+				first = i;
+		}
+	}
+	if (nstop) {
+		eng_fatal(e,
+		          "sink rejected %zu document(s) (e.g. %s/%s: %s); "
+		          "stopping. set on_error: skip to quarantine rejected "
+		          "documents and continue",
+		          nstop, rep->v[first].index, rep->v[first].id,
+		          rep->v[first].reason);
+		return -1;
+	}
+	for (i = 0; i < rep->n; i++) {
+		fl_log_warn("engine",
+		            "document rejected by sink; quarantining and "
+		            "continuing: %s/%s: %s",
+		            rep->v[i].index, rep->v[i].id, rep->v[i].reason);
+		fl_board_quarantine(e->board, rep->v[i].index, rep->v[i].id,
+		                    rep->v[i].reason);
+	}
+	return 0;
+}
+
+/* One attempt: build, write, flush. FL_SINK_* or -3 for a PG error. */
+static int
+wk_attempt(struct eng_worker *w, struct wk_batch *b, int caught_up,
+           uint64_t *ix_docs, struct fl_sink_report *rep, struct fl_err *err)
+{
+	struct fl_engine *e = w->e;
+	struct fl_docs docs;
+	size_t i;
+	int rc = FL_SINK_OK;
+
+	if (!w->conn && wk_connect(w) < 0)
+		return FL_SINK_PERMANENT;
+	fl_docs_init(&docs);
+	for (i = 0; i < e->nix; i++) {
+		ix_docs[i] = 0;
+		if (wk_build_index(w, b, (int)i, &docs, &ix_docs[i], err) < 0) {
+			rc = -3;
+			break;
+		}
+	}
+	fl_docs_done(&docs);
+	if (rc == -3) {
+		/* drop what was buffered: the retry rebuilds everything */
+		struct fl_sink_report junk = { NULL, 0 };
+		struct fl_err e2;
+
+		w->writer->ops->flush(w->writer, 0, &junk, &e2);
+		fl_sink_report_done(&junk);
+		return rc;
+	}
+	return w->writer->ops->flush(w->writer, caught_up, rep, err);
+}
+
+static void
+wk_set_busy(struct eng_worker *w, int busy)
+{
+	struct fl_engine *e = w->e;
+
+	pthread_mutex_lock(&e->mu);
+	if (busy) /* paused or held: no new commit starts */
+		while ((e->hold > 0 || atomic_load(&e->paused)) &&
+		       !atomic_load(&e->stop))
+			pthread_cond_wait(&e->cv, &e->mu);
+	w->busy = busy;
+	pthread_cond_broadcast(&e->cv);
+	pthread_mutex_unlock(&e->mu);
+}
+
+static void
+wk_report_batch(struct eng_worker *w, const uint64_t *ix_docs, int64_t flush_us)
+{
+	struct fl_engine *e = w->e;
+	const char *names[FL_MAX_INDEXES];
+	uint64_t docs = 0;
+	size_t i, n = 0;
+
+	for (i = 0; i < e->nix && n < FL_MAX_INDEXES; i++) {
+		names[n] = e->ix[i].cfg->name;
+		docs += ix_docs[i];
+		n++;
+	}
+	fl_board_batch(e->board, 0, docs, names, ix_docs, n, flush_us);
+}
+
+/* At debug level, one line per commit attempt: size, outcome, time, and
+ * the age of its oldest change (commit time to now): where latency goes. */
+static void
+wk_debug_commit(const struct eng_worker *w, const struct wk_batch *b,
+                int seeding, int caught_up, int rc, int64_t t0)
+{
+	int64_t oldest = INT64_MAX, now_us;
+	size_t k;
+
+	if (fl_log_get_level() > FL_LOG_DEBUG)
+		return;
+	/* commit_time counts from 2000-01-01 UTC */
+	now_us = fl_wall_us() - (int64_t)946684800 * 1000000;
+	for (k = 0; k < b->n; k++)
+		if (b->items[k]->pc &&
+		    b->items[k]->pc->ch->commit_time < oldest)
+			oldest = b->items[k]->pc->ch->commit_time;
+	fl_log_debug(
+	    "worker",
+	    "worker %d: %s batch of %zu items (%zu documents), "
+	    "caught up %d: %s in %lld ms; oldest change %lld ms old",
+	    w->no, seeding ? "seeding" : "live", b->n, b->nids, caught_up,
+	    rc == FL_SINK_OK ? "flushed" : "failed",
+	    (long long)(fl_mono_ms() - t0),
+	    oldest == INT64_MAX ? -1LL : (long long)((now_us - oldest) / 1000));
+}
+
+/* Make a batch durable, waiting out transient failures. 0 done, -1 not
+ * (stopping or a permanent error): the items stay unconfirmed. */
+static int
+wk_commit(struct eng_worker *w, struct wk_batch *b, int seeding)
+{
+	struct fl_engine *e = w->e;
+	uint64_t *ix_docs = fl_xcalloc(e->nix ? e->nix : 1, sizeof(uint64_t));
+	int attempt = 0, ok = -1;
+
+	wk_dedup(b);
+	wk_set_busy(w, 1);
+	while (!atomic_load(&e->abort_now) && !atomic_load(&e->failed)) {
+		struct fl_sink_report rep = { NULL, 0 };
+		int caught_up = !seeding && fl_queue_len(w->live) == 0 &&
+		                fl_queue_len(e->capq) == 0;
+		int64_t t0 = fl_mono_ms();
+		struct fl_err err;
+		int rc;
+
+		fl_err_clear(&err);
+		rc = wk_attempt(w, b, caught_up, ix_docs, &rep, &err);
+		wk_debug_commit(w, b, seeding, caught_up, rc, t0);
+		if (rc == FL_SINK_OK) {
+			eng_recovered(e, "opensearch");
+			if (wk_policy(w, &rep) == 0) {
+				wk_report_batch(w, ix_docs,
+				                (fl_mono_ms() - t0) * 1000);
+				ok = 0;
+			}
+			fl_sink_report_done(&rep);
+			break;
+		}
+		fl_sink_report_done(&rep);
+		if (rc == FL_SINK_PERMANENT) {
+			eng_fatal(e, "%s", err.msg);
+			break;
+		}
+		if (rc == -3 && err.code != FL_ERR_PG) {
+			eng_fatal(e, "building documents: %s", err.msg);
+			break;
+		}
+		if (rc == -3) {
+			PQfinish(w->conn);
+			w->conn = NULL;
+		}
+		eng_waiting(e, rc == -3 ? "postgres" : "opensearch", err.msg);
+		if (atomic_load(&e->stop) && attempt > 0)
+			break; /* stopping: give up; it will be redelivered */
+		eng_sleep(e, eng_backoff_ms(attempt++));
+	}
+	wk_set_busy(w, 0);
+	free(ix_docs);
+	return ok;
+}
+
+/* ---- batches ------------------------------------------------------------------ */
+
+static void
+wk_add(struct wk_batch *b, struct eng_item *it)
+{
+	b->items = fl_xgrow(b->items, &b->cap, b->n + 1, sizeof(*b->items));
+	b->items[b->n++] = it;
+}
+
+/* Park items of paused indexes; keep the rest. */
+static void
+wk_filter_paused(struct eng_worker *w, struct wk_batch *b)
+{
+	struct fl_engine *e = w->e;
+	size_t i, k = 0;
+
+	for (i = 0; i < b->n; i++) {
+		struct eng_item *it = b->items[i];
+
+		if (atomic_load(&e->ix[it->ix].paused)) {
+			w->parked =
+			    fl_xgrow(w->parked, &w->parkcap, w->nparked + 1,
+			             sizeof(*w->parked));
+			w->parked[w->nparked++] = it;
+		} else {
+			b->items[k++] = it;
+		}
+	}
+	b->n = k;
+}
+
+/* Move parked items whose index was resumed back into the batch. */
+static void
+wk_unpark(struct eng_worker *w, struct wk_batch *b)
+{
+	struct fl_engine *e = w->e;
+	size_t i, k = 0;
+
+	for (i = 0; i < w->nparked; i++) {
+		struct eng_item *it = w->parked[i];
+
+		if (atomic_load(&e->ix[it->ix].paused))
+			w->parked[k++] = it;
+		else
+			wk_add(b, it);
+	}
+	w->nparked = k;
+}
+
+/* Collect a batch: wait for the first item, then take more until the
+ * window after it closes or the batch holds `max` changes. The limit
+ * counts changes, not routed ids (§5.5): the router queues a change's
+ * ids one after another (old and new values of a moved row name the same
+ * root twice, about 2.3 ids per change in the bench's mix), so a run of
+ * items with one pending change is one change; a seeding key is one. */
+static void
+wk_collect(struct fl_queue *q, struct wk_batch *b, size_t max,
+           int first_wait_ms, int window_ms)
+{
+	const struct eng_pending *last = NULL;
+	int64_t deadline = 0;
+	size_t changes = 0;
+
+	while (changes < max) {
+		void *got[64];
+		size_t want = max - changes > 64 ? 64 : max - changes;
+		int wait = first_wait_ms, k, i;
+
+		if (deadline) {
+			int64_t left = deadline - fl_mono_ms();
+
+			wait = left > 0 ? (int)left : 0;
+		}
+		k = fl_queue_pop_many(q, got, want,
+		                      b->n ? wait : first_wait_ms);
+		if (k <= 0)
+			break;
+		for (i = 0; i < k; i++) {
+			struct eng_item *it = got[i];
+
+			if (!it->pc || it->pc != last)
+				changes++;
+			last = it->pc;
+			wk_add(b, it);
+		}
+		if (!deadline)
+			deadline = fl_mono_ms() + window_ms;
+	}
+}
+
+static void
+wk_finish(struct wk_batch *b, int done)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		if (done)
+			eng_item_done(b->items[i]);
+		else
+			eng_item_free(b->items[i]);
+	}
+	b->n = 0;
+}
+
+/* Wait while paused or held (not while stopping). */
+static void
+wk_wait_paused(struct eng_worker *w)
+{
+	struct fl_engine *e = w->e;
+
+	pthread_mutex_lock(&e->mu);
+	while ((atomic_load(&e->paused) || e->hold > 0) &&
+	       !atomic_load(&e->stop)) {
+		struct timespec dl;
+
+		clock_gettime(CLOCK_REALTIME, &dl);
+		dl.tv_sec += 1;
+		pthread_cond_timedwait(&e->cv, &e->mu, &dl);
+	}
+	pthread_mutex_unlock(&e->mu);
+}
+
+void *
+eng_worker_main(void *arg)
+{
+	struct eng_worker *w = arg;
+	struct fl_engine *e = w->e;
+	size_t max = (size_t)e->o.batch_max_changes;
+	struct wk_batch b;
+
+	memset(&b, 0, sizeof(b));
+	wk_connect(w);
+	while (!atomic_load(&e->stop) && !atomic_load(&e->failed)) {
+		int live_work;
+
+		wk_wait_paused(w);
+		if (atomic_load(&e->stop))
+			break;
+		wk_unpark(w, &b);
+		/* seeding work waiting: take only live work already there */
+		if (w->nparked < (size_t)e->o.queue_capacity)
+			wk_collect(w->live, &b, max,
+			           fl_queue_len(w->seed) ? 0 : 100,
+			           (int)e->o.batch_max_delay_ms);
+		wk_filter_paused(w, &b);
+		live_work = b.n > 0;
+		if (live_work)
+			wk_finish(&b, wk_commit(w, &b, 0) == 0);
+		if (atomic_load(&e->stop) || atomic_load(&e->failed))
+			break;
+		/* one seeding batch after a live batch; back to back when
+		 * there is no live work */
+		wk_collect(w->seed, &b, ENG_BUILD_MAX, live_work ? 0 : 100, 0);
+		wk_filter_paused(w, &b);
+		if (b.n)
+			wk_finish(&b, wk_commit(w, &b, 1) == 0);
+	}
+	wk_finish(&b, 0);
+	while (w->nparked)
+		eng_item_free(w->parked[--w->nparked]);
+	free(w->parked);
+	free(b.items);
+	free(b.ids);
+	free(b.slots);
+	return NULL;
+}

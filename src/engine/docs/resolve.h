@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * resolve.h - reverse resolution (source.md §12): a captured change to
+ * the root document ids of every enabled index it affects, through every
+ * relation path, old and new foreign-key values included.
+ *
+ * Owns: the relation paths of each index (precomputed), the first hop
+ * from tuple values (no query), further hops as batched `= ANY` queries
+ * on the worker's connection, and streaming large fan-outs in bounded
+ * chunks (a category renamed under 100,000 products never holds all ids
+ * in memory at once).
+ * Does not own: building documents (docbuild.c), routing ids to workers.
+ */
+#ifndef FL_RESOLVE_H
+#define FL_RESOLVE_H
+
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+#include "config/config.h"
+#include "source/change.h"
+#include "source/track.h"
+#include "util/err.h"
+
+struct fl_resolver;
+
+/* Called for every affected document id; may be called for the same id
+ * more than once (the caller deduplicates). Return -1 to abort. */
+typedef int (*fl_resolve_emit)(void *arg, const char *index, const char *key);
+
+struct fl_resolver *fl_resolver_new(const struct fl_config *cfg,
+                                    const struct fl_track *track);
+void fl_resolver_free(struct fl_resolver *r);
+
+/* Read catalog types for hop queries on `conn` (again after reconnect). */
+int fl_resolver_prepare(struct fl_resolver *r, PGconn *conn,
+                        struct fl_err *err);
+
+/*
+ * Emit the ids `c` affects. TRUNCATE changes are not resolved (the
+ * engine rebuilds the affected indexes). Errors: FL_ERR_PG transient,
+ * FL_ERR_CONFIG permanent; FL_ERR_CANCELLED when emit aborted.
+ * Changes whose needed old values are missing (default replica identity
+ * on a child table) resolve from what is there and are counted in
+ * fl_resolver_untracked().
+ */
+int fl_resolve(struct fl_resolver *r, PGconn *conn, const struct fl_change *c,
+               fl_resolve_emit emit, void *arg, struct fl_err *err);
+
+/* Changes resolved without the old values they needed, per resolver. */
+unsigned long fl_resolver_untracked(const struct fl_resolver *r);
+
+/* The enabled indexes a TRUNCATE of `t` affects (root or embedded);
+ * returns the count written to names (borrowed, at most max). */
+size_t fl_resolve_truncate(const struct fl_resolver *r,
+                           const struct fl_track_table *t, const char **names,
+                           size_t max);
+
+#endif

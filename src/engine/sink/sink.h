@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * sink.h - where documents go: the sink interface (engine-sink.md §1)
+ * shared by the OpenSearch sink (sink_os.c), the stdout sink
+ * (sink_stdout.c) and fan-out over several sinks (sink_fanout.c).
+ *
+ * A sink has two faces:
+ *   - control (struct fl_sink): index lifecycle - ensure, seeded state,
+ *     marking seeded (alias swap), staging a rebuild, cursors, garbage -
+ *     called by the engine's control thread only (one thread at a time);
+ *   - writers (struct fl_sink_writer): one per worker thread, each with
+ *     its own buffer and connection: upsert / delete / flush. Writers
+ *     read the routing (logical index -> physical targets) that the
+ *     control face publishes, taking a consistent copy at the start of
+ *     each flush, so a routing change never splits a flush.
+ *
+ * Error classes: a flush or control call returns FL_SINK_OK, or
+ * FL_SINK_TRANSIENT (unreachable, 429, 5xx, timeouts: wait and retry,
+ * nothing was confirmed) or FL_SINK_PERMANENT (401/403, other 4xx,
+ * index missing: stop) with a message in err. Item rejections of a
+ * successful flush come back in a report, mapped to logical index + id.
+ */
+#ifndef FL_SINK_H
+#define FL_SINK_H
+
+#include <stddef.h>
+
+#include "config/config.h"
+#include "config/value.h"
+#include "source/source.h"
+#include "util/err.h"
+
+enum fl_sink_rc {
+	FL_SINK_OK = 0,
+	FL_SINK_TRANSIENT = -1,
+	FL_SINK_PERMANENT = -2,
+};
+
+/* What ensure_index needs about one enabled index. */
+struct fl_sink_index_def {
+	const char *name;          /* logical index name */
+	const char *hash;          /* 16 hex digits (hash.h) */
+	const struct fl_val *body; /* creation body (mapping.h) */
+};
+
+/* What the sink knows about an index after ensure_index. */
+struct fl_sink_index_state {
+	int tracks_seeding; /* 0 for stdout: "not applicable" */
+	int seeded;         /* the active generation is seeded */
+	long active_generation;
+	long serving_generation; /* holder of the hash alias, 0 = none */
+	struct fl_source_identity source; /* recorded at seed time */
+	int has_source;
+	char *backfill_cursor; /* last flushed root key, or NULL */
+	char **superseded;     /* hash aliases of other hashes, sorted */
+	size_t nsuperseded;
+	char **orphans; /* generations of this hash that nothing uses */
+	size_t norphans;
+};
+
+void fl_sink_index_state_done(struct fl_sink_index_state *s);
+
+/* A document refused by the sink (the failure policy decides). */
+struct fl_sink_rejection {
+	char *index; /* logical */
+	char *id;
+	int status; /* HTTP status of the item, 0 if none */
+	char *reason;
+};
+
+struct fl_sink_report {
+	struct fl_sink_rejection *v;
+	size_t n;
+};
+
+void fl_sink_report_done(struct fl_sink_report *r);
+
+struct fl_sink;
+struct fl_sink_writer;
+
+struct fl_sink_ops {
+	/* Create the destination of one index if absent (meta, generation,
+	 * aliases per engine-sink.md §2.4); fill *st. */
+	int (*ensure_index)(struct fl_sink *s,
+	                    const struct fl_sink_index_def *def,
+	                    struct fl_sink_index_state *st, struct fl_err *err);
+	/* Record progress of an in-progress seeding (NULL: clear). */
+	int (*save_cursor)(struct fl_sink *s, const char *index,
+	                   const char *cursor, struct fl_err *err);
+	/* The seeding of the active generation is complete and flushed:
+	 * refresh, set the refresh interval, swap aliases, drop the
+	 * superseded generation, write meta last (§2.8). */
+	int (*mark_seeded)(struct fl_sink *s, const char *index,
+	                   const struct fl_source_identity *id,
+	                   struct fl_err *err);
+	/* Stage generation N+1 of an index (create it, meta unseeded) and
+	 * start dual writes to it; reuses an already staged one. */
+	int (*stage_rebuild)(struct fl_sink *s, const char *index,
+	                     long *generation, struct fl_err *err);
+	/* Delete orphan generations of an index; returns how many. */
+	int (*gc)(struct fl_sink *s, const char *index, int *deleted,
+	          struct fl_err *err);
+	struct fl_sink_writer *(*writer_new)(struct fl_sink *s);
+	void (*free)(struct fl_sink *s);
+};
+
+struct fl_sink {
+	const struct fl_sink_ops *ops;
+	char *name;       /* config name ("stdout" for the fallback) */
+	const char *type; /* "opensearch", "stdout", "fanout" */
+};
+
+struct fl_sink_writer_ops {
+	/* Buffer an upsert / a delete; never does I/O, never fails. When
+	 * `seeding` is set the write goes to the building generation only
+	 * (seeding writes), else to every current target (dual write). */
+	void (*upsert)(struct fl_sink_writer *w, const char *index,
+	               const char *id, const char *doc, size_t len,
+	               int seeding);
+	void (*del)(struct fl_sink_writer *w, const char *index, const char *id,
+	            int seeding);
+	/* Make everything buffered durable (buffer emptied either way).
+	 * caught_up: make it searchable now. Rejections go to *rep. */
+	int (*flush)(struct fl_sink_writer *w, int caught_up,
+	             struct fl_sink_report *rep, struct fl_err *err);
+	void (*free)(struct fl_sink_writer *w);
+};
+
+struct fl_sink_writer {
+	const struct fl_sink_writer_ops *ops;
+	struct fl_sink *sink;
+};
+
+/* Constructors (runtime: secrets resolved from the environment). */
+struct fl_sink *fl_sink_os_new(const struct fl_sink_cfg *cfg,
+                               const char *prefix, struct fl_err *err);
+struct fl_sink *fl_sink_stdout_new(const char *name, int pretty);
+/* Takes ownership of the sinks (n >= 2, in sink-name order). */
+struct fl_sink *fl_sink_fanout_new(struct fl_sink **sinks, size_t n);
+
+/* All sinks of a configuration: fan-out for 2+, the one sink, or the
+ * stdout fallback when none is configured. */
+struct fl_sink *fl_sink_from_config(const struct fl_config *c, int pretty,
+                                    struct fl_err *err);
+
+#endif
