@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/hash.h"
+#include "config/schema_hash.h"
 #include "config/value.h"
 #include "util/buf.h"
 #include "util/xmem.h"

@@ -13,8 +13,8 @@
 
 #include "config/config.h"
 #include "config/mapping.h"
-#include "source/check_db.h"
-#include "util/diag.h"
+#include "source/pg_check.h"
+#include "util/diagnostics.h"
 
 /* Diagnostics, one per line: "error: file:line:col: path: msg". */
 void fl_check_print_diags(const struct fl_diags *d, FILE *f, int color);

@@ -7,7 +7,7 @@
  *
  * Online (the default): resolve the source conninfo, connect (the
  * password never reaches a message), run the database rules
- * (check_db.c, read-only) and add the server, publication coverage and
+ * (pg_check.c, read-only) and add the server, publication coverage and
  * slot sections (human) or the `coverage` and `slot` members (JSON).
  * A connection failure is an error (exit 1); coverage gaps and warnings
  * alone are not.
@@ -18,9 +18,9 @@
 #include "check_report.h"
 #include "cmd.h"
 #include "config/config.h"
-#include "source/check_db.h"
-#include "source/pgconn.h"
-#include "util/json.h"
+#include "source/pg_check.h"
+#include "source/pg_conn.h"
+#include "util/json_write.h"
 #include "util/xmem.h"
 
 static const char *const check_formats[] = { "human", "json", NULL };

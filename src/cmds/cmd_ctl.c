@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * cmd_ctl.c - `flusso ctl COMMAND [ARGS]`: any command of the control
- * table (engine ctl.c) sent to a running daemon's admin API; and the
+ * table (engine commands.c) sent to a running daemon's admin API; and the
  * reference's client shortcuts `flusso reindex|backfill|pause|resume|
  * indexes`, which are the same table entries.
  *
@@ -15,8 +15,8 @@
 #include <cjson/cJSON.h>
 
 #include "cmd.h"
-#include "core/ctl.h"
-#include "util/json.h"
+#include "core/commands.h"
+#include "util/json_write.h"
 #include "util/xmem.h"
 
 #define CTL_OPTS                                                               \

@@ -14,7 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "cmd.h"
-#include "core/ctl.h"
+#include "core/commands.h"
 #include "util/xmem.h"
 
 static const struct fl_opt status_opts[] = {

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "core/ctl.h"
+#include "core/commands.h"
 #include "daemon.h"
 #include "tui.h"
 #include "util/log.h"

@@ -13,10 +13,10 @@
 
 #include "cmd.h"
 #include "config/config.h"
-#include "core/ctl.h"
+#include "core/commands.h"
 #include "core/engine.h"
-#include "core/httpd.h"
-#include "core/status.h"
+#include "core/http_server.h"
+#include "core/status_board.h"
 
 struct fl_daemon {
 	struct fl_config *cfg;

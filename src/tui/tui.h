@@ -14,8 +14,8 @@
 #include <signal.h>
 #include <stddef.h>
 
-#include "core/ctl.h"
-#include "core/status.h"
+#include "core/commands.h"
+#include "core/status_board.h"
 #include "util/err.h"
 
 struct fl_tui_opts {

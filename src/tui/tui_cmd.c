@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * tui_cmd.c - prompt lines to commands of the control table (ctl.h), the
+ * tui_cmd.c - prompt lines to commands of the control table (commands.h), the
  * only command list there is: lookup by name or unique prefix, the
  * prompt-only `help` and `quit`, --readonly refusal, y/N confirmation of
  * mutating commands, and the answers (message row, events pane, or a
@@ -15,7 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "tui_int.h"
-#include "util/json.h"
+#include "util/json_write.h"
 #include "util/log.h"
 #include "util/strutil.h"
 #include "util/xmem.h"

@@ -17,8 +17,8 @@
 #ifndef FL_TUI_FEED_H
 #define FL_TUI_FEED_H
 
-#include "core/ctl.h"
-#include "core/status.h"
+#include "core/commands.h"
+#include "core/status_board.h"
 #include "util/err.h"
 
 struct fl_tui_feed_opts {

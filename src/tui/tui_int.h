@@ -10,8 +10,8 @@
 #include <regex.h>
 #include <stdint.h>
 
-#include "core/ctl.h"
-#include "core/status.h"
+#include "core/commands.h"
+#include "core/status_board.h"
 #include "tui.h"
 #include "tui_feed.h"
 #include "tui_model.h"

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/status.h"
+#include "core/status_board.h"
 #include "tui_fmt.h"
 
 #define FL_TUI_SPARK  60  /* sparkline samples */

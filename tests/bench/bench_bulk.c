@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bench_bulk.c - documents per second into OpenSearch: flusso's writer
- * (sink_os_writer.c) against the ingest ceiling, curl posting the same
+ * (opensearch_writer.c) against the ingest ceiling, curl posting the same
  * NDJSON in the same chunks sequentially over one kept-alive connection
  * (`curl -K` with one `data-binary = @chunk` per request), in the same
  * run.
@@ -38,8 +38,8 @@
 #include <curl/curl.h>
 
 #include "config/value.h"
+#include "sink/opensearch_sink.h"
 #include "sink/sink.h"
-#include "sink/sink_os.h"
 #include "util/buf.h"
 
 struct bench {

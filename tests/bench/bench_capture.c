@@ -23,10 +23,10 @@
 
 #include "config/config.h"
 #include "source/capture.h"
-#include "source/change.h"
-#include "source/pgconn.h"
-#include "source/source.h"
-#include "source/track.h"
+#include "source/change_event.h"
+#include "source/pg_conn.h"
+#include "source/pg_setup.h"
+#include "source/tracked_tables.h"
 #include "util/queue.h"
 
 static double

@@ -26,11 +26,11 @@
 #include <libpq-fe.h>
 
 #include "config/config.h"
-#include "docs/docbuild.h"
-#include "docs/docsql.h"
-#include "source/dbcat.h"
-#include "source/pgconn.h"
-#include "source/track.h"
+#include "docs/doc_build.h"
+#include "docs/doc_sql.h"
+#include "source/pg_catalog.h"
+#include "source/pg_conn.h"
+#include "source/tracked_tables.h"
 #include "util/buf.h"
 #include "util/xmem.h"
 

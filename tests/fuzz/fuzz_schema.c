@@ -6,9 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config/hash.h"
 #include "config/mapping.h"
 #include "config/schema.h"
+#include "config/schema_hash.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * test_capture.c - the capture layer (capture.c, source.c, track.c,
- * change.c) against the real PostgreSQL (source.md §5-§11, §18.3, §19):
+ * test_capture.c - the capture layer (capture.c, pg_setup.c, tracked_tables.c,
+ * change_event.c) against the real PostgreSQL (source.md §5-§11, §18.3, §19):
  *   1. insert/update/delete/truncate over root keys int4, int8, uuid,
  *      text, date, timestamptz, numeric and a composite-key junction:
  *      key text as `key::text` gives it, op, commit LSN, xid, pos;
@@ -45,13 +45,13 @@
 
 #include "config/config.h"
 #include "source/capture.h"
-#include "source/change.h"
-#include "source/pgconn.h"
+#include "source/change_event.h"
+#include "source/pg_conn.h"
+#include "source/pg_setup.h"
 #include "source/pgoutput.h"
-#include "source/source.h"
-#include "source/track.h"
+#include "source/tracked_tables.h"
 #include "tap.h"
-#include "util/diag.h"
+#include "util/diagnostics.h"
 #include "util/queue.h"
 #include "util/xmem.h"
 

@@ -33,9 +33,9 @@
 
 #include "config/config.h"
 #include "docs/resolve.h"
-#include "source/change.h"
-#include "source/pgconn.h"
-#include "source/track.h"
+#include "source/change_event.h"
+#include "source/pg_conn.h"
+#include "source/tracked_tables.h"
 #include "tap.h"
 #include "util/buf.h"
 #include "util/xmem.h"

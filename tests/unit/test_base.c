@@ -9,7 +9,7 @@
 #include "tap.h"
 #include "util/buf.h"
 #include "util/err.h"
-#include "util/json.h"
+#include "util/json_write.h"
 #include "util/strutil.h"
 
 TAP_TEST(test_err)

@@ -31,8 +31,8 @@
 
 #include "config/config.h"
 #include "config/value.h"
+#include "sink/opensearch_sink.h"
 #include "sink/sink.h"
-#include "sink/sink_os.h"
 #include "tap.h"
 #include "util/buf.h"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test_hash.c - the schema content hash (config.md §6.1): FNV-1a 64
- * vectors, the canonical JSON layout of hash.h, golden hashes and
+ * vectors, the canonical JSON layout of schema_hash.h, golden hashes and
  * canonical forms of the Appendix A schemas, the shop example and the
  * all-kinds fixture, and what does and does not change the hash.
  *
@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/hash.h"
 #include "config/schema.h"
+#include "config/schema_hash.h"
 #include "tap.h"
 #include "util/buf.h"
-#include "util/diag.h"
+#include "util/diagnostics.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -189,7 +189,7 @@ TAP_TEST(test_canonical_members)
 	       "\"name\":\"n\",\"op\":\"count\",\"table\":\"x\"}],"
 	       "\"primary_key\":\"id\",\"soft_delete\":{\"column\":\"gone\"},"
 	       "\"table\":\"t\",\"version\":1}",
-	       "layout of hash.h");
+	       "layout of schema_hash.h");
 	free(c);
 	fl_schema_free(s);
 }

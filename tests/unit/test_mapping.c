@@ -18,7 +18,7 @@
 #include "config/value.h"
 #include "tap.h"
 #include "util/buf.h"
-#include "util/diag.h"
+#include "util/diagnostics.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "source/check_db.h"
-#include "source/pgconn.h"
+#include "source/pg_check.h"
+#include "source/pg_conn.h"
 #include "source/publication.h"
 #include "tap.h"
 #include "util/xmem.h"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/status.h"
+#include "core/status_board.h"
 #include "core/status_parse.h"
 #include "tap.h"
 #include "util/buf.h"

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config/yread.h"
+#include "config/yaml_read.h"
 #include "util/xmem.h"
 
 static const char *const top_keys[] = { "source",   "sinks",  "index",

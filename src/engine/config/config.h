@@ -16,7 +16,7 @@
 #include <stddef.h>
 
 #include "config/schema.h"
-#include "util/diag.h"
+#include "util/diagnostics.h"
 #include "util/err.h"
 
 /* A string that may be a literal or an {env: VAR} reference. */

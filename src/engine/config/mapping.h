@@ -8,7 +8,7 @@
  * builtin or icu variant, mappings.dynamic "strict" and one property per
  * field, built in the order of §5.3 (type, auto-subfields, enum `.sort`,
  * `options` merged last, children). Does not own: talking to OpenSearch,
- * names and aliases, the content hash (hash.c).
+ * names and aliases, the content hash (schema_hash.c).
  *
  * Ordered enums (§3.6, ours: exact match). An enum field with variants
  * at dotted path P (non-ASCII-alphanumerics of P replaced by `_`) gets

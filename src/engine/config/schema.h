@@ -8,7 +8,7 @@
  * Owns: the model types, loading one schema file (parse + convert with
  * every load-time rule of config.md §3 and §3.18), and the type
  * vocabulary of §3.4. Does not own: the OpenSearch body (mapping.c), the
- * hash (hash.c), database checks (check_db.c).
+ * hash (schema_hash.c), database checks (pg_check.c).
  */
 #ifndef FL_SCHEMA_H
 #define FL_SCHEMA_H
@@ -16,7 +16,7 @@
 #include <stddef.h>
 
 #include "config/value.h"
-#include "util/diag.h"
+#include "util/diagnostics.h"
 
 /* The 16 scalar type names, then the special leaf types. */
 enum fl_ftype {

@@ -8,7 +8,7 @@
 #define FL_SCHEMA_INT_H
 
 #include "config/schema.h"
-#include "config/yread.h"
+#include "config/yaml_read.h"
 
 /* Convert a `fields:` sequence; `level` names the row ("root" or a join).
  * Returns -1 if any error was reported. */
@@ -24,7 +24,7 @@ int fl_schema_conv_order_by(struct fl_yread *r, const struct fl_ynode *seq,
 /* `options:` of field mapping m into f->options (must be a mapping). */
 int fl_schema_conv_options(struct fl_yread *r, const struct fl_ynode *m,
                            struct fl_field *f);
-/* The join and aggregate families (schema_rel.c). */
+/* The join and aggregate families (schema_relation.c). */
 int fl_schema_conv_join(struct fl_yread *r, const struct fl_ynode *m,
                         enum fl_join_kind kind, struct fl_field *f);
 int fl_schema_conv_agg(struct fl_yread *r, const struct fl_ynode *m,

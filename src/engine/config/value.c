@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/json.h"
+#include "util/json_write.h"
 #include "util/xmem.h"
 
 struct fl_val *

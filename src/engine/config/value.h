@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "config/ydoc.h"
+#include "config/yaml_doc.h"
 #include "util/buf.h"
 
 enum fl_val_kind {

@@ -6,11 +6,11 @@
  *
  * DESIGN
  *   Threads: control (this file) -> capture (capture.c) -> router
- *   (engine_route.c) -> N workers (engine_worker.c); seeding
- *   (engine_seed.c) feeds the workers too. Every id is owned by one
+ *   (engine_router.c) -> N workers (engine_worker.c); seeding
+ *   (engine_seeder.c) feeds the workers too. Every id is owned by one
  *   worker (hash of index and key), so one writer per document.
  *   Start-up (engine-sink.md §5.2): prerequisites, schemas, publication
- *   and slot (source.c); ensure every index at the sinks; continuity;
+ *   and slot (pg_setup.c); ensure every index at the sinks; continuity;
  *   capture; workers; router; seeding. A transient failure (PostgreSQL
  *   or OpenSearch unreachable) is "waiting" with capped backoff, never an
  *   exit; a permanent one stops the pipeline with the reason.
@@ -31,10 +31,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config/hash.h"
 #include "config/mapping.h"
+#include "config/schema_hash.h"
 #include "core/engine_int.h"
-#include "source/pgconn.h"
+#include "source/pg_conn.h"
 #include "source/pgoutput.h"
 #include "util/log.h"
 #include "util/strutil.h"

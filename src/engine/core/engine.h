@@ -9,8 +9,8 @@
  * write, flush, policy, then confirm), failure policies, waiting and
  * retrying on transient failures, pausing, staging rebuilds, and the
  * status board's content.
- * Does not own: decoding (capture.c), SQL (docbuild.c, resolve.c), HTTP
- * (sinks, httpd.c), argv.
+ * Does not own: decoding (capture.c), SQL (doc_build.c, resolve.c), HTTP
+ * (sinks, http_server.c), argv.
  *
  * Usage: fl_engine_new() -> fl_engine_start() -> (commands) ->
  * fl_engine_request_stop() -> fl_engine_wait() -> fl_engine_free().
@@ -21,7 +21,7 @@
 #include <stddef.h>
 
 #include "config/config.h"
-#include "core/status.h"
+#include "core/status_board.h"
 #include "util/err.h"
 
 struct fl_engine_opts {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * engine_int.h - the engine's private structures, shared by engine.c
- * (control thread, start-up, commands), engine_route.c (router),
- * engine_worker.c (workers) and engine_seed.c (seeding). Not for use
+ * (control thread, start-up, commands), engine_router.c (router),
+ * engine_worker.c (workers) and engine_seeder.c (seeding). Not for use
  * outside the engine.
  *
  * Ownership of work items: the router (live) and the seeder (seeding)
@@ -21,13 +21,13 @@
 #include <libpq-fe.h>
 
 #include "core/engine.h"
-#include "docs/docbuild.h"
+#include "docs/doc_build.h"
 #include "docs/resolve.h"
 #include "sink/sink.h"
 #include "source/capture.h"
-#include "source/change.h"
-#include "source/source.h"
-#include "source/track.h"
+#include "source/change_event.h"
+#include "source/pg_setup.h"
+#include "source/tracked_tables.h"
 #include "util/queue.h"
 
 #define ENG_SEED_PAGE 10000
@@ -82,7 +82,7 @@ enum eng_seed_mode {
 	ENG_SEED_INPLACE, /* `backfill`: over the serving generation */
 };
 
-/* A seeding task of one index (engine_seed.c). */
+/* A seeding task of one index (engine_seeder.c). */
 struct eng_seed {
 	struct fl_engine *e;
 	int ix;
@@ -198,7 +198,7 @@ int eng_stage_rebuild(struct fl_engine *e, int ix, const char *why,
 /* Open a worker-style connection (retrying on transient errors). */
 PGconn *eng_connect(struct fl_engine *e, const char *app);
 
-/* engine_route.c */
+/* engine_router.c */
 void *eng_router_main(void *arg);
 int eng_owner(const struct fl_engine *e, int ix, const char *key);
 void eng_pending_release(struct eng_pending *pc);
@@ -213,7 +213,7 @@ int eng_push(struct fl_engine *e, struct fl_queue *q, struct eng_item *it);
 /* engine_worker.c */
 void *eng_worker_main(void *arg);
 
-/* engine_seed.c */
+/* engine_seeder.c */
 void *eng_seeder_main(void *arg);
 struct eng_seed *eng_seed_new(struct fl_engine *e, int ix,
                               enum eng_seed_mode mode, const char *cursor);

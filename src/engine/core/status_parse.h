@@ -5,7 +5,7 @@
  * remote daemon exactly like an in-process board.
  *
  * Owns: reading the document's fields (the reference's and ours) into the
- * snapshot layout. Does not own: fetching the document (ctl.c), fields the
+ * snapshot layout. Does not own: fetching the document (commands.c), fields the
  * document does not carry (the flush histogram, `seq`, quarantines beyond
  * the last 20), which are left zero.
  */
@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "core/status.h"
+#include "core/status_board.h"
 #include "util/err.h"
 
 /*

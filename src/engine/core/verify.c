@@ -19,11 +19,11 @@
 #include <curl/curl.h>
 #include <libpq-fe.h>
 
-#include "config/hash.h"
-#include "docs/docbuild.h"
-#include "source/pgconn.h"
+#include "config/schema_hash.h"
+#include "docs/doc_build.h"
+#include "source/pg_conn.h"
 #include "util/buf.h"
-#include "util/json.h"
+#include "util/json_write.h"
 #include "util/strutil.h"
 #include "util/xmem.h"
 

@@ -40,8 +40,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "source/dbcat.h"
-#include "source/pgconn.h"
+#include "source/pg_catalog.h"
+#include "source/pg_conn.h"
 #include "util/buf.h"
 #include "util/xmem.h"
 

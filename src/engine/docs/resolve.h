@@ -9,7 +9,7 @@
  * on the worker's connection, and streaming large fan-outs in bounded
  * chunks (a category renamed under 100,000 products never holds all ids
  * in memory at once).
- * Does not own: building documents (docbuild.c), routing ids to workers.
+ * Does not own: building documents (doc_build.c), routing ids to workers.
  */
 #ifndef FL_RESOLVE_H
 #define FL_RESOLVE_H
@@ -19,8 +19,8 @@
 #include <libpq-fe.h>
 
 #include "config/config.h"
-#include "source/change.h"
-#include "source/track.h"
+#include "source/change_event.h"
+#include "source/tracked_tables.h"
 #include "util/err.h"
 
 struct fl_resolver;

@@ -4,7 +4,7 @@
  * reports, and building the sinks of a configuration (fan-out for two
  * or more, the one sink, or the stdout fallback when none is
  * configured). The sinks themselves live in sink_os*.c,
- * sink_stdout.c and sink_fanout.c.
+ * stdout_sink.c and fanout_sink.c.
  */
 #include "sink/sink.h"
 

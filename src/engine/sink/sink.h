@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * sink.h - where documents go: the sink interface (engine-sink.md §1)
- * shared by the OpenSearch sink (sink_os.c), the stdout sink
- * (sink_stdout.c) and fan-out over several sinks (sink_fanout.c).
+ * shared by the OpenSearch sink (opensearch_sink.c), the stdout sink
+ * (stdout_sink.c) and fan-out over several sinks (fanout_sink.c).
  *
  * A sink has two faces:
  *   - control (struct fl_sink): index lifecycle - ensure, seeded state,
@@ -27,7 +27,7 @@
 
 #include "config/config.h"
 #include "config/value.h"
-#include "source/source.h"
+#include "source/pg_setup.h"
 #include "util/err.h"
 
 enum fl_sink_rc {
@@ -39,7 +39,7 @@ enum fl_sink_rc {
 /* What ensure_index needs about one enabled index. */
 struct fl_sink_index_def {
 	const char *name;          /* logical index name */
-	const char *hash;          /* 16 hex digits (hash.h) */
+	const char *hash;          /* 16 hex digits (schema_hash.h) */
 	const struct fl_val *body; /* creation body (mapping.h) */
 };
 

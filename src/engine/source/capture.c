@@ -23,8 +23,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "source/change.h"
-#include "source/pgconn.h"
+#include "source/change_event.h"
+#include "source/pg_conn.h"
 #include "source/pgoutput.h"
 #include "util/clock.h"
 #include "util/log.h"

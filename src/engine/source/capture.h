@@ -10,7 +10,7 @@
  * capped exponential backoff and a new epoch per stream, recreating a
  * slot that vanished (continuity lost), and lag sampling.
  * Does not own: what a change affects or building documents (workers),
- * publication management at start (source.c).
+ * publication management at start (pg_setup.c).
  *
  * DESIGN
  *   Threads: the capture thread (fl_capture_start .. _stop) and a lag
@@ -30,8 +30,8 @@
 
 #include <stdint.h>
 
-#include "source/source.h"
-#include "source/track.h"
+#include "source/pg_setup.h"
+#include "source/tracked_tables.h"
 #include "source/watermark.h"
 #include "util/err.h"
 #include "util/fl.h"

@@ -33,7 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "source/pgconn.h"
+#include "source/pg_conn.h"
 #include "util/buf.h"
 #include "util/xmem.h"
 

@@ -11,7 +11,7 @@
  * publish_via_partition_root), the manageable/blockers verdict, and the
  * exact text of CREATE/ALTER PUBLICATION statements.
  * Does not own: running any DDL (never done here), turning problems into
- * diagnostics (check_db.c), replica identity rules (check_db.c).
+ * diagnostics (pg_check.c), replica identity rules (pg_check.c).
  */
 #ifndef FL_PUBLICATION_H
 #define FL_PUBLICATION_H

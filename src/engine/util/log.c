@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "util/buf.h"
-#include "util/json.h"
+#include "util/json_write.h"
 
 static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 static enum fl_log_level log_level = FL_LOG_INFO;

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * engine_router.c - the router thread: takes captured changes off the
+ * capture queue, resolves each to the document ids it affects (resolve.c,
+ * on the router's own connection), and hands every id to the worker that
+ * owns it (hash of index and key), so one worker writes each document.
+ *
+ * A change is confirmed when the last item routed from it was flushed
+ * (refcount in eng_pending; +1 held while routing so a change with no
+ * ids, or whose ids flush fast, is confirmed exactly once, after
+ * routing). Changes of an older stream epoch are dropped: the new stream
+ * redelivers them. A TRUNCATE stages a rebuild of every affected index
+ * before its ack is confirmed (source.md §8).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/engine_int.h"
+#include "util/log.h"
+#include "util/xmem.h"
+
+int
+eng_owner(const struct fl_engine *e, int ix, const char *key)
+{
+	const char *name = e->ix[ix].cfg->name;
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 0x100000001b3ULL;
+	h = (h ^ 0) * 0x100000001b3ULL;
+	for (; *key; key++)
+		h = (h ^ (unsigned char)*key) * 0x100000001b3ULL;
+	return (int)(h % e->nw);
+}
+
+struct eng_item *
+eng_item_new(enum eng_item_kind kind, int ix, const char *key)
+{
+	struct eng_item *it = fl_xcalloc(1, sizeof(*it));
+
+	it->kind = kind;
+	it->ix = ix;
+	it->key = fl_xstrdup(key);
+	return it;
+}
+
+/* Drop one reference; the last one frees, confirming only if `durable`. */
+static void
+eng_pending_unref(struct eng_pending *pc, int durable)
+{
+	struct fl_engine *e = pc->e;
+
+	if (atomic_fetch_sub(&pc->refs, 1) != 1)
+		return;
+	if (durable && !atomic_load(&e->abort_now) && !pc->dropped) {
+		fl_capture_confirm(e->cap, pc->ch->ack);
+		atomic_fetch_add(&e->committed, 1);
+	}
+	atomic_fetch_sub(&e->pending_changes, 1);
+	fl_change_free(pc->ch);
+	free(pc);
+}
+
+void
+eng_pending_release(struct eng_pending *pc)
+{
+	eng_pending_unref(pc, 1);
+}
+
+void
+eng_item_free(struct eng_item *it)
+{
+	if (!it)
+		return;
+	if (it->pc) { /* never flushed: the change must not be confirmed */
+		it->pc->dropped = 1;
+		eng_pending_unref(it->pc, 0);
+	}
+	if (it->page)
+		eng_page_drop(it->page);
+	free(it->key);
+	free(it);
+}
+
+void
+eng_item_done(struct eng_item *it)
+{
+	if (it->pc)
+		eng_pending_release(it->pc);
+	if (it->page)
+		eng_page_release(it->page);
+	it->pc = NULL;
+	it->page = NULL;
+	free(it->key);
+	free(it);
+}
+
+int
+eng_push(struct fl_engine *e, struct fl_queue *q, struct eng_item *it)
+{
+	for (;;) {
+		int r = fl_queue_push(q, it, 200);
+
+		if (r == 0)
+			return 0;
+		if (r < 0 || atomic_load(&e->stop))
+			return -1;
+	}
+}
+
+struct route_ctx {
+	struct fl_engine *e;
+	struct eng_pending *pc;
+};
+
+static int
+route_emit(void *arg, const char *index, const char *key)
+{
+	struct route_ctx *rc = arg;
+	struct fl_engine *e = rc->e;
+	int ix = eng_index_no(e, index);
+	struct eng_item *it;
+
+	if (ix < 0)
+		return 0;
+	it = eng_item_new(ENG_ITEM_LIVE, ix, key);
+	it->pc = rc->pc;
+	atomic_fetch_add(&rc->pc->refs, 1);
+	if (eng_push(e, e->w[eng_owner(e, ix, key)].live, it) < 0) {
+		eng_item_free(it);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reconnect the router's connection and prepare the resolver. */
+static int
+route_connect(struct fl_engine *e, PGconn **conn, struct fl_resolver *res)
+{
+	int attempt = 0;
+
+	while (!atomic_load(&e->stop)) {
+		struct fl_err err;
+
+		if (!*conn && !(*conn = eng_connect(e, "flusso-router")))
+			return -1;
+		if (fl_resolver_prepare(res, *conn, &err) == 0)
+			return 0;
+		if (err.code != FL_ERR_PG) {
+			eng_fatal(e, "resolver: %s", err.msg);
+			return -1;
+		}
+		eng_waiting(e, "postgres", err.msg);
+		PQfinish(*conn);
+		*conn = NULL;
+		eng_sleep(e, eng_backoff_ms(attempt++));
+	}
+	return -1;
+}
+
+static void
+route_truncate(struct fl_engine *e, struct fl_resolver *res,
+               struct fl_change *ch)
+{
+	const char *names[FL_MAX_INDEXES];
+	size_t i, j, n;
+	long gen;
+
+	for (i = 0; i < ch->ntrunc; i++) {
+		n = fl_resolve_truncate(res, ch->trunc[i], names,
+		                        FL_ARRAY_LEN(names));
+		for (j = 0; j < n; j++) {
+			int ix = eng_index_no(e, names[j]);
+
+			if (ix < 0)
+				continue;
+			fl_log_warn("engine",
+			            "TRUNCATE of %s.%s: rebuilding "
+			            "index %s",
+			            ch->trunc[i]->schema, ch->trunc[i]->table,
+			            names[j]);
+			if (e->ix[ix].st.tracks_seeding) {
+				if (eng_stage_rebuild(e, ix, "truncate", 0,
+				                      &gen) < 0)
+					goto out; /* not confirmed */
+			} else {
+				pthread_mutex_lock(&e->mu);
+				if (!e->ix[ix].seed)
+					e->ix[ix].seed = eng_seed_new(
+					    e, ix, ENG_SEED_INPLACE, NULL);
+				pthread_mutex_unlock(&e->mu);
+			}
+		}
+	}
+	fl_capture_confirm(e->cap, ch->ack);
+out:
+	fl_change_free(ch);
+}
+
+static void
+route_untracked_cb(void *arg, struct fl_status *st)
+{
+	st->untracked_changes = *(unsigned long *)arg;
+}
+
+/* Resolve one change and route its ids; retries transient failures. */
+static int
+route_change(struct fl_engine *e, PGconn **conn, struct fl_resolver *res,
+             struct fl_change *ch)
+{
+	struct eng_pending *pc = fl_xcalloc(1, sizeof(*pc));
+	struct route_ctx rc = { e, pc };
+	unsigned long untracked = fl_resolver_untracked(res);
+	int attempt = 0;
+
+	pc->e = e;
+	pc->ch = ch;
+	atomic_init(&pc->refs, 1);
+	atomic_fetch_add(&e->pending_changes, 1);
+	for (;;) {
+		struct fl_err err;
+
+		if (!*conn && route_connect(e, conn, res) < 0)
+			break;
+		if (fl_resolve(res, *conn, ch, route_emit, &rc, &err) == 0)
+			break;
+		if (err.code == FL_ERR_CANCELLED || atomic_load(&e->stop))
+			break;
+		if (err.code != FL_ERR_PG) {
+			eng_fatal(e, "resolving a change of %s.%s: %s",
+			          ch->table ? ch->table->schema : "?",
+			          ch->table ? ch->table->table : "?", err.msg);
+			break;
+		}
+		eng_waiting(e, "postgres", err.msg);
+		PQfinish(*conn);
+		*conn = NULL;
+		eng_sleep(e, eng_backoff_ms(attempt++));
+	}
+	if (fl_resolver_untracked(res) != untracked) {
+		unsigned long n = fl_resolver_untracked(res);
+
+		fl_board_update(e->board, route_untracked_cb, &n);
+	}
+	if (atomic_load(&e->stop) || atomic_load(&e->failed)) {
+		/* never confirm a change that was not completely routed */
+		pc->dropped = 1;
+		eng_pending_unref(pc, 0);
+		return -1;
+	}
+	eng_pending_release(pc);
+	return 0;
+}
+
+void *
+eng_router_main(void *arg)
+{
+	struct fl_engine *e = arg;
+	struct fl_resolver *res = fl_resolver_new(e->o.cfg, &e->track);
+	PGconn *conn = NULL;
+
+	route_connect(e, &conn, res);
+	while (!atomic_load(&e->stop) && !atomic_load(&e->failed)) {
+		void *item;
+		struct fl_change *ch;
+		int r = fl_queue_pop(e->capq, &item, 200);
+
+		if (r == 1)
+			continue;
+		if (r < 0)
+			break;
+		ch = item;
+		if (ch->ack.epoch != fl_capture_epoch(e->cap)) {
+			fl_change_free(ch); /* the new stream redelivers it */
+			continue;
+		}
+		if (ch->op == FL_CHANGE_TRUNCATE)
+			route_truncate(e, res, ch);
+		else
+			route_change(e, &conn, res, ch);
+	}
+	PQfinish(conn);
+	fl_resolver_free(res);
+	return NULL;
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * doc_build.h - building whole documents in PostgreSQL (source.md §13,
+ * §14): one generated statement per index that turns many root keys into
+ * their JSON documents server-side (json_build_object / json_agg), and
+ * the keyset scan of root keys used for seeding (§16.3).
+ *
+ * Owns: SQL generation from the normalised schema plus catalog types,
+ * preparing the statements on a connection, running them for a set of
+ * keys, and the value conversions of §14.2 (ISO timestamps, exact
+ * numerics, base64 bytea, typed constants, infinities to null).
+ * Does not own: which ids to build (resolve.c), writing (sinks).
+ *
+ * One struct fl_docbuild per worker thread, used with that worker's own
+ * connection (a PGconn belongs to one thread).
+ */
+#ifndef FL_DOC_BUILD_H
+#define FL_DOC_BUILD_H
+
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+#include "config/config.h"
+#include "util/err.h"
+
+/* The outcome for one requested id. */
+struct fl_doc {
+	char *id;      /* the root key text (= OpenSearch _id) */
+	int tombstone; /* row gone, soft-deleted or filtered out */
+	char *json;    /* the document (NULL for a tombstone) */
+	size_t len;
+};
+
+struct fl_docs {
+	struct fl_doc *v;
+	size_t n, cap;
+};
+
+void fl_docs_init(struct fl_docs *d);
+void fl_docs_reset(struct fl_docs *d); /* free contents, keep the array */
+void fl_docs_done(struct fl_docs *d);
+
+struct fl_docbuild;
+
+struct fl_docbuild *fl_docbuild_new(const struct fl_config *cfg);
+void fl_docbuild_free(struct fl_docbuild *b);
+
+/*
+ * Read the catalog types the SQL needs and prepare one statement per
+ * enabled index on `conn` (call again after reconnecting). Fails when a
+ * table or column is missing (check catches that earlier).
+ */
+int fl_docbuild_prepare(struct fl_docbuild *b, PGconn *conn,
+                        struct fl_err *err);
+
+/*
+ * Build the documents of `n` root keys of index `index` (chunks of up to
+ * 512 keys per statement). Appends exactly one outcome per distinct
+ * requested key to `out`, in any order. Errors carry the SQLSTATE; the
+ * code is FL_ERR_PG for transient ones (connection, shutdown,
+ * serialization, too many connections) and FL_ERR_CONFIG otherwise.
+ */
+int fl_docbuild_build(struct fl_docbuild *b, PGconn *conn, const char *index,
+                      const char *const *keys, size_t n, struct fl_docs *out,
+                      struct fl_err *err);
+
+/* The generated SQL of an index (for tests and `check`); borrowed. */
+const char *fl_docbuild_sql(const struct fl_docbuild *b, const char *index);
+
+/*
+ * One page of the seeding key scan: up to `limit` root keys of `index`
+ * greater than `after` (NULL: from the start) in key order, as text.
+ * Keys go to *keys (caller frees each and the array); *n = count; a page
+ * shorter than `limit` is the last.
+ */
+int fl_docbuild_key_page(struct fl_docbuild *b, PGconn *conn, const char *index,
+                         const char *after, long limit, char ***keys, size_t *n,
+                         struct fl_err *err);
+
+/* pg_class.reltuples of the index's root table (-1 = unknown). */
+long long fl_docbuild_estimate(struct fl_docbuild *b, PGconn *conn,
+                               const char *index, struct fl_err *err);
+
+#endif

@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * fanout_sink.c - several sinks behind one (engine-sink.md §4, ours).
+ *
+ * Every operation goes to the inner sinks in sink-name order; the first
+ * error short-circuits the rest. Flush reports are concatenated (the
+ * same document may appear once per sink) and handed over only when
+ * every inner flush succeeded. save_cursor, mark_seeded, stage_rebuild
+ * and gc reach every sink (those without the notion answer with a
+ * no-op). ensure_index: tracks_seeding is the OR over the inner sinks,
+ * seeded the AND over those that track seeding (stdout is ignored); the
+ * rest of the state comes from the first sink that tracks seeding.
+ * Threads: as the inner sinks (control face on one thread, one writer
+ * per worker).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sink/sink.h"
+#include "util/xmem.h"
+
+struct fo_sink {
+	struct fl_sink base;
+	struct fl_sink **kids;
+	size_t n;
+};
+
+struct fo_writer {
+	struct fl_sink_writer base;
+	struct fo_sink *s;
+	struct fl_sink_writer **kids;
+};
+
+/* ensure_index on every sink; states combined (header comment). */
+static int
+fo_ensure_index(struct fl_sink *base, const struct fl_sink_index_def *def,
+                struct fl_sink_index_state *st, struct fl_err *err)
+{
+	struct fo_sink *s = (struct fo_sink *)base;
+	struct fl_sink_index_state one;
+	int have = 0, rc;
+	size_t i;
+
+	memset(st, 0, sizeof(*st));
+	for (i = 0; i < s->n; i++) {
+		rc = s->kids[i]->ops->ensure_index(s->kids[i], def, &one, err);
+		if (rc != FL_SINK_OK) {
+			fl_sink_index_state_done(st);
+			memset(st, 0, sizeof(*st));
+			return rc;
+		}
+		if (!one.tracks_seeding) {
+			fl_sink_index_state_done(&one);
+		} else if (!have) {
+			*st = one;
+			have = 1;
+		} else {
+			st->seeded = st->seeded && one.seeded;
+			fl_sink_index_state_done(&one);
+		}
+	}
+	return FL_SINK_OK;
+}
+
+/* save_cursor on every sink. */
+static int
+fo_save_cursor(struct fl_sink *base, const char *index, const char *cursor,
+               struct fl_err *err)
+{
+	struct fo_sink *s = (struct fo_sink *)base;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < s->n; i++)
+		if ((rc = s->kids[i]->ops->save_cursor(
+		         s->kids[i], index, cursor, err)) != FL_SINK_OK)
+			return rc;
+	return FL_SINK_OK;
+}
+
+/* mark_seeded on every sink. */
+static int
+fo_mark_seeded(struct fl_sink *base, const char *index,
+               const struct fl_source_identity *id, struct fl_err *err)
+{
+	struct fo_sink *s = (struct fo_sink *)base;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < s->n; i++)
+		if ((rc = s->kids[i]->ops->mark_seeded(s->kids[i], index, id,
+		                                       err)) != FL_SINK_OK)
+			return rc;
+	return FL_SINK_OK;
+}
+
+/* stage_rebuild on every sink; the first non-zero generation. */
+static int
+fo_stage_rebuild(struct fl_sink *base, const char *index, long *generation,
+                 struct fl_err *err)
+{
+	struct fo_sink *s = (struct fo_sink *)base;
+	long g;
+	size_t i;
+	int rc;
+
+	*generation = 0;
+	for (i = 0; i < s->n; i++) {
+		g = 0;
+		if ((rc = s->kids[i]->ops->stage_rebuild(s->kids[i], index, &g,
+		                                         err)) != FL_SINK_OK)
+			return rc;
+		if (!*generation)
+			*generation = g;
+	}
+	return FL_SINK_OK;
+}
+
+/* gc on every sink; deletions summed. */
+static int
+fo_gc(struct fl_sink *base, const char *index, int *deleted, struct fl_err *err)
+{
+	struct fo_sink *s = (struct fo_sink *)base;
+	size_t i;
+	int d, rc;
+
+	*deleted = 0;
+	for (i = 0; i < s->n; i++) {
+		d = 0;
+		rc = s->kids[i]->ops->gc(s->kids[i], index, &d, err);
+		*deleted += d;
+		if (rc != FL_SINK_OK)
+			return rc;
+	}
+	return FL_SINK_OK;
+}
+
+/* ---- writers ------------------------------------------------------------ */
+
+/* upsert into every inner writer. */
+static void
+fo_upsert(struct fl_sink_writer *base, const char *index, const char *id,
+          const char *doc, size_t len, int seeding)
+{
+	struct fo_writer *w = (struct fo_writer *)base;
+	size_t i;
+
+	for (i = 0; i < w->s->n; i++)
+		w->kids[i]->ops->upsert(w->kids[i], index, id, doc, len,
+		                        seeding);
+}
+
+/* del into every inner writer. */
+static void
+fo_del(struct fl_sink_writer *base, const char *index, const char *id,
+       int seeding)
+{
+	struct fo_writer *w = (struct fo_writer *)base;
+	size_t i;
+
+	for (i = 0; i < w->s->n; i++)
+		w->kids[i]->ops->del(w->kids[i], index, id, seeding);
+}
+
+/* Flush inner writers in order; first error wins, rest dropped. */
+static int
+fo_flush(struct fl_sink_writer *base, int caught_up, struct fl_sink_report *rep,
+         struct fl_err *err)
+{
+	struct fo_writer *w = (struct fo_writer *)base;
+	struct fl_sink_report all = { NULL, 0 };
+	size_t i, j;
+	int rc = FL_SINK_OK;
+
+	for (i = 0; i < w->s->n && rc == FL_SINK_OK; i++)
+		rc = w->kids[i]->ops->flush(w->kids[i], caught_up, &all, err);
+	if (rc != FL_SINK_OK) {
+		/* short-circuited: the rest of the buffers are dropped too */
+		for (j = i; j < w->s->n; j++) {
+			struct fl_sink *k = w->s->kids[j];
+
+			w->kids[j]->ops->free(w->kids[j]);
+			w->kids[j] = k->ops->writer_new(k);
+		}
+		fl_sink_report_done(&all);
+		return rc;
+	}
+	if (all.n) {
+		rep->v =
+		    fl_xrealloc(rep->v, (rep->n + all.n) * sizeof(*rep->v));
+		memcpy(rep->v + rep->n, all.v, all.n * sizeof(*all.v));
+		rep->n += all.n;
+	}
+	free(all.v);
+	return FL_SINK_OK;
+}
+
+/* Free the inner writers and this one. */
+static void
+fo_writer_free(struct fl_sink_writer *base)
+{
+	struct fo_writer *w = (struct fo_writer *)base;
+	size_t i;
+
+	if (!w)
+		return;
+	for (i = 0; i < w->s->n; i++)
+		if (w->kids[i])
+			w->kids[i]->ops->free(w->kids[i]);
+	free(w->kids);
+	free(w);
+}
+
+static const struct fl_sink_writer_ops fo_writer_ops = {
+	.upsert = fo_upsert,
+	.del = fo_del,
+	.flush = fo_flush,
+	.free = fo_writer_free,
+};
+
+/* One inner writer per sink. */
+static struct fl_sink_writer *
+fo_writer_new(struct fl_sink *base)
+{
+	struct fo_sink *s = (struct fo_sink *)base;
+	struct fo_writer *w = fl_xcalloc(1, sizeof(*w));
+	size_t i;
+
+	w->base.ops = &fo_writer_ops;
+	w->base.sink = base;
+	w->s = s;
+	w->kids = fl_xcalloc(s->n, sizeof(*w->kids));
+	for (i = 0; i < s->n; i++)
+		w->kids[i] = s->kids[i]->ops->writer_new(s->kids[i]);
+	return &w->base;
+}
+
+/* Free the inner sinks and this one. */
+static void
+fo_free(struct fl_sink *base)
+{
+	struct fo_sink *s = (struct fo_sink *)base;
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->n; i++)
+		s->kids[i]->ops->free(s->kids[i]);
+	free(s->kids);
+	free(s->base.name);
+	free(s);
+}
+
+static const struct fl_sink_ops fo_ops = {
+	.ensure_index = fo_ensure_index,
+	.save_cursor = fo_save_cursor,
+	.mark_seeded = fo_mark_seeded,
+	.stage_rebuild = fo_stage_rebuild,
+	.gc = fo_gc,
+	.writer_new = fo_writer_new,
+	.free = fo_free,
+};
+
+struct fl_sink *
+fl_sink_fanout_new(struct fl_sink **sinks, size_t n)
+{
+	struct fo_sink *s = fl_xcalloc(1, sizeof(*s));
+
+	s->base.ops = &fo_ops;
+	s->base.name = fl_xstrdup("fanout");
+	s->base.type = "fanout";
+	s->kids = fl_xcalloc(n, sizeof(*s->kids));
+	memcpy(s->kids, sinks, n * sizeof(*sinks));
+	s->n = n;
+	return &s->base;
+}

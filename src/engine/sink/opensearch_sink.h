@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * opensearch_sink.h - the OpenSearch sink's parts shared by its three files, its
+ * tuning knobs, and the pure bulk helpers the unit tests pin.
+ *
+ *   opensearch_sink.c         control face: constructor, ensure_index, meta,
+ *                     aliases, mark_seeded, stage_rebuild, gc
+ *   opensearch_writer.c  writers: buffering, routing snapshot, flush
+ *   opensearch_bulk.c    pure bulk helpers: NDJSON, chunk plan, response
+ *                     parsing and classification (engine-sink.md §2.7)
+ *
+ *   opensearch_api.c   control calls with retries and error prefixes
+ *                     (§2.10): indices, aliases, meta
+ *
+ * The routing table (struct os_route, one per ensured logical index) is
+ * shared by the control face and every writer of the sink; see the
+ * DESIGN block of opensearch_sink.c for its lock protocol.
+ */
+#ifndef FL_OPENSEARCH_SINK_H
+#define FL_OPENSEARCH_SINK_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include "sink/sink.h"
+#include "util/buf.h"
+#include "util/http_client.h"
+
+/* Default number of bulk requests one writer keeps in flight. */
+#define FL_SINK_OS_PARALLEL 2
+
+/* ---- tuning (API addition: no config key yet) ------------------------ */
+
+struct fl_sink_os_tuning {
+	int parallel;           /* bulk requests in flight per writer, 1..16 */
+	int gzip;               /* gzip bulk request bodies */
+	long long max_send_bps; /* writers' upload cap, 0 = none (benchmarks
+	                           simulate a slow link with it) */
+};
+
+/* Change the tuning of an OpenSearch sink (before writer_new; no-op
+ * on another kind of sink). */
+void fl_sink_os_tune(struct fl_sink *s, const struct fl_sink_os_tuning *t);
+
+/* ---- pure bulk helpers (opensearch_bulk.c) ------------------------------ */
+
+/*
+ * Chunk plan over action sizes, in order: before adding an action to a
+ * non-empty chunk, close the chunk if it already holds batch_size
+ * actions or adding the action would exceed max_bytes (so an oversized
+ * action travels alone). Writes the action count of each chunk into
+ * counts (room for n) and returns the number of chunks.
+ */
+size_t fl_bulk_plan(const size_t *sizes, size_t n, long batch_size,
+                    long max_bytes, size_t *counts);
+
+/* The action line: {"index"|"delete":{"_id":ID,"_index":INDEX}}\n. */
+int fl_bulk_put_meta(struct fl_buf *b, int del, const char *index,
+                     const char *id, size_t idlen);
+
+/* A whole action: the action line, then for an index action the
+ * document verbatim and a newline. */
+int fl_bulk_put_action(struct fl_buf *b, int del, const char *index,
+                       const char *id, const char *doc, size_t len);
+
+/* "/_bulk[?pipeline=P][&refresh=true]", P percent-encoded; caller
+ * frees. */
+char *fl_bulk_path(const char *pipeline, int refresh);
+
+/* Replace raw CR and LF bytes of a document by spaces, in place
+ * (source.md §14.2: insignificant whitespace in JSON, fatal in NDJSON). */
+void fl_bulk_scrub(char *doc, size_t n);
+
+/* How one request or item is handled (engine-sink.md §2.7, ours). */
+enum fl_bulk_class {
+	FL_BULK_OK,     /* applied (or a delete of a missing id) */
+	FL_BULK_RETRY,  /* transient: resend with backoff */
+	FL_BULK_SPLIT,  /* 413 on several actions: split in halves */
+	FL_BULK_REJECT, /* the document is refused: failure policy */
+	FL_BULK_FATAL,  /* permanent: the flush fails, pipeline stops */
+};
+
+/* Class of a whole bulk response by HTTP status (0: transport error)
+ * and the number of actions it carried. 2xx is FL_BULK_OK (the body
+ * still has to be read). */
+enum fl_bulk_class fl_bulk_classify_status(long status, size_t nactions);
+
+/* What action position i of a chunk was (for mapping items back). */
+struct fl_bulk_ref {
+	const char *index;
+	const char *id;
+};
+
+/* One item of a bulk response that was not plainly applied. */
+struct fl_bulk_item {
+	size_t pos; /* position in the chunk */
+	enum fl_bulk_class cls;
+	int status;  /* the item's status, 0 when missing */
+	char *index; /* of the action at pos, else the item's _index */
+	char *id;
+	char *reason; /* error.reason, else "rejected with status <s>" */
+};
+
+/*
+ * Read a 2xx bulk response. No items unless the top-level `errors` is
+ * true; then every item that is not OK, in order (a delete answered 404
+ * `not_found` is OK; 429, es_rejected_execution_exception and 5xx are
+ * RETRY; index_not_found_exception is FATAL; anything else >= 300 is
+ * REJECT). *nresp = number of items in the response. Returns 0 when
+ * `errors` is not true (nothing read: all applied), 1 when the items
+ * were read, -1 when the body is not a readable bulk response.
+ */
+int fl_bulk_parse(const char *body, size_t len, const struct fl_bulk_ref *refs,
+                  size_t nrefs, struct fl_bulk_item **items, size_t *nitems,
+                  size_t *nresp);
+void fl_bulk_items_free(struct fl_bulk_item *items, size_t n);
+
+/* ---- shared by opensearch_sink.c and opensearch_writer.c ------------------------ */
+
+/* One ensured logical index. Strings never change once set; the
+ * numbers are read and written under fl_sink_os.mu. */
+struct os_route {
+	char *logical;
+	char *hash;
+	char *hash_alias;
+	char *conv_alias;
+	struct fl_val *body; /* creation body, for staged rebuilds */
+	long active;         /* meta active_generation */
+	long serving;        /* holder of the hash alias, 0 = none */
+	int seeded;
+	/* meta fields kept for rewrites (control thread only) */
+	int has_source;
+	struct fl_source_identity source;
+	char *seeded_at;
+	char *cursor;
+};
+
+struct fl_sink_os {
+	struct fl_sink base;
+	struct fl_http_cfg http; /* points at the three below */
+	char *url, *username, *password;
+	char *prefix;
+	char *meta_index;
+	char *bulk_path;
+	char *refresh_interval;
+	long batch_size;
+	long max_bytes;
+	long max_retries;
+	struct fl_sink_os_tuning tune;
+	struct fl_http *ctl; /* the control thread's client */
+	int meta_ready;
+	/* routing: routes[] grows only; see opensearch_sink.c DESIGN */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int flushing; /* flushes holding a routing snapshot */
+	int changing; /* routing changes waiting for them */
+	struct os_route **routes;
+	size_t nroutes, caproutes;
+};
+
+/* ---- control calls (opensearch_api.c) --------------------------------
+ * All return FL_SINK_OK, FL_SINK_TRANSIENT (after max_retries) or
+ * FL_SINK_PERMANENT, with the §2.10 prefix in err. */
+
+/* A list of index or alias names (owned strings). */
+struct fl_sink_os_names {
+	char **v;
+	size_t n;
+};
+
+void fl_sink_os_names_done(struct fl_sink_os_names *l);
+int fl_sink_os_names_has(const struct fl_sink_os_names *l, const char *name);
+void fl_sink_os_names_add(struct fl_sink_os_names *l, const char *name);
+void fl_sink_os_names_sort(struct fl_sink_os_names *l);
+
+/* Concrete indices matching pattern, hidden ones too, sorted (404 ->
+ * none). */
+int fl_sink_os_list(struct fl_sink_os *s, const char *pattern,
+                    struct fl_sink_os_names *out, struct fl_err *err);
+/* HEAD /<index>: *exists set on FL_SINK_OK. */
+int fl_sink_os_exists(struct fl_sink_os *s, const char *index, int *exists,
+                      struct fl_err *err);
+/* PUT /<index> with body; "already exists" counts as success. */
+int fl_sink_os_create(struct fl_sink_os *s, const char *index, const char *body,
+                      const char *what, struct fl_err *err);
+/* Indices holding alias, in response order (404 -> none). */
+int fl_sink_os_alias_holders(struct fl_sink_os *s, const char *alias,
+                             struct fl_sink_os_names *out, struct fl_err *err);
+/* Point alias at target with one atomic POST /_aliases (§2.4). */
+int fl_sink_os_point_alias(struct fl_sink_os *s, const char *alias,
+                           const char *target, struct fl_err *err);
+/* A call whose success is any 2xx (and 404 when ok404). */
+int fl_sink_os_simple(struct fl_sink_os *s, const char *method,
+                      const char *path, const char *body, int ok404,
+                      const char *what, struct fl_err *err);
+/* Create the meta index when missing (hidden, 1 shard, auto-expanded
+ * replicas, dynamic false). */
+int fl_sink_os_meta_index(struct fl_sink_os *s, struct fl_err *err);
+/* Read rt's meta doc into rt (active 0 when there is none). */
+int fl_sink_os_meta_get(struct fl_sink_os *s, struct os_route *rt,
+                        struct fl_err *err);
+/* Write rt's meta doc with the given generation and seeded flag. */
+int fl_sink_os_meta_put(struct fl_sink_os *s, const struct os_route *rt,
+                        long active, int seeded, struct fl_err *err);
+
+/* Retry a call on transient failures (transport, 429, 5xx listed in
+ * §2.7) up to max_retries with backoff. FL_SINK_OK: r holds a
+ * non-transient response for the caller to judge. */
+int fl_sink_os_call(struct fl_sink_os *s, struct fl_http *h, const char *method,
+                    const char *path, const char *body, struct fl_http_req *r,
+                    const char *what, struct fl_err *err);
+
+/* Turn an unexpected status into FL_SINK_PERMANENT with "<what>: ...". */
+int fl_sink_os_status_error(const struct fl_http_req *r, const char *what,
+                            struct fl_err *err);
+
+/* Sleep before retry attempt k >= 1: 200 ms x 2^(k-1) plus jitter, or
+ * Retry-After when longer (capped at 60 s). */
+void fl_sink_os_backoff(int attempt, long retry_after_ms);
+
+/* Writers (opensearch_writer.c). */
+struct fl_sink_writer *fl_sink_os_writer_new(struct fl_sink *s);
+
+#endif

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * change_event.h - a captured change: a thin record of which tracked row
+ * changed and how, with the text of the few columns needed to find the
+ * documents it affects (source.md §10.2). Never the row's contents.
+ *
+ * Values are PostgreSQL's text output under the pinned session settings,
+ * never re-typed, so a key from the WAL equals the same key read by SQL.
+ *
+ * One allocation per change (struct, value arrays and texts together);
+ * the queue owns it until popped, then the consumer, who confirms the ack
+ * after the change's documents are durable and frees it.
+ */
+#ifndef FL_CHANGE_EVENT_H
+#define FL_CHANGE_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "source/tracked_tables.h"
+#include "source/watermark.h"
+#include "util/fl.h"
+
+enum fl_change_op {
+	FL_CHANGE_INSERT,
+	FL_CHANGE_UPDATE,
+	FL_CHANGE_DELETE,
+	FL_CHANGE_TRUNCATE,
+};
+
+/* State of one needed column in the new or old image. */
+enum fl_cval_state {
+	FL_CV_ABSENT = 0, /* not in this image (no old tuple, or not sent) */
+	FL_CV_NULL,       /* SQL NULL */
+	FL_CV_VALUE,      /* text in .text */
+	FL_CV_TOAST,      /* unchanged TOASTed value, not sent */
+};
+
+struct fl_cval {
+	enum fl_cval_state state;
+	const char *text; /* FL_CV_VALUE: NUL-terminated */
+};
+
+struct fl_change {
+	enum fl_change_op op;
+	/* INSERT/UPDATE/DELETE: the table; TRUNCATE: NULL (see trunc) */
+	const struct fl_track_table *table;
+	struct fl_cval *newv; /* [table->ncols]; INSERT, UPDATE */
+	struct fl_cval *oldv; /* [table->ncols]; UPDATE (K or O), DELETE */
+	char old_kind;        /* 'K', 'O' or 0 */
+	/* TRUNCATE: the tracked tables truncated */
+	const struct fl_track_table **trunc;
+	size_t ntrunc;
+	/* transaction */
+	fl_lsn commit_lsn;   /* the transaction's final (commit) LSN */
+	int64_t commit_time; /* µs since 2000-01-01 UTC */
+	uint32_t xid;
+	uint32_t pos; /* position inside the transaction, from 0 */
+	struct fl_ack ack;
+};
+
+/* The needed column's value in an image; NULL when not a text value. */
+const char *fl_change_new(const struct fl_change *c, const char *col);
+const char *fl_change_old(const struct fl_change *c, const char *col);
+
+void fl_change_free(struct fl_change *c);
+
+#endif
