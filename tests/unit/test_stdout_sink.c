@@ -339,10 +339,10 @@ t_fake_wfree(struct fl_sink_writer *w)
 }
 
 static const struct fl_sink_writer_ops t_fake_wops = {
-	t_fake_upsert,
-	t_fake_del,
-	t_fake_flush,
-	t_fake_wfree,
+	.upsert = t_fake_upsert,
+	.del = t_fake_del,
+	.flush = t_fake_flush,
+	.free = t_fake_wfree,
 };
 
 static struct fl_sink_writer *
@@ -363,8 +363,13 @@ t_fake_free(struct fl_sink *s)
 }
 
 static const struct fl_sink_ops t_fake_ops = {
-	t_fake_ensure, t_fake_cursor,     t_fake_mark, t_fake_stage,
-	t_fake_gc,     t_fake_writer_new, t_fake_free,
+	.ensure_index = t_fake_ensure,
+	.save_cursor = t_fake_cursor,
+	.mark_seeded = t_fake_mark,
+	.stage_rebuild = t_fake_stage,
+	.gc = t_fake_gc,
+	.writer_new = t_fake_writer_new,
+	.free = t_fake_free,
 };
 
 static struct fl_sink *

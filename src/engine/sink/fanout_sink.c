@@ -10,6 +10,9 @@
  * no-op). ensure_index: tracks_seeding is the OR over the inner sinks,
  * seeded the AND over those that track seeding (stdout is ignored); the
  * rest of the state comes from the first sink that tracks seeding.
+ * Held indexes: the hold ops and pend go to the keeper, the first inner
+ * sink that can hold (fl_sink_can_hold); without one, fan-out cannot
+ * hold either. set_abort reaches every sink that has it.
  * Threads: as the inner sinks (control face on one thread, one writer
  * per worker).
  */
@@ -23,6 +26,7 @@ struct fo_sink {
 	struct fl_sink base;
 	struct fl_sink **kids;
 	size_t n;
+	size_t keeper; /* kid that keeps holds, or n when none */
 };
 
 struct fo_writer {
@@ -135,6 +139,72 @@ fo_gc(struct fl_sink *base, const char *index, int *deleted, struct fl_err *err)
 	return FL_SINK_OK;
 }
 
+/* ---- held indexes: forwarded to the keeper ------------------------------ */
+
+static struct fl_sink *
+fo_keeper(struct fl_sink *base)
+{
+	struct fo_sink *s = (struct fo_sink *)base;
+
+	return s->kids[s->keeper];
+}
+
+static int
+fo_hold_load(struct fl_sink *base, const char *index, struct fl_sink_hold *out,
+             struct fl_err *err)
+{
+	struct fl_sink *k = fo_keeper(base);
+
+	return k->ops->hold_load(k, index, out, err);
+}
+
+static int
+fo_hold_save(struct fl_sink *base, const char *index,
+             const struct fl_sink_hold *h, struct fl_err *err)
+{
+	struct fl_sink *k = fo_keeper(base);
+
+	return k->ops->hold_save(k, index, h, err);
+}
+
+static int
+fo_pending_page(struct fl_sink *base, const char *index, const char *after,
+                size_t max, struct fl_pending_page *out, struct fl_err *err)
+{
+	struct fl_sink *k = fo_keeper(base);
+
+	return k->ops->pending_page(k, index, after, max, out, err);
+}
+
+static int
+fo_pending_remove(struct fl_sink *base, const char *index,
+                  const struct fl_pending_id *v, size_t n, struct fl_err *err)
+{
+	struct fl_sink *k = fo_keeper(base);
+
+	return k->ops->pending_remove(k, index, v, n, err);
+}
+
+static int
+fo_pending_count(struct fl_sink *base, const char *index, long long *n,
+                 struct fl_err *err)
+{
+	struct fl_sink *k = fo_keeper(base);
+
+	return k->ops->pending_count(k, index, n, err);
+}
+
+static void
+fo_set_abort(struct fl_sink *base, const atomic_int *flag)
+{
+	struct fo_sink *s = (struct fo_sink *)base;
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->kids[i]->ops->set_abort)
+			s->kids[i]->ops->set_abort(s->kids[i], flag);
+}
+
 /* ---- writers ------------------------------------------------------------ */
 
 /* upsert into every inner writer. */
@@ -160,6 +230,16 @@ fo_del(struct fl_sink_writer *base, const char *index, const char *id,
 
 	for (i = 0; i < w->s->n; i++)
 		w->kids[i]->ops->del(w->kids[i], index, id, seeding);
+}
+
+/* pend into the keeper's writer only. */
+static void
+fo_pend(struct fl_sink_writer *base, const char *index, const char *id)
+{
+	struct fo_writer *w = (struct fo_writer *)base;
+	struct fl_sink_writer *k = w->kids[w->s->keeper];
+
+	k->ops->pend(k, index, id);
 }
 
 /* Flush inner writers in order; first error wins, rest dropped. */
@@ -218,6 +298,14 @@ static const struct fl_sink_writer_ops fo_writer_ops = {
 	.free = fo_writer_free,
 };
 
+static const struct fl_sink_writer_ops fo_writer_hold_ops = {
+	.upsert = fo_upsert,
+	.del = fo_del,
+	.flush = fo_flush,
+	.free = fo_writer_free,
+	.pend = fo_pend,
+};
+
 /* One inner writer per sink. */
 static struct fl_sink_writer *
 fo_writer_new(struct fl_sink *base)
@@ -226,7 +314,7 @@ fo_writer_new(struct fl_sink *base)
 	struct fo_writer *w = fl_xcalloc(1, sizeof(*w));
 	size_t i;
 
-	w->base.ops = &fo_writer_ops;
+	w->base.ops = s->keeper < s->n ? &fo_writer_hold_ops : &fo_writer_ops;
 	w->base.sink = base;
 	w->s = s;
 	w->kids = fl_xcalloc(s->n, sizeof(*w->kids));
@@ -259,6 +347,23 @@ static const struct fl_sink_ops fo_ops = {
 	.gc = fo_gc,
 	.writer_new = fo_writer_new,
 	.free = fo_free,
+	.set_abort = fo_set_abort,
+};
+
+static const struct fl_sink_ops fo_hold_ops = {
+	.ensure_index = fo_ensure_index,
+	.save_cursor = fo_save_cursor,
+	.mark_seeded = fo_mark_seeded,
+	.stage_rebuild = fo_stage_rebuild,
+	.gc = fo_gc,
+	.writer_new = fo_writer_new,
+	.free = fo_free,
+	.hold_load = fo_hold_load,
+	.hold_save = fo_hold_save,
+	.pending_page = fo_pending_page,
+	.pending_remove = fo_pending_remove,
+	.pending_count = fo_pending_count,
+	.set_abort = fo_set_abort,
 };
 
 struct fl_sink *
@@ -266,11 +371,14 @@ fl_sink_fanout_new(struct fl_sink **sinks, size_t n)
 {
 	struct fo_sink *s = fl_xcalloc(1, sizeof(*s));
 
-	s->base.ops = &fo_ops;
 	s->base.name = fl_xstrdup("fanout");
 	s->base.type = "fanout";
 	s->kids = fl_xcalloc(n, sizeof(*s->kids));
 	memcpy(s->kids, sinks, n * sizeof(*sinks));
 	s->n = n;
+	for (s->keeper = 0; s->keeper < n; s->keeper++)
+		if (fl_sink_can_hold(sinks[s->keeper]))
+			break;
+	s->base.ops = s->keeper < n ? &fo_hold_ops : &fo_ops;
 	return &s->base;
 }

@@ -50,6 +50,28 @@ fl_sink_report_done(struct fl_sink_report *r)
 	r->n = 0;
 }
 
+void
+fl_pending_page_done(struct fl_pending_page *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->n; i++)
+		free(p->v[i].key);
+	free(p->v);
+	p->v = NULL;
+	p->n = 0;
+}
+
+int
+fl_sink_can_hold(const struct fl_sink *s)
+{
+	return s && s->ops->hold_load && s->ops->hold_save &&
+	       s->ops->pending_page && s->ops->pending_remove &&
+	       s->ops->pending_count;
+}
+
 struct fl_sink *
 fl_sink_from_config(const struct fl_config *c, int pretty, struct fl_err *err)
 {

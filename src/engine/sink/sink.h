@@ -23,7 +23,9 @@
 #ifndef FL_SINK_H
 #define FL_SINK_H
 
+#include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config/config.h"
 #include "config/value.h"
@@ -75,6 +77,41 @@ struct fl_sink_report {
 
 void fl_sink_report_done(struct fl_sink_report *r);
 
+/*
+ * Held indexes (engine-sink.md "Ours: isolation"). A paused or stopped
+ * index writes no documents; the ids its changes affect go to a durable
+ * pending set instead, and its hold survives a restart. The first
+ * OpenSearch sink keeps both in `P flusso_pending` (documents with
+ * `kind` "id" or "hold"); sinks without the notion leave these ops NULL,
+ * and fan-out forwards them to the first inner sink that has them.
+ */
+enum fl_hold {
+	FL_HOLD_NONE = 0, /* syncing */
+	FL_HOLD_PAUSED,   /* `pause INDEX` */
+	FL_HOLD_STOPPED,  /* a permanent failure under on_error: stop */
+};
+
+struct fl_sink_hold {
+	enum fl_hold state;
+	int64_t since_us; /* Unix µs when it began */
+	char reason[256]; /* why (stopped); may be empty */
+};
+
+/* One id of a pending set, with the version it was read at: removing it
+ * succeeds only while that version is current (a newer write of the same
+ * id, by a pause that came back during a drain, is kept). */
+struct fl_pending_id {
+	char *key;
+	long long seq_no, primary_term;
+};
+
+struct fl_pending_page {
+	struct fl_pending_id *v;
+	size_t n;
+};
+
+void fl_pending_page_done(struct fl_pending_page *p);
+
 struct fl_sink;
 struct fl_sink_writer;
 
@@ -102,6 +139,38 @@ struct fl_sink_ops {
 	          struct fl_err *err);
 	struct fl_sink_writer *(*writer_new)(struct fl_sink *s);
 	void (*free)(struct fl_sink *s);
+
+	/* ---- held indexes (NULL: this sink cannot keep them) ---- */
+	/* The stored hold of an index (FL_HOLD_NONE when none is stored). */
+	int (*hold_load)(struct fl_sink *s, const char *index,
+	                 struct fl_sink_hold *out, struct fl_err *err);
+	/* Store the hold of an index; FL_HOLD_NONE deletes it. Durable when
+	 * it returns FL_SINK_OK. */
+	int (*hold_save)(struct fl_sink *s, const char *index,
+	                 const struct fl_sink_hold *h, struct fl_err *err);
+	/* Up to max pending ids of an index in key order (byte order of the
+	 * key text), after `after` (NULL: from the first). Sees every id
+	 * whose write was flushed before the call (refreshes first when
+	 * after is NULL). */
+	int (*pending_page)(struct fl_sink *s, const char *index,
+	                    const char *after, size_t max,
+	                    struct fl_pending_page *out, struct fl_err *err);
+	/* Remove ids whose documents were made durable since they were read;
+	 * an id rewritten since (version conflict) or already gone is kept
+	 * or ignored, never an error. */
+	int (*pending_remove)(struct fl_sink *s, const char *index,
+	                      const struct fl_pending_id *v, size_t n,
+	                      struct fl_err *err);
+	/* How many ids of an index are pending (may lag writes by the
+	 * sink's refresh interval). */
+	int (*pending_count)(struct fl_sink *s, const char *index, long long *n,
+	                     struct fl_err *err);
+	/* Abort in-flight requests and backoff sleeps of the control face
+	 * and every writer once *flag is set (shutdown grace exceeded). The
+	 * flag outlives the sink. An aborted call returns FL_SINK_TRANSIENT
+	 * with err->code FL_ERR_CANCELLED and confirms nothing. May be NULL
+	 * (nothing to abort). */
+	void (*set_abort)(struct fl_sink *s, const atomic_int *flag);
 };
 
 struct fl_sink {
@@ -124,12 +193,21 @@ struct fl_sink_writer_ops {
 	int (*flush)(struct fl_sink_writer *w, int caught_up,
 	             struct fl_sink_report *rep, struct fl_err *err);
 	void (*free)(struct fl_sink_writer *w);
+	/* Buffer "id of index is pending" (held indexes); durable with the
+	 * next successful flush, like a document write, and never reported
+	 * as a rejection: a pending write that fails fails the flush. NULL
+	 * when the sink has no pending set (see hold_load). */
+	void (*pend)(struct fl_sink_writer *w, const char *index,
+	             const char *id);
 };
 
 struct fl_sink_writer {
 	const struct fl_sink_writer_ops *ops;
 	struct fl_sink *sink;
 };
+
+/* Can this sink keep held indexes (a pending set and holds)? */
+int fl_sink_can_hold(const struct fl_sink *s);
 
 /* Constructors (runtime: secrets resolved from the environment). */
 struct fl_sink *fl_sink_os_new(const struct fl_sink_cfg *cfg,
