@@ -87,6 +87,21 @@ tap_has_str(const char *hay, const char *needle, const char *file, int line,
 #define is_long(g, w, what) tap_is_long(g, w, __FILE__, __LINE__, what)
 #define has_str(h, n, what) tap_has_str(h, n, __FILE__, __LINE__, what)
 
+/* A comment line in the TAP output. */
+#define diag(...)                    \
+	do {                         \
+		printf("#   ");      \
+		printf(__VA_ARGS__); \
+		printf("\n");        \
+	} while (0)
+
+/* Give up the whole test program (a setup failure). */
+#define BAIL_OUT(why)                            \
+	do {                                     \
+		printf("Bail out! %s\n", (why)); \
+		exit(2);                         \
+	} while (0)
+
 static inline int
 tap_done(void)
 {

@@ -67,6 +67,9 @@ daemon_engine_opts(struct fl_cmd_ctx *ctx, struct fl_daemon *d,
 	o->allow_untracked = fl_args_flag(a, "allow-untracked-deletes");
 	o->rebuild_on_source_change =
 	    fl_args_flag(a, "rebuild-on-source-change");
+	/* the dashboard stays after a pipeline failure and offers `retry`;
+	 * `flusso run` ends so its supervisor sees the failure */
+	o->stay_on_failure = strcmp(ctx->entry->name, "tui") == 0;
 }
 
 static int

@@ -24,6 +24,8 @@
 #include "core/status_board.h"
 #include "util/err.h"
 
+struct fl_engine_backend;
+
 struct fl_engine_opts {
 	const struct fl_config *cfg; /* borrowed; outlives the engine */
 	struct fl_board *board;      /* borrowed */
@@ -40,6 +42,16 @@ struct fl_engine_opts {
 	long shutdown_grace_secs;
 	int allow_untracked;
 	int rebuild_on_source_change;
+	/* After a permanent pipeline failure, wait for `retry` or `stop`
+	 * instead of ending (the in-process dashboard); `flusso run` ends
+	 * so its supervisor sees the failure. */
+	int stay_on_failure;
+	/* What the engine talks to; NULL: PostgreSQL and the configured
+	 * sinks (fl_engine_backend_real()). Tests pass doubles. */
+	const struct fl_engine_backend *backend;
+	/* Tests only: called at named points of the engine's threads. */
+	void (*failpoint)(void *arg, const char *where);
+	void *failpoint_arg;
 };
 
 /* Defaults of engine-sink.md §5.1 (workers = number of cores). */
@@ -52,6 +64,10 @@ struct fl_engine *fl_engine_new(const struct fl_engine_opts *o);
 int fl_engine_start(struct fl_engine *e, struct fl_err *err);
 /* Ask for a graceful stop (safe from a signal-handling thread). */
 void fl_engine_request_stop(struct fl_engine *e);
+/* Stop now: like request_stop, and cancel commits, sink requests and
+ * backoffs in progress (nothing unconfirmed is confirmed). For a
+ * shutdown whose grace period passed. */
+void fl_engine_abort(struct fl_engine *e);
 /* Has the engine ended (stopped or failed)? Never blocks. */
 int fl_engine_finished(struct fl_engine *e);
 /* Wait for the engine to end: 0 stopped on request, 1 permanent error
@@ -72,10 +88,14 @@ enum fl_engine_cmd {
 };
 
 /*
- * Post a command and wait (at most wait_ms) for its result. Returns an
- * HTTP-like status: 200 done, 202 accepted/started, 400 bad argument,
- * 404 unknown index, 409 conflict (disabled, already running), 500
- * failed, 503 not running. `msg` receives a one-line human answer.
+ * Post a command and wait (at most wait_ms) for its result. Commands run
+ * one at a time on the control thread, in arrival order. Returns an
+ * HTTP-like status: 200 done, 202 accepted/started (or still running
+ * when wait_ms passed), 400 bad argument, 404 unknown index, 409
+ * conflict (disabled, already running, nothing to retry), 500 failed
+ * (the message carries the sink's or database's reason), 503 the engine
+ * is not running. `msg` receives a one-line human answer. Safe from any
+ * thread, before start and after the end (503).
  */
 int fl_engine_command(struct fl_engine *e, enum fl_engine_cmd cmd,
                       const char *index, const char *arg, char *msg,

@@ -1,15 +1,23 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * engine_int.h - the engine's private structures, shared by engine.c
- * (control thread, start-up, commands), engine_router.c (router),
- * engine_worker.c (workers) and engine_seeder.c (seeding). Not for use
- * outside the engine.
+ * (control thread, life cycle), engine_start.c (start-up), engine_cmd.c
+ * (commands), engine_hold.c (held indexes and their drains),
+ * engine_board.c (what the board shows), engine_router.c (router),
+ * engine_worker.c (workers) and engine_seeder.c (seeding and drains).
+ * Not for use outside the engine.
  *
- * Ownership of work items: the router (live) and the seeder (seeding)
- * allocate items and push them to the owning worker's queues; the worker
- * frees them after the flush that made them durable (or when stopping).
- * A captured change lives in a refcounted eng_pending until every item
- * routed from it was flushed; then its ack is confirmed and it is freed.
+ * Ownership of work items: the router (live) and the seeder (seeding and
+ * drains) allocate items and push them to the owning worker's queues; the
+ * worker frees them after the flush that made them durable (or when
+ * stopping). A captured change lives in a refcounted eng_pending until
+ * every item routed from it was flushed; then its ack is confirmed and it
+ * is freed. For an index that is held (paused or stopped) "flushed" means
+ * its id was written to the sink's durable pending set instead of its
+ * document, in the same flush.
+ *
+ * Locks, in the order they may be taken: gen_mu, sink_mu, mu, a seed's
+ * mu. The board has its own lock and is never held while taking these.
  */
 #ifndef FL_ENGINE_INT_H
 #define FL_ENGINE_INT_H
@@ -18,20 +26,15 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include <libpq-fe.h>
-
 #include "core/engine.h"
-#include "docs/doc_build.h"
-#include "docs/resolve.h"
-#include "sink/sink.h"
-#include "source/capture.h"
-#include "source/change_event.h"
-#include "source/pg_setup.h"
-#include "source/tracked_tables.h"
+#include "core/engine_backend.h"
+#include "util/backoff.h"
 #include "util/queue.h"
 
-#define ENG_SEED_PAGE 10000
-#define ENG_BUILD_MAX 512
+#define ENG_SEED_PAGE   10000
+#define ENG_BUILD_MAX   512
+#define ENG_DRAIN_PAGE  1000
+#define ENG_DRAIN_PAGES 2 /* drain pages in flight per index */
 
 /* A captured change whose documents are being made durable. */
 struct eng_pending {
@@ -42,6 +45,7 @@ struct eng_pending {
 };
 
 struct eng_seed;
+struct eng_drain;
 
 /* One page of seeding keys; done when every key of it was flushed. */
 struct eng_page {
@@ -52,9 +56,20 @@ struct eng_page {
 	size_t nkeys;
 };
 
+/* One page of a drain: pending ids read with their versions; when every
+ * id was flushed, the seeder removes them from the pending set. */
+struct eng_dpage {
+	struct fl_pending_page ids;
+	atomic_uint refs;   /* items not yet flushed, +1 while pushing */
+	atomic_int dropped; /* an item was dropped unflushed: keep the ids */
+	atomic_int done;
+	struct eng_dpage *next;
+};
+
 enum eng_item_kind {
 	ENG_ITEM_LIVE,
 	ENG_ITEM_SEED,
+	ENG_ITEM_DRAIN, /* a pending id of a resumed index: like a live id */
 };
 
 struct eng_item {
@@ -63,6 +78,7 @@ struct eng_item {
 	char *key;              /* root key text = document id */
 	struct eng_pending *pc; /* LIVE */
 	struct eng_page *page;  /* SEED */
+	struct eng_dpage *dp;   /* DRAIN */
 };
 
 /* Per enabled index. */
@@ -71,9 +87,18 @@ struct eng_index {
 	char hash[17];
 	struct fl_val *body;
 	struct fl_sink_index_state st;
+	int ensured; /* ensure_index succeeded (st is valid) */
 	atomic_int policy_skip;
-	atomic_int paused;
-	struct eng_seed *seed; /* running seeding task, or NULL */
+	/* enum fl_hold; read by workers at every commit attempt */
+	atomic_int hold;
+	/* under e->mu: what the hold is (reason, since) and whether the
+	 * sink's copy must be rewritten (the control thread stores it) */
+	struct fl_sink_hold hold_info;
+	int hold_dirty;
+	long long npending;      /* last count read (e->mu), -1 unknown */
+	int64_t counted_ms;      /* when it was read (control thread) */
+	struct eng_seed *seed;   /* running seeding task, or NULL (e->mu) */
+	struct eng_drain *drain; /* draining its pending set (e->mu) */
 };
 
 enum eng_seed_mode {
@@ -98,13 +123,22 @@ struct eng_seed {
 	int64_t rows_done;
 	int64_t rows_estimate;
 	int scan_finished;
-	int finished;
 	/* a rebuild was staged while this task ran (e->mu): it stops
 	 * scanning, and once its pages are flushed the seeder replaces it
 	 * with a REBUILD task from the first key, so the new generation
 	 * gets every row */
 	int restart;
-	struct eng_seed *next;
+};
+
+/* Draining the pending set of one index (engine_hold.c; seeder thread). */
+struct eng_drain {
+	int ix;
+	int restart;                   /* e->mu: read again from the first id */
+	char *after;                   /* last key read */
+	int read_all;                  /* the last page read was short */
+	size_t ninflight;              /* pages pushed, not yet removed */
+	struct eng_dpage *head, *tail; /* in read order */
+	int64_t ids_done;
 };
 
 struct eng_worker {
@@ -112,13 +146,12 @@ struct eng_worker {
 	int no;
 	pthread_t thread;
 	struct fl_queue *live;
-	struct fl_queue *seed;
-	PGconn *conn;
-	struct fl_docbuild *db;
+	struct fl_queue *seed; /* seeding keys and drained ids */
+	void *conn;
+	void *db;
 	struct fl_sink_writer *writer;
-	int busy;                 /* inside a commit (under e->mu) */
-	struct eng_item **parked; /* items of paused indexes, in order */
-	size_t nparked, parkcap;
+	int busy; /* inside a commit (under e->mu) */
+	atomic_int exited;
 };
 
 /* A command posted to the control thread. */
@@ -128,24 +161,26 @@ struct eng_cmd {
 	char arg[64];
 	int done;
 	int code;
-	char msg[256];
+	char msg[512];
 	int abandoned; /* the poster gave up waiting; control frees it */
 	struct eng_cmd *next;
 };
 
 struct fl_engine {
 	struct fl_engine_opts o;
+	const struct fl_engine_backend *be;
 	struct fl_board *board;
 	char *conninfo;
 
 	struct fl_track track;
 	int track_ready;
 	struct fl_sink *sink;
+	int can_hold;            /* the sink keeps a pending set */
 	pthread_mutex_t sink_mu; /* the sink's control face, one caller */
 	/* staging a rebuild and finishing a seeding task exclude each other
 	 * (taken before mu and before any hold) */
 	pthread_mutex_t gen_mu;
-	struct fl_capture *cap;
+	void *cap;
 	struct fl_queue *capq;
 	struct fl_source_prep prep;
 
@@ -156,49 +191,107 @@ struct fl_engine {
 
 	pthread_t control, router, seeder;
 	int router_started, seeder_started;
+	atomic_int router_exited, seeder_exited;
 
-	atomic_int stop;      /* graceful stop requested */
-	atomic_int abort_now; /* grace exceeded: abandon commits */
+	atomic_int stop;                 /* the pipeline's threads end */
+	atomic_int stop_requested;       /* fl_engine_request_stop(): the engine
+	                              ends (not just this run) */
+	int started;                     /* the control thread was created */
+	atomic_int_least64_t stop_at_ms; /* when a stop was requested */
+	atomic_int abort_now; /* grace exceeded: abandon commits and I/O */
 	atomic_int failed;    /* a permanent error ended the pipeline */
-	atomic_int paused;
+	atomic_int paused;    /* `pause all` */
 	atomic_uint_least64_t pending_changes; /* routed, not confirmed */
 	atomic_uint_least64_t committed;       /* changes confirmed */
 
-	pthread_mutex_t mu; /* hold, busy flags, commands, seeds */
+	pthread_mutex_t mu; /* hold, busy flags, commands, seeds, drains */
 	pthread_cond_t cv;
-	int hold; /* workers must not start a commit */
-	struct eng_cmd *cmds;
-	struct eng_seed *seeds; /* tasks waiting for the seeder */
-	int wake[2];            /* pokes the control thread */
+	int hold;                         /* workers must not start a commit */
+	struct eng_cmd *cmds, *cmds_tail; /* FIFO */
+	int running;       /* the control thread takes commands */
+	int waiting_retry; /* control thread: the failed pipeline is down */
+	int wake[2];       /* pokes the control thread */
 	int exit_code;
 	atomic_int finished;
+	char fail_msg[512]; /* why the pipeline failed (first error) */
 };
 
-/* engine.c */
+/* ---- engine.c ---- */
 void eng_fatal(struct fl_engine *e, const char *fmt, ...) FL_PRINTF(2, 3);
-void eng_waiting(struct fl_engine *e, const char *what, const char *err);
-void eng_recovered(struct fl_engine *e, const char *what);
+void eng_poke(struct fl_engine *e);
 /* Stop workers at their next batch boundary and wait until none is in a
- * commit (1), or give up because the engine stops (0). */
+ * commit (1), or give up because the engine aborts (0). */
 int eng_hold(struct fl_engine *e);
 void eng_release(struct fl_engine *e);
 int eng_index_no(const struct fl_engine *e, const char *name);
-/* Sleep up to ms, returning early when stopping; 1 if stopping. */
-int eng_sleep(struct fl_engine *e, int ms);
-/* Capped exponential backoff with jitter for attempt k (0-based). */
-int eng_backoff_ms(int attempt);
+/* Wait the backoff's next delay; 1 when stopping (give up). */
+int eng_retry_wait(struct fl_engine *e, struct fl_backoff *b);
+/* Open a PostgreSQL session, waiting while PostgreSQL is unreachable
+ * (that also lets go of the replication stream); NULL when stopping. */
+void *eng_connect(struct fl_engine *e, const char *app);
+/* A failpoint (tests): no-op unless the options set one. */
+void eng_failpoint(struct fl_engine *e, const char *where);
+
+/* ---- engine_board.c ---- */
+/* Waiting for "postgres" or "opensearch": board, event once, log. */
+void eng_waiting(struct fl_engine *e, const char *what, const char *err);
+void eng_recovered(struct fl_engine *e, const char *what);
 void eng_set_index_state(struct fl_engine *e, int ix);
+void eng_board_init(struct fl_engine *e);
+void eng_publish(struct fl_engine *e);
+
+/* ---- engine_start.c ---- */
+/* The start-up sequence up to live capture; -1 when it failed (the
+ * reason is on the board) or the engine stops. */
+int eng_start_pipeline(struct fl_engine *e);
+/* Call a sink control operation, waiting while OpenSearch is away:
+ * FL_SINK_OK, or FL_SINK_PERMANENT with err (the caller decides what a
+ * permanent failure means), or FL_SINK_TRANSIENT when stopping. */
+int eng_sink_call(struct fl_engine *e,
+                  int (*op)(struct fl_engine *, int, void *, struct fl_err *),
+                  int ix, void *arg, struct fl_err *err);
+/* ensure_index of one index (sink_mu taken by eng_sink_call). */
+int eng_op_ensure(struct fl_engine *e, int ix, void *arg, struct fl_err *err);
 /* Stage a rebuild of index ix (N+1, dual write, seeding queued);
- * 0 staged, 1 already staged (coalesced), -1 failed or stopping.
+ * 0 staged, 1 already staged (coalesced), -1 failed (err) or stopping.
  * may_coalesce: a rebuild already seeding serves this request (a
  * reindex); a TRUNCATE or a continuity loss invalidates what a running
  * rebuild already wrote, so they never coalesce. */
 int eng_stage_rebuild(struct fl_engine *e, int ix, const char *why,
-                      int may_coalesce, long *gen);
-/* Open a worker-style connection (retrying on transient errors). */
-PGconn *eng_connect(struct fl_engine *e, const char *app);
+                      int may_coalesce, long *gen, struct fl_err *err);
 
-/* engine_router.c */
+/* ---- engine_cmd.c ---- */
+/* Run the queued commands in arrival order (control thread). */
+void eng_run_commands(struct fl_engine *e);
+/* Answer every queued command with 503 and stop taking new ones. */
+void eng_close_commands(struct fl_engine *e, const char *why);
+
+/* ---- engine_hold.c ---- */
+/* Hold index ix (FL_HOLD_PAUSED or FL_HOLD_STOPPED) from any thread:
+ * from the next commit attempt on, its ids go to the pending set. The
+ * control thread stores the hold. Returns 1 if the hold changed. */
+int eng_hold_index(struct fl_engine *e, int ix, enum fl_hold h,
+                   const char *reason);
+/* Store index ix's hold now (control thread): 0, or -1 with err. */
+int eng_hold_store(struct fl_engine *e, int ix, struct fl_err *err);
+/* Release a held index (control thread): clear and store its hold, wait
+ * for commits in flight, start draining its pending set. 0, or -1 with
+ * err when the hold could not be stored. */
+int eng_release_index(struct fl_engine *e, int ix, struct fl_err *err);
+/* Load the stored holds and start drains of leftover pending sets
+ * (start-up, control thread). */
+int eng_holds_load(struct fl_engine *e);
+/* Store holds that changed and refresh pending counts (control thread,
+ * every tick; cheap when nothing changed). */
+void eng_holds_tick(struct fl_engine *e);
+/* One step of every drain: read, push, remove what was flushed
+ * (seeder thread). Returns 1 if it did any work. */
+int eng_drains_step(struct fl_engine *e);
+void eng_drain_free(struct eng_drain *d);
+void eng_dpage_release(struct eng_dpage *p);
+void eng_dpage_drop(struct eng_dpage *p);
+
+/* ---- engine_router.c ---- */
 void *eng_router_main(void *arg);
 int eng_owner(const struct fl_engine *e, int ix, const char *key);
 void eng_pending_release(struct eng_pending *pc);
@@ -210,10 +303,10 @@ void eng_item_done(struct eng_item *it);
 /* Push to a worker queue, waiting; -1 when stopping. */
 int eng_push(struct fl_engine *e, struct fl_queue *q, struct eng_item *it);
 
-/* engine_worker.c */
+/* ---- engine_worker.c ---- */
 void *eng_worker_main(void *arg);
 
-/* engine_seeder.c */
+/* ---- engine_seeder.c ---- */
 void *eng_seeder_main(void *arg);
 struct eng_seed *eng_seed_new(struct fl_engine *e, int ix,
                               enum eng_seed_mode mode, const char *cursor);

@@ -10,7 +10,9 @@
  * ids, or whose ids flush fast, is confirmed exactly once, after
  * routing). Changes of an older stream epoch are dropped: the new stream
  * redelivers them. A TRUNCATE stages a rebuild of every affected index
- * before its ack is confirmed (source.md §8).
+ * before its ack is confirmed (source.md §8). A transient PostgreSQL
+ * error while resolving is retried on the router's own connection (a new
+ * one when it was lost); the replication stream is not touched.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +55,7 @@ eng_pending_unref(struct eng_pending *pc, int durable)
 	if (atomic_fetch_sub(&pc->refs, 1) != 1)
 		return;
 	if (durable && !atomic_load(&e->abort_now) && !pc->dropped) {
-		fl_capture_confirm(e->cap, pc->ch->ack);
+		e->be->capture_confirm(e->cap, pc->ch->ack);
 		atomic_fetch_add(&e->committed, 1);
 	}
 	atomic_fetch_sub(&e->pending_changes, 1);
@@ -78,6 +80,8 @@ eng_item_free(struct eng_item *it)
 	}
 	if (it->page)
 		eng_page_drop(it->page);
+	if (it->dp)
+		eng_dpage_drop(it->dp);
 	free(it->key);
 	free(it);
 }
@@ -89,8 +93,11 @@ eng_item_done(struct eng_item *it)
 		eng_pending_release(it->pc);
 	if (it->page)
 		eng_page_release(it->page);
+	if (it->dp)
+		eng_dpage_release(it->dp);
 	it->pc = NULL;
 	it->page = NULL;
+	it->dp = NULL;
 	free(it->key);
 	free(it);
 }
@@ -133,42 +140,43 @@ route_emit(void *arg, const char *index, const char *key)
 	return 0;
 }
 
-/* Reconnect the router's connection and prepare the resolver. */
+/* (Re)connect the router's session and prepare the resolver. */
 static int
-route_connect(struct fl_engine *e, PGconn **conn, struct fl_resolver *res)
+route_connect(struct fl_engine *e, void **conn, void *res)
 {
-	int attempt = 0;
+	struct fl_backoff b = FL_BACKOFF_INIT;
 
 	while (!atomic_load(&e->stop)) {
 		struct fl_err err;
 
 		if (!*conn && !(*conn = eng_connect(e, "flusso-router")))
 			return -1;
-		if (fl_resolver_prepare(res, *conn, &err) == 0)
+		if (e->be->resolver_prepare(res, *conn, &err) == 0)
 			return 0;
 		if (err.code != FL_ERR_PG) {
 			eng_fatal(e, "resolver: %s", err.msg);
 			return -1;
 		}
 		eng_waiting(e, "postgres", err.msg);
-		PQfinish(*conn);
+		e->be->session_close(*conn);
 		*conn = NULL;
-		eng_sleep(e, eng_backoff_ms(attempt++));
+		if (eng_retry_wait(e, &b))
+			break;
 	}
 	return -1;
 }
 
 static void
-route_truncate(struct fl_engine *e, struct fl_resolver *res,
-               struct fl_change *ch)
+route_truncate(struct fl_engine *e, void *res, struct fl_change *ch)
 {
 	const char *names[FL_MAX_INDEXES];
+	struct fl_err err;
 	size_t i, j, n;
 	long gen;
 
 	for (i = 0; i < ch->ntrunc; i++) {
-		n = fl_resolve_truncate(res, ch->trunc[i], names,
-		                        FL_ARRAY_LEN(names));
+		n = e->be->resolve_truncate(res, ch->trunc[i], names,
+		                            FL_ARRAY_LEN(names));
 		for (j = 0; j < n; j++) {
 			int ix = eng_index_no(e, names[j]);
 
@@ -181,8 +189,16 @@ route_truncate(struct fl_engine *e, struct fl_resolver *res,
 			            names[j]);
 			if (e->ix[ix].st.tracks_seeding) {
 				if (eng_stage_rebuild(e, ix, "truncate", 0,
-				                      &gen) < 0)
+				                      &gen, &err) < 0) {
+					/* every document must go and the
+					 * pending set cannot say "all" */
+					if (!atomic_load(&e->stop))
+						eng_fatal(e,
+						          "TRUNCATE: staging a "
+						          "rebuild of %s: %s",
+						          names[j], err.msg);
 					goto out; /* not confirmed */
+				}
 			} else {
 				pthread_mutex_lock(&e->mu);
 				if (!e->ix[ix].seed)
@@ -192,7 +208,7 @@ route_truncate(struct fl_engine *e, struct fl_resolver *res,
 			}
 		}
 	}
-	fl_capture_confirm(e->cap, ch->ack);
+	e->be->capture_confirm(e->cap, ch->ack);
 out:
 	fl_change_free(ch);
 }
@@ -203,15 +219,15 @@ route_untracked_cb(void *arg, struct fl_status *st)
 	st->untracked_changes = *(unsigned long *)arg;
 }
 
-/* Resolve one change and route its ids; retries transient failures. */
+/* Resolve one change and route its ids; retries transient failures on
+ * the router's session (a new one when it was lost). */
 static int
-route_change(struct fl_engine *e, PGconn **conn, struct fl_resolver *res,
-             struct fl_change *ch)
+route_change(struct fl_engine *e, void **conn, void *res, struct fl_change *ch)
 {
 	struct eng_pending *pc = fl_xcalloc(1, sizeof(*pc));
 	struct route_ctx rc = { e, pc };
-	unsigned long untracked = fl_resolver_untracked(res);
-	int attempt = 0;
+	unsigned long untracked = e->be->resolver_untracked(res);
+	struct fl_backoff b = FL_BACKOFF_INIT;
 
 	pc->e = e;
 	pc->ch = ch;
@@ -222,7 +238,7 @@ route_change(struct fl_engine *e, PGconn **conn, struct fl_resolver *res,
 
 		if (!*conn && route_connect(e, conn, res) < 0)
 			break;
-		if (fl_resolve(res, *conn, ch, route_emit, &rc, &err) == 0)
+		if (e->be->resolve(res, *conn, ch, route_emit, &rc, &err) == 0)
 			break;
 		if (err.code == FL_ERR_CANCELLED || atomic_load(&e->stop))
 			break;
@@ -232,13 +248,17 @@ route_change(struct fl_engine *e, PGconn **conn, struct fl_resolver *res,
 			          ch->table ? ch->table->table : "?", err.msg);
 			break;
 		}
-		eng_waiting(e, "postgres", err.msg);
-		PQfinish(*conn);
-		*conn = NULL;
-		eng_sleep(e, eng_backoff_ms(attempt++));
+		fl_log_warn("engine", "resolving a change (will retry): %s",
+		            err.msg);
+		if (!e->be->session_ok(*conn)) {
+			e->be->session_close(*conn);
+			*conn = NULL;
+		}
+		if (eng_retry_wait(e, &b))
+			break;
 	}
-	if (fl_resolver_untracked(res) != untracked) {
-		unsigned long n = fl_resolver_untracked(res);
+	if (e->be->resolver_untracked(res) != untracked) {
+		unsigned long n = e->be->resolver_untracked(res);
 
 		fl_board_update(e->board, route_untracked_cb, &n);
 	}
@@ -256,8 +276,8 @@ void *
 eng_router_main(void *arg)
 {
 	struct fl_engine *e = arg;
-	struct fl_resolver *res = fl_resolver_new(e->o.cfg, &e->track);
-	PGconn *conn = NULL;
+	void *res = e->be->resolver_new(e->be->ctx, e->o.cfg, &e->track);
+	void *conn = NULL;
 
 	route_connect(e, &conn, res);
 	while (!atomic_load(&e->stop) && !atomic_load(&e->failed)) {
@@ -270,7 +290,7 @@ eng_router_main(void *arg)
 		if (r < 0)
 			break;
 		ch = item;
-		if (ch->ack.epoch != fl_capture_epoch(e->cap)) {
+		if (ch->ack.epoch != e->be->capture_epoch(e->cap)) {
 			fl_change_free(ch); /* the new stream redelivers it */
 			continue;
 		}
@@ -279,7 +299,9 @@ eng_router_main(void *arg)
 		else
 			route_change(e, &conn, res, ch);
 	}
-	PQfinish(conn);
-	fl_resolver_free(res);
+	if (conn)
+		e->be->session_close(conn);
+	e->be->resolver_free(res);
+	atomic_store(&e->router_exited, 1);
 	return NULL;
 }

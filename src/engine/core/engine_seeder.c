@@ -17,6 +17,12 @@
  * The scan starts only after the slot exists (the engine starts seeding
  * after capture): every row is either seen by the scan or changed after
  * the slot's consistent point and delivered by the stream.
+ *
+ * A held index (engine_hold.c) is not scanned and not marked seeded
+ * until it is released; keys already handed out become pending ids. The
+ * same thread runs the drains of released indexes (eng_drains_step).
+ * Tasks are only freed here, before the next one is picked, so a task
+ * being paged is never freed under it.
  */
 #include <stdlib.h>
 #ifdef __GLIBC__
@@ -149,8 +155,8 @@ eng_page_drop(struct eng_page *p)
 
 /* Page one batch of keys of task s to the owners. 1: scan finished. */
 static int
-seed_page(struct fl_engine *e, struct eng_seed *s, struct fl_docbuild *db,
-          PGconn *conn, struct fl_err *err)
+seed_page(struct fl_engine *e, struct eng_seed *s, void *db, void *conn,
+          struct fl_err *err)
 {
 	const char *name = e->ix[s->ix].cfg->name;
 	struct eng_page *p;
@@ -158,14 +164,14 @@ seed_page(struct fl_engine *e, struct eng_seed *s, struct fl_docbuild *db,
 	size_t n = 0, i;
 
 	if (s->rows_estimate < 0 && s->pages_sent == 0) {
-		long long est = fl_docbuild_estimate(db, conn, name, err);
+		long long est = e->be->estimate(db, conn, name, err);
 
 		pthread_mutex_lock(&s->mu);
 		s->rows_estimate = est;
 		pthread_mutex_unlock(&s->mu);
 	}
-	if (fl_docbuild_key_page(db, conn, name, s->scan_after, ENG_SEED_PAGE,
-	                         &keys, &n, err) < 0)
+	if (e->be->key_page(db, conn, name, s->scan_after, ENG_SEED_PAGE, &keys,
+	                    &n, err) < 0)
 		return -1;
 	p = fl_xcalloc(1, sizeof(*p));
 	p->seed = s;
@@ -257,14 +263,17 @@ struct seed_done_arg {
 	int ix;
 };
 
-/* The index's seeding is complete: make it so at the sink. */
+/* The index's seeding is complete: make it so at the sink. 0 done, -1
+ * not now (stopping, or the index was stopped: its task stays and is
+ * finished once it is retried). */
 static int
 seed_finish(struct fl_engine *e, struct eng_seed *s)
 {
 	struct eng_index *x = &e->ix[s->ix];
 	const char *name = x->cfg->name;
+	struct fl_backoff b = FL_BACKOFF_INIT;
 	struct fl_err err;
-	int rc = FL_SINK_OK, attempt = 0;
+	int rc = FL_SINK_OK;
 
 	while (x->st.tracks_seeding && s->mode != ENG_SEED_INPLACE) {
 		if (!eng_hold(e))
@@ -283,11 +292,20 @@ seed_finish(struct fl_engine *e, struct eng_seed *s)
 		if (rc == FL_SINK_OK)
 			break;
 		if (rc == FL_SINK_PERMANENT) {
-			eng_fatal(e, "marking %s seeded: %s", name, err.msg);
+			char why[640];
+
+			snprintf(why, sizeof(why), "marking it seeded: %s",
+			         err.msg);
+			if (!e->can_hold) {
+				eng_fatal(e, "%s: %s", name, why);
+				return -1;
+			}
+			eng_hold_index(e, s->ix, FL_HOLD_STOPPED, why);
 			return -1;
 		}
-		eng_waiting(e, "opensearch", err.msg);
-		if (eng_sleep(e, eng_backoff_ms(attempt++)))
+		if (err.code != FL_ERR_CANCELLED)
+			eng_waiting(e, "opensearch", err.msg);
+		if (eng_retry_wait(e, &b))
 			return -1;
 	}
 	if (s->mode == ENG_SEED_INPLACE && x->st.tracks_seeding)
@@ -311,7 +329,8 @@ seed_next(struct fl_engine *e, size_t *rr)
 		size_t i = (*rr + k) % e->nix;
 
 		if (e->ix[i].seed && !e->ix[i].seed->scan_finished &&
-		    !e->ix[i].seed->restart)
+		    !e->ix[i].seed->restart &&
+		    atomic_load(&e->ix[i].hold) == FL_HOLD_NONE)
 			s = e->ix[i].seed;
 	}
 	*rr = *rr + 1;
@@ -350,8 +369,9 @@ seed_reap(struct fl_engine *e)
 			continue;
 		}
 		seed_save_cursor(e, s);
-		if (!s->scan_finished || !seed_all_done(s))
-			continue;
+		if (!s->scan_finished || !seed_all_done(s) ||
+		    atomic_load(&e->ix[i].hold) != FL_HOLD_NONE)
+			continue; /* a held index is marked once released */
 		/* no rebuild is staged while this task ends (gen_mu): one
 		 * staged just before is seen here, so this task neither marks
 		 * the new generation seeded nor drops its rebuild */
@@ -381,43 +401,61 @@ void *
 eng_seeder_main(void *arg)
 {
 	struct fl_engine *e = arg;
-	struct fl_docbuild *db = fl_docbuild_new(e->o.cfg);
-	PGconn *conn = NULL;
+	void *db = e->be->builder_new(e->be->ctx, e->o.cfg);
+	void *conn = NULL;
+	struct fl_backoff b = FL_BACKOFF_INIT;
 	size_t rr = 0;
-	int attempt = 0;
 
 	while (!atomic_load(&e->stop) && !atomic_load(&e->failed)) {
-		struct eng_seed *s = seed_next(e, &rr);
+		struct eng_seed *s;
 		struct fl_err err;
-		int rc;
+		int rc, drained;
 
+		/* finish and replace tasks first: the task picked next is
+		 * not freed before it is paged */
 		seed_reap(e);
+		drained = eng_drains_step(e);
+		s = seed_next(e, &rr);
 		if (!s) {
-			eng_sleep(e, 200);
+			if (!drained)
+				fl_sleep_unless(200, &e->stop);
 			continue;
 		}
+		eng_failpoint(e, "seeder.picked");
 		if (!conn && !(conn = eng_connect(e, "flusso-seeding")))
 			break;
 		rc = seed_page(e, s, db, conn, &err);
 		if (rc == 1)
 			s->scan_finished = 1;
 		if (rc >= 0) {
-			attempt = 0;
+			fl_backoff_reset(&b);
 			continue;
 		}
 		if (atomic_load(&e->stop))
 			break;
 		if (err.code != FL_ERR_PG) {
-			eng_fatal(e, "seeding %s: %s", e->ix[s->ix].cfg->name,
-			          err.msg);
-			break;
+			char why[640];
+
+			snprintf(why, sizeof(why), "seeding: %s", err.msg);
+			if (!e->can_hold) {
+				eng_fatal(e, "seeding %s: %s",
+				          e->ix[s->ix].cfg->name, err.msg);
+				break;
+			}
+			eng_hold_index(e, s->ix, FL_HOLD_STOPPED, why);
+			continue;
 		}
-		eng_waiting(e, "postgres", err.msg);
-		PQfinish(conn);
-		conn = NULL;
-		eng_sleep(e, eng_backoff_ms(attempt++));
+		fl_log_warn("engine", "seeding %s (will retry): %s",
+		            e->ix[s->ix].cfg->name, err.msg);
+		if (!e->be->session_ok(conn)) {
+			e->be->session_close(conn);
+			conn = NULL;
+		}
+		eng_retry_wait(e, &b);
 	}
-	PQfinish(conn);
-	fl_docbuild_free(db);
+	if (conn)
+		e->be->session_close(conn);
+	e->be->builder_free(db);
+	atomic_store(&e->seeder_exited, 1);
 	return NULL;
 }

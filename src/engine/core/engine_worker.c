@@ -4,17 +4,22 @@
  *
  * Loop (engine-sink.md §5.5, per worker): take a live batch (up to
  * batch_max_changes changes, the window starting after the first), commit
- * it; then, if seeding work is waiting, one seeding batch (up to 512
- * keys); when there is no live work, seeding batches back to back.
+ * it; then, if seeding work (seeding keys, drained pending ids) is
+ * waiting, one such batch (up to 512 keys); when there is no live work,
+ * those batches back to back.
  *
- * Commit (§5.7): dedup ids (index, key text), build each index's
- * documents in PostgreSQL, write them to this worker's sink writer,
- * flush, apply the failure policy to rejections (stop: halt before any
- * quarantine; skip: quarantine and continue), and only then release the
- * items - which confirms a change once all of its items are flushed.
- * Transient failures (PostgreSQL or OpenSearch away) keep the batch and
- * retry with capped backoff; nothing is confirmed until a flush succeeds.
- * Never confirm after a cancelled flush (abort_now) or a stop policy.
+ * Commit (§5.7): dedup ids (index, key text); for each index that is not
+ * held, build its documents in PostgreSQL and write them; for each held
+ * index (paused or stopped, engine_hold.c), write its ids to the pending
+ * set instead; flush; apply the failure policy to rejections (skip:
+ * quarantine; stop: that index stops, its rejected ids become pending);
+ * and only then release the items - which confirms a change once all of
+ * its items are durable.
+ * A permanent build error stops that index alone (its ids become
+ * pending). Transient failures keep the batch and retry with capped
+ * backoff: a PostgreSQL one on this worker's session (a new session when
+ * it was lost), an OpenSearch one at the sink. Nothing is confirmed until
+ * a flush succeeds; never after a cancelled flush (abort_now).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +35,7 @@
 struct wk_id {
 	int ix;
 	const char *key;
-	int live; /* some item for it is live: write to every target */
+	int live; /* some item for it is live or drained: every target */
 };
 
 struct wk_batch {
@@ -40,6 +45,14 @@ struct wk_batch {
 	size_t nids;
 	size_t *slots; /* open addressing over ids, 0 = empty */
 	size_t nslots;
+};
+
+/* What one commit attempt did. */
+struct wk_try {
+	uint64_t *ix_docs; /* documents written per index */
+	int *held;         /* enum fl_hold per index, read at the start */
+	size_t npended;    /* ids written to pending sets */
+	struct fl_err err;
 };
 
 static uint64_t
@@ -52,12 +65,13 @@ wk_hash(int ix, const char *key)
 	return h;
 }
 
-/* Add an id unless present; a live item makes the id live. */
+/* Add an id unless present; a live or drained item makes the id live. */
 static void
 wk_dedup_add(struct wk_batch *b, const struct eng_item *it)
 {
 	size_t mask = b->nslots - 1;
 	size_t i = (size_t)wk_hash(it->ix, it->key) & mask;
+	int live = it->kind != ENG_ITEM_SEED;
 
 	for (;; i = (i + 1) & mask) {
 		size_t s = b->slots[i];
@@ -67,13 +81,13 @@ wk_dedup_add(struct wk_batch *b, const struct eng_item *it)
 			id = &b->ids[b->nids++];
 			id->ix = it->ix;
 			id->key = it->key;
-			id->live = it->kind == ENG_ITEM_LIVE;
+			id->live = live;
 			b->slots[i] = b->nids;
 			return;
 		}
 		id = &b->ids[s - 1];
 		if (id->ix == it->ix && strcmp(id->key, it->key) == 0) {
-			id->live |= it->kind == ENG_ITEM_LIVE;
+			id->live |= live;
 			return;
 		}
 	}
@@ -116,13 +130,16 @@ wk_is_live(const struct wk_batch *b, int ix, const char *key)
 	}
 }
 
-/* ---- connection ---------------------------------------------------------- */
+/* ---- session ----------------------------------------------------------- */
 
+/* A session with the document statements prepared; 0, or -1 when
+ * stopping or after a permanent failure (then the pipeline fails: the
+ * statements of every index are prepared together). */
 static int
 wk_connect(struct eng_worker *w)
 {
 	struct fl_engine *e = w->e;
-	int attempt = 0;
+	struct fl_backoff b = FL_BACKOFF_INIT;
 	char app[32];
 
 	snprintf(app, sizeof(app), "flusso-worker-%d", w->no);
@@ -131,42 +148,84 @@ wk_connect(struct eng_worker *w)
 
 		if (!w->conn && !(w->conn = eng_connect(e, app)))
 			return -1;
-		if (fl_docbuild_prepare(w->db, w->conn, &err) == 0)
+		if (e->be->builder_prepare(w->db, w->conn, &err) == 0)
 			return 0;
-		PQfinish(w->conn);
+		e->be->session_close(w->conn);
 		w->conn = NULL;
 		if (err.code != FL_ERR_PG) {
 			eng_fatal(e, "preparing document SQL: %s", err.msg);
 			return -1;
 		}
 		eng_waiting(e, "postgres", err.msg);
-		eng_sleep(e, eng_backoff_ms(attempt++));
+		if (eng_retry_wait(e, &b))
+			break;
 	}
 	return -1;
 }
 
 /* ---- commit ---------------------------------------------------------------- */
 
-/* Build and write the documents of one index. 0, or -1 with err. */
-static int
-wk_build_index(struct eng_worker *w, struct wk_batch *b, int ix,
-               struct fl_docs *docs, uint64_t *ndocs, struct fl_err *err)
+/* The ids of index ix in the batch (borrowed keys); caller frees. */
+static const char **
+wk_keys(const struct wk_batch *b, int ix, size_t *n)
 {
-	struct fl_engine *e = w->e;
-	const char *name = e->ix[ix].cfg->name;
-	const char **keys = fl_xmalloc(b->nids * sizeof(char *));
+	const char **keys =
+	    fl_xmalloc((b->nids ? b->nids : 1) * sizeof(char *));
 	size_t i, k = 0;
-	int rc;
 
 	for (i = 0; i < b->nids; i++)
 		if (b->ids[i].ix == ix)
 			keys[k++] = b->ids[i].key;
+	*n = k;
+	return keys;
+}
+
+/* Write the ids of a held index to its pending set. */
+static void
+wk_pend_index(struct eng_worker *w, const struct wk_batch *b, int ix,
+              struct wk_try *t)
+{
+	const char *name = w->e->ix[ix].cfg->name;
+	size_t i;
+
+	for (i = 0; i < b->nids; i++)
+		if (b->ids[i].ix == ix) {
+			w->writer->ops->pend(w->writer, name, b->ids[i].key);
+			t->npended++;
+		}
+}
+
+/* Build and write the documents of one index: 0; -1 transient (retry
+ * the batch); 1 when the index was stopped by a permanent build error
+ * (its ids are pended instead). */
+static int
+wk_build_index(struct eng_worker *w, struct wk_batch *b, int ix,
+               struct fl_docs *docs, struct wk_try *t)
+{
+	struct fl_engine *e = w->e;
+	const char *name = e->ix[ix].cfg->name;
+	size_t n, i;
+	const char **keys = wk_keys(b, ix, &n);
+	int rc;
+
 	fl_docs_reset(docs);
-	rc =
-	    k ? fl_docbuild_build(w->db, w->conn, name, keys, k, docs, err) : 0;
+	rc = n ? e->be->build(w->db, w->conn, name, keys, n, docs, &t->err) : 0;
 	free(keys);
-	if (rc < 0)
+	if (rc < 0 &&
+	    (t->err.code == FL_ERR_PG || t->err.code == FL_ERR_CANCELLED))
 		return -1;
+	if (rc < 0 && !e->can_hold)
+		return fl_err_prefix(&t->err, "building documents of %s", name);
+	if (rc < 0) {
+		char why[640];
+
+		snprintf(why, sizeof(why), "building documents: %s",
+		         t->err.msg);
+		eng_hold_index(e, ix, FL_HOLD_STOPPED, why);
+		wk_pend_index(w, b, ix, t);
+		fl_err_clear(&t->err);
+		return 1;
+	}
 	for (i = 0; i < docs->n; i++) {
 		const struct fl_doc *d = &docs->v[i];
 		int seeding = !wk_is_live(b, ix, d->id);
@@ -177,76 +236,122 @@ wk_build_index(struct eng_worker *w, struct wk_batch *b, int ix,
 			w->writer->ops->upsert(w->writer, name, d->id, d->json,
 			                       d->len, seeding);
 	}
-	*ndocs = docs->n;
+	t->ix_docs[ix] = docs->n;
 	return 0;
 }
 
-/* Apply the failure policy; -1 when a `stop` index refused a document. */
-static int
-wk_policy(struct eng_worker *w, const struct fl_sink_report *rep)
+/* Drop what was buffered (the retry rebuilds everything). */
+static void
+wk_discard(struct eng_worker *w)
 {
-	struct fl_engine *e = w->e;
-	size_t i, nstop = 0, first = 0;
+	struct fl_sink_report junk = { NULL, 0 };
+	struct fl_err e2;
 
-	for (i = 0; i < rep->n; i++) {
-		int ix = eng_index_no(e, rep->v[i].index);
-
-		if (ix < 0 || !atomic_load(&e->ix[ix].policy_skip)) {
-			if (!nstop++)
-				first = i;
-		}
-	}
-	if (nstop) {
-		eng_fatal(e,
-		          "sink rejected %zu document(s) (e.g. %s/%s: %s); "
-		          "stopping. set on_error: skip to quarantine rejected "
-		          "documents and continue",
-		          nstop, rep->v[first].index, rep->v[first].id,
-		          rep->v[first].reason);
-		return -1;
-	}
-	for (i = 0; i < rep->n; i++) {
-		fl_log_warn("engine",
-		            "document rejected by sink; quarantining and "
-		            "continuing: %s/%s: %s",
-		            rep->v[i].index, rep->v[i].id, rep->v[i].reason);
-		fl_board_quarantine(e->board, rep->v[i].index, rep->v[i].id,
-		                    rep->v[i].reason);
-	}
-	return 0;
+	w->writer->ops->flush(w->writer, 0, &junk, &e2);
+	fl_sink_report_done(&junk);
 }
 
-/* One attempt: build, write, flush. FL_SINK_* or -3 for a PG error. */
+/* One attempt: build or pend, write, flush. FL_SINK_*, or -3 for a
+ * transient PostgreSQL error. */
 static int
 wk_attempt(struct eng_worker *w, struct wk_batch *b, int caught_up,
-           uint64_t *ix_docs, struct fl_sink_report *rep, struct fl_err *err)
+           struct wk_try *t, struct fl_sink_report *rep)
 {
 	struct fl_engine *e = w->e;
 	struct fl_docs docs;
 	size_t i;
-	int rc = FL_SINK_OK;
+	int rc = 0;
 
+	t->npended = 0;
+	for (i = 0; i < e->nix; i++) {
+		t->ix_docs[i] = 0;
+		t->held[i] = atomic_load(&e->ix[i].hold);
+	}
 	if (!w->conn && wk_connect(w) < 0)
 		return FL_SINK_PERMANENT;
+	eng_failpoint(e, "worker.attempt");
 	fl_docs_init(&docs);
-	for (i = 0; i < e->nix; i++) {
-		ix_docs[i] = 0;
-		if (wk_build_index(w, b, (int)i, &docs, &ix_docs[i], err) < 0) {
-			rc = -3;
-			break;
-		}
+	for (i = 0; i < e->nix && rc >= 0; i++) {
+		if (t->held[i] != FL_HOLD_NONE && w->writer->ops->pend)
+			wk_pend_index(w, b, (int)i, t);
+		else
+			rc = wk_build_index(w, b, (int)i, &docs, t);
 	}
 	fl_docs_done(&docs);
-	if (rc == -3) {
-		/* drop what was buffered: the retry rebuilds everything */
-		struct fl_sink_report junk = { NULL, 0 };
-		struct fl_err e2;
-
-		w->writer->ops->flush(w->writer, 0, &junk, &e2);
-		fl_sink_report_done(&junk);
-		return rc;
+	if (rc < 0) {
+		wk_discard(w);
+		return t->err.code == FL_ERR_PG ? -3 : FL_SINK_PERMANENT;
 	}
-	return w->writer->ops->flush(w->writer, caught_up, rep, err);
+	return w->writer->ops->flush(w->writer, caught_up, rep, &t->err);
+}
+
+/* Flush pending ids alone (rejected documents of a stopping index),
+ * waiting out transient failures: 0, or -1 (stopping, or failed). */
+static int
+wk_flush_pended(struct eng_worker *w)
+{
+	struct fl_engine *e = w->e;
+	struct fl_backoff b = FL_BACKOFF_INIT;
+
+	while (!atomic_load(&e->abort_now)) {
+		struct fl_sink_report rep = { NULL, 0 };
+		struct fl_err err;
+		int rc = w->writer->ops->flush(w->writer, 0, &rep, &err);
+
+		fl_sink_report_done(&rep);
+		if (rc == FL_SINK_OK)
+			return 0;
+		if (rc == FL_SINK_PERMANENT) {
+			eng_fatal(e, "recording pending ids: %s", err.msg);
+			return -1;
+		}
+		if (eng_retry_wait(e, &b))
+			return -1;
+	}
+	return -1;
+}
+
+/* Apply the failure policy: skip quarantines; stop stops that index and
+ * makes its rejected ids pending. 0, or -1 (nothing may be confirmed). */
+static int
+wk_policy(struct eng_worker *w, const struct fl_sink_report *rep)
+{
+	struct fl_engine *e = w->e;
+	size_t i, npend = 0;
+
+	for (i = 0; i < rep->n; i++) {
+		const struct fl_sink_rejection *r = &rep->v[i];
+		int ix = eng_index_no(e, r->index);
+
+		if (ix >= 0 && atomic_load(&e->ix[ix].policy_skip)) {
+			fl_log_warn("engine",
+			            "document rejected by sink; quarantining "
+			            "and continuing: %s/%s: %s",
+			            r->index, r->id, r->reason);
+			fl_board_quarantine(e->board, r->index, r->id,
+			                    r->reason);
+			continue;
+		}
+		if (ix < 0 || !e->can_hold || !w->writer->ops->pend) {
+			eng_fatal(e,
+			          "sink rejected %s/%s: %s; stopping. set "
+			          "on_error: skip to quarantine rejected "
+			          "documents and continue",
+			          r->index, r->id, r->reason);
+			return -1;
+		}
+		if (atomic_load(&e->ix[ix].hold) == FL_HOLD_NONE) {
+			char why[640];
+
+			snprintf(why, sizeof(why),
+			         "the sink rejected document %s: %s", r->id,
+			         r->reason);
+			eng_hold_index(e, ix, FL_HOLD_STOPPED, why);
+		}
+		w->writer->ops->pend(w->writer, r->index, r->id);
+		npend++;
+	}
+	return npend ? wk_flush_pended(w) : 0;
 }
 
 static void
@@ -284,7 +389,7 @@ wk_report_batch(struct eng_worker *w, const uint64_t *ix_docs, int64_t flush_us)
  * the age of its oldest change (commit time to now): where latency goes. */
 static void
 wk_debug_commit(const struct eng_worker *w, const struct wk_batch *b,
-                int seeding, int caught_up, int rc, int64_t t0)
+                int seeding, int caught_up, int rc, int64_t t0, size_t npended)
 {
 	int64_t oldest = INT64_MAX, now_us;
 	size_t k;
@@ -299,10 +404,10 @@ wk_debug_commit(const struct eng_worker *w, const struct wk_batch *b,
 			oldest = b->items[k]->pc->ch->commit_time;
 	fl_log_debug(
 	    "worker",
-	    "worker %d: %s batch of %zu items (%zu documents), "
-	    "caught up %d: %s in %lld ms; oldest change %lld ms old",
-	    w->no, seeding ? "seeding" : "live", b->n, b->nids, caught_up,
-	    rc == FL_SINK_OK ? "flushed" : "failed",
+	    "worker %d: %s batch of %zu items (%zu documents, %zu pending "
+	    "ids), caught up %d: %s in %lld ms; oldest change %lld ms old",
+	    w->no, seeding ? "seeding" : "live", b->n, b->nids, npended,
+	    caught_up, rc == FL_SINK_OK ? "flushed" : "failed",
 	    (long long)(fl_mono_ms() - t0),
 	    oldest == INT64_MAX ? -1LL : (long long)((now_us - oldest) / 1000));
 }
@@ -313,9 +418,13 @@ static int
 wk_commit(struct eng_worker *w, struct wk_batch *b, int seeding)
 {
 	struct fl_engine *e = w->e;
-	uint64_t *ix_docs = fl_xcalloc(e->nix ? e->nix : 1, sizeof(uint64_t));
-	int attempt = 0, ok = -1;
+	size_t nix = e->nix ? e->nix : 1;
+	struct wk_try t;
+	struct fl_backoff bo = FL_BACKOFF_INIT;
+	int ok = -1, stopping_tries = 0;
 
+	t.ix_docs = fl_xcalloc(nix, sizeof(uint64_t));
+	t.held = fl_xcalloc(nix, sizeof(int));
 	wk_dedup(b);
 	wk_set_busy(w, 1);
 	while (!atomic_load(&e->abort_now) && !atomic_load(&e->failed)) {
@@ -323,16 +432,15 @@ wk_commit(struct eng_worker *w, struct wk_batch *b, int seeding)
 		int caught_up = !seeding && fl_queue_len(w->live) == 0 &&
 		                fl_queue_len(e->capq) == 0;
 		int64_t t0 = fl_mono_ms();
-		struct fl_err err;
 		int rc;
 
-		fl_err_clear(&err);
-		rc = wk_attempt(w, b, caught_up, ix_docs, &rep, &err);
-		wk_debug_commit(w, b, seeding, caught_up, rc, t0);
+		fl_err_clear(&t.err);
+		rc = wk_attempt(w, b, caught_up, &t, &rep);
+		wk_debug_commit(w, b, seeding, caught_up, rc, t0, t.npended);
 		if (rc == FL_SINK_OK) {
 			eng_recovered(e, "opensearch");
 			if (wk_policy(w, &rep) == 0) {
-				wk_report_batch(w, ix_docs,
+				wk_report_batch(w, t.ix_docs,
 				                (fl_mono_ms() - t0) * 1000);
 				ok = 0;
 			}
@@ -341,24 +449,34 @@ wk_commit(struct eng_worker *w, struct wk_batch *b, int seeding)
 		}
 		fl_sink_report_done(&rep);
 		if (rc == FL_SINK_PERMANENT) {
-			eng_fatal(e, "%s", err.msg);
-			break;
-		}
-		if (rc == -3 && err.code != FL_ERR_PG) {
-			eng_fatal(e, "building documents: %s", err.msg);
+			if (!atomic_load(&e->stop))
+				eng_fatal(e, "%s", t.err.msg);
 			break;
 		}
 		if (rc == -3) {
-			PQfinish(w->conn);
-			w->conn = NULL;
+			fl_log_warn("worker",
+			            "worker %d: building documents (will "
+			            "retry): %s",
+			            w->no, t.err.msg);
+			if (!e->be->session_ok(w->conn)) {
+				e->be->session_close(w->conn);
+				w->conn = NULL;
+			}
+		} else if (t.err.code != FL_ERR_CANCELLED) {
+			eng_waiting(e, "opensearch", t.err.msg);
 		}
-		eng_waiting(e, rc == -3 ? "postgres" : "opensearch", err.msg);
-		if (atomic_load(&e->stop) && attempt > 0)
-			break; /* stopping: give up; it will be redelivered */
-		eng_sleep(e, eng_backoff_ms(attempt++));
+		if (atomic_load(&e->stop)) {
+			/* stopping: one more try at once, then give up (it
+			 * will be redelivered) */
+			if (stopping_tries++ > 0)
+				break;
+			continue;
+		}
+		eng_retry_wait(e, &bo);
 	}
 	wk_set_busy(w, 0);
-	free(ix_docs);
+	free(t.ix_docs);
+	free(t.held);
 	return ok;
 }
 
@@ -369,46 +487,6 @@ wk_add(struct wk_batch *b, struct eng_item *it)
 {
 	b->items = fl_xgrow(b->items, &b->cap, b->n + 1, sizeof(*b->items));
 	b->items[b->n++] = it;
-}
-
-/* Park items of paused indexes; keep the rest. */
-static void
-wk_filter_paused(struct eng_worker *w, struct wk_batch *b)
-{
-	struct fl_engine *e = w->e;
-	size_t i, k = 0;
-
-	for (i = 0; i < b->n; i++) {
-		struct eng_item *it = b->items[i];
-
-		if (atomic_load(&e->ix[it->ix].paused)) {
-			w->parked =
-			    fl_xgrow(w->parked, &w->parkcap, w->nparked + 1,
-			             sizeof(*w->parked));
-			w->parked[w->nparked++] = it;
-		} else {
-			b->items[k++] = it;
-		}
-	}
-	b->n = k;
-}
-
-/* Move parked items whose index was resumed back into the batch. */
-static void
-wk_unpark(struct eng_worker *w, struct wk_batch *b)
-{
-	struct fl_engine *e = w->e;
-	size_t i, k = 0;
-
-	for (i = 0; i < w->nparked; i++) {
-		struct eng_item *it = w->parked[i];
-
-		if (atomic_load(&e->ix[it->ix].paused))
-			w->parked[k++] = it;
-		else
-			wk_add(b, it);
-	}
-	w->nparked = k;
 }
 
 /* Collect a batch: wait for the first item, then take more until the
@@ -466,7 +544,7 @@ wk_finish(struct wk_batch *b, int done)
 	b->n = 0;
 }
 
-/* Wait while paused or held (not while stopping). */
+/* Wait while everything is paused or held (not while stopping). */
 static void
 wk_wait_paused(struct eng_worker *w)
 {
@@ -500,13 +578,9 @@ eng_worker_main(void *arg)
 		wk_wait_paused(w);
 		if (atomic_load(&e->stop))
 			break;
-		wk_unpark(w, &b);
 		/* seeding work waiting: take only live work already there */
-		if (w->nparked < (size_t)e->o.queue_capacity)
-			wk_collect(w->live, &b, max,
-			           fl_queue_len(w->seed) ? 0 : 100,
-			           (int)e->o.batch_max_delay_ms);
-		wk_filter_paused(w, &b);
+		wk_collect(w->live, &b, max, fl_queue_len(w->seed) ? 0 : 100,
+		           (int)e->o.batch_max_delay_ms);
 		live_work = b.n > 0;
 		if (live_work)
 			wk_finish(&b, wk_commit(w, &b, 0) == 0);
@@ -515,16 +589,13 @@ eng_worker_main(void *arg)
 		/* one seeding batch after a live batch; back to back when
 		 * there is no live work */
 		wk_collect(w->seed, &b, ENG_BUILD_MAX, live_work ? 0 : 100, 0);
-		wk_filter_paused(w, &b);
 		if (b.n)
 			wk_finish(&b, wk_commit(w, &b, 1) == 0);
 	}
 	wk_finish(&b, 0);
-	while (w->nparked)
-		eng_item_free(w->parked[--w->nparked]);
-	free(w->parked);
 	free(b.items);
 	free(b.ids);
 	free(b.slots);
+	atomic_store(&w->exited, 1);
 	return NULL;
 }

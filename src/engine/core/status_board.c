@@ -37,7 +37,8 @@ static const char *const phase_names[] = {
 };
 
 static const char *const ixstate_names[] = {
-	"disabled", "pending", "skipped", "backfilling", "rebuilding", "live",
+	"disabled",   "pending", "skipped", "backfilling",
+	"rebuilding", "live",    "paused",  "stopped",
 };
 
 const char *
@@ -363,6 +364,13 @@ json_index(struct fl_buf *o, const struct fl_status_index *x, int64_t now)
 	}
 	fl_buf_printf(o, "],\"orphans\":%zu,\"paused\":%s", x->norphans,
 	              x->paused ? "true" : "false");
+	if (x->pending >= 0)
+		json_kv_i(o, "pending", x->pending);
+	else
+		fl_buf_puts(o, ",\"pending\":null");
+	fl_buf_printf(o, ",\"draining\":%s", x->draining ? "true" : "false");
+	json_kv_str(o, "hold_reason", x->hold_reason[0] ? x->hold_reason : NULL,
+	            1);
 	json_kv_str(o, "last_error", x->last_error[0] ? x->last_error : NULL,
 	            1);
 	fl_buf_putc(o, '}');

@@ -52,7 +52,11 @@ enum fl_ixstate {
 	FL_IX_BACKFILLING,
 	FL_IX_REBUILDING,
 	FL_IX_LIVE,
+	FL_IX_PAUSED,  /* `pause INDEX`: its ids go to the pending set */
+	FL_IX_STOPPED, /* failed permanently: its ids go to the pending set */
 };
+
+#define FL_IX_NSTATES 8
 
 const char *fl_ixstate_name(enum fl_ixstate s);
 
@@ -79,7 +83,10 @@ struct fl_status_index {
 	char superseded[FL_STATUS_LIST][128];
 	size_t norphans;
 	char last_error[256];
-	int paused; /* `pause INDEX`: its changes are parked, not committed */
+	int paused;            /* held by `pause INDEX` (state paused) */
+	long long pending;     /* ids in its pending set, -1 unknown */
+	int draining;          /* its pending set is being applied */
+	char hold_reason[256]; /* why it is stopped */
 };
 
 struct fl_status_sink {

@@ -121,7 +121,8 @@ sp_index(const cJSON *x, const cJSON *enabled, struct fl_status_index *ix)
 	fl_str_copy(ix->name, sizeof(ix->name), x->string);
 	ix->enabled = sp_get(enabled, x->string) != NULL;
 	sp_str(x, "state", s, sizeof(s));
-	ix->state = (enum fl_ixstate)sp_enum(s, sp_ixstate_name, 6, 0);
+	ix->state =
+	    (enum fl_ixstate)sp_enum(s, sp_ixstate_name, FL_IX_NSTATES, 0);
 	sp_str(x, "policy", s, sizeof(s));
 	ix->policy_skip = strcmp(s, "skip") == 0;
 	sp_str(x, "hash", ix->hash, sizeof(ix->hash));
@@ -144,6 +145,11 @@ sp_index(const cJSON *x, const cJSON *enabled, struct fl_status_index *ix)
 	ix->norphans = (size_t)sp_num(x, "orphans");
 	sp_str(x, "last_error", ix->last_error, sizeof(ix->last_error));
 	ix->paused = sp_bool(x, "paused");
+	ix->draining = sp_bool(x, "draining");
+	ix->pending = cJSON_IsNumber(sp_get(x, "pending"))
+	                  ? (long long)sp_num(x, "pending")
+	                  : -1;
+	sp_str(x, "hold_reason", ix->hold_reason, sizeof(ix->hold_reason));
 }
 
 static void

@@ -1,0 +1,503 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * engine_hold.c - held indexes: one index paused, or stopped by a
+ * permanent failure, while every other index keeps syncing.
+ *
+ * DESIGN
+ *   A held index writes no documents. Workers read its hold at every
+ *   commit attempt and write its ids to the sink's pending set instead
+ *   (writer pend, same flush as the other documents), so its changes are
+ *   confirmed like any other and the slot keeps advancing: a hold
+ *   retains no WAL and no memory. The pending set and the hold itself
+ *   live in OpenSearch next to the meta index (sink.h "Held indexes"):
+ *   they survive kill -9 and a move to another machine, and they are
+ *   exactly as durable as the documents they stand for.
+ *   Releasing (resume, retry) clears and stores the hold, waits until no
+ *   commit that may still write pending ids is in flight, then drains:
+ *   the seeder reads the set in key order, pages of ENG_DRAIN_PAGE ids
+ *   (at most ENG_DRAIN_PAGES in flight), hands each id to its owning
+ *   worker like a live id, and once a page is durable removes its ids -
+ *   each only if unchanged since it was read, so an id written again by
+ *   a new hold in between is kept. A drain stops reading while its index
+ *   is held again and starts over on the next release. At start-up
+ *   stored holds are restored and leftover ids drained.
+ *   Threads: eng_hold_index from any thread (workers on a failure, the
+ *   control thread on `pause`); release, load and tick on the control
+ *   thread; drain steps on the seeder thread. x->hold is atomic; the
+ *   hold's details, dirty flag and the drain pointer are under e->mu.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/engine_int.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/strutil.h"
+#include "util/xmem.h"
+
+#define ENG_COUNT_EVERY_MS 3000
+
+static const char *
+hold_name(enum fl_hold h)
+{
+	return h == FL_HOLD_PAUSED    ? "paused"
+	       : h == FL_HOLD_STOPPED ? "stopped"
+	                              : "syncing";
+}
+
+int
+eng_hold_index(struct fl_engine *e, int ix, enum fl_hold h, const char *reason)
+{
+	struct eng_index *x = &e->ix[ix];
+	enum fl_hold cur;
+
+	pthread_mutex_lock(&e->mu);
+	cur = (enum fl_hold)atomic_load(&x->hold);
+	if (cur == h || (cur == FL_HOLD_PAUSED && h == FL_HOLD_STOPPED)) {
+		pthread_mutex_unlock(&e->mu);
+		return 0; /* a pause stays a pause; the failure is pending */
+	}
+	atomic_store(&x->hold, (int)h);
+	x->hold_info.state = h;
+	x->hold_info.since_us = fl_wall_us();
+	fl_str_copy(x->hold_info.reason, sizeof(x->hold_info.reason),
+	            reason ? reason : "");
+	x->hold_dirty = 1;
+	pthread_mutex_unlock(&e->mu);
+	if (h == FL_HOLD_STOPPED) {
+		fl_log_error("engine",
+		             "index %s stopped: %s; its changes are kept as "
+		             "pending ids, the other indexes go on (`retry "
+		             "%s` once fixed)",
+		             x->cfg->name, reason ? reason : "", x->cfg->name);
+		fl_board_error(e->board, "index %s stopped: %s", x->cfg->name,
+		               reason ? reason : "");
+	} else {
+		fl_log_info("engine", "index %s paused", x->cfg->name);
+		fl_board_event(e->board, FL_LOG_INFO, "paused %s",
+		               x->cfg->name);
+	}
+	eng_set_index_state(e, ix);
+	eng_poke(e);
+	return 1;
+}
+
+/* ---- sink calls (sink_mu held by eng_sink_call) ---------------------- */
+
+static int
+hold_op_save(struct fl_engine *e, int ix, void *arg, struct fl_err *err)
+{
+	return e->sink->ops->hold_save(e->sink, e->ix[ix].cfg->name, arg, err);
+}
+
+static int
+hold_op_load(struct fl_engine *e, int ix, void *arg, struct fl_err *err)
+{
+	return e->sink->ops->hold_load(e->sink, e->ix[ix].cfg->name, arg, err);
+}
+
+static int
+hold_op_count(struct fl_engine *e, int ix, void *arg, struct fl_err *err)
+{
+	return e->sink->ops->pending_count(e->sink, e->ix[ix].cfg->name, arg,
+	                                   err);
+}
+
+/* Ask the seeder to drain index ix (from its first pending id). */
+static void
+hold_start_drain(struct fl_engine *e, int ix)
+{
+	struct eng_index *x = &e->ix[ix];
+
+	pthread_mutex_lock(&e->mu);
+	if (x->drain) {
+		x->drain->restart = 1;
+	} else {
+		x->drain = fl_xcalloc(1, sizeof(*x->drain));
+		x->drain->ix = ix;
+	}
+	pthread_mutex_unlock(&e->mu);
+	eng_set_index_state(e, ix);
+}
+
+int
+eng_release_index(struct fl_engine *e, int ix, struct fl_err *err)
+{
+	struct eng_index *x = &e->ix[ix];
+	struct fl_sink_hold none;
+	enum fl_hold was = (enum fl_hold)atomic_load(&x->hold);
+	char reason[256];
+
+	fl_err_clear(err);
+	if (!x->ensured) { /* its generation could not be created: again */
+		if (eng_sink_call(e, eng_op_ensure, ix, NULL, err) !=
+		    FL_SINK_OK)
+			return -1;
+		if (x->st.tracks_seeding && !x->st.seeded &&
+		    !e->o.skip_backfill) {
+			pthread_mutex_lock(&e->mu);
+			if (!x->seed)
+				x->seed = eng_seed_new(e, ix, ENG_SEED_FRESH,
+				                       x->st.backfill_cursor);
+			pthread_mutex_unlock(&e->mu);
+		}
+	}
+	memset(&none, 0, sizeof(none));
+	if (eng_sink_call(e, hold_op_save, ix, &none, err) != FL_SINK_OK)
+		return -1;
+	pthread_mutex_lock(&e->mu);
+	fl_str_copy(reason, sizeof(reason), x->hold_info.reason);
+	atomic_store(&x->hold, FL_HOLD_NONE);
+	memset(&x->hold_info, 0, sizeof(x->hold_info));
+	x->hold_dirty = 0;
+	x->npending = -1;
+	pthread_mutex_unlock(&e->mu);
+	/* commits that began while it was held may still be writing its
+	 * pending ids: once none is in flight, the drain sees them all */
+	if (!eng_hold(e))
+		return fl_err_set(err, FL_ERR_CANCELLED, "stopping");
+	eng_release(e);
+	hold_start_drain(e, ix);
+	fl_log_info("engine", "index %s %s: draining its pending ids",
+	            x->cfg->name,
+	            was == FL_HOLD_STOPPED ? "retried" : "resumed");
+	fl_board_event(e->board, FL_LOG_INFO, "%s %s%s%s", x->cfg->name,
+	               was == FL_HOLD_STOPPED ? "retried" : "resumed",
+	               was == FL_HOLD_STOPPED && reason[0] ? " after: " : "",
+	               was == FL_HOLD_STOPPED ? reason : "");
+	return 0;
+}
+
+int
+eng_hold_store(struct fl_engine *e, int ix, struct fl_err *err)
+{
+	struct eng_index *x = &e->ix[ix];
+	struct fl_sink_hold h;
+	int rc;
+
+	pthread_mutex_lock(&e->mu);
+	h = x->hold_info;
+	pthread_mutex_unlock(&e->mu);
+	rc = eng_sink_call(e, hold_op_save, ix, &h, err);
+	if (rc == FL_SINK_OK) {
+		pthread_mutex_lock(&e->mu);
+		if (x->hold_info.since_us == h.since_us)
+			x->hold_dirty = 0;
+		pthread_mutex_unlock(&e->mu);
+	}
+	return rc == FL_SINK_OK ? 0 : -1;
+}
+
+int
+eng_holds_load(struct fl_engine *e)
+{
+	size_t i;
+
+	if (!e->can_hold)
+		return 0;
+	for (i = 0; i < e->nix; i++) {
+		struct eng_index *x = &e->ix[i];
+		struct fl_sink_hold h;
+		struct fl_err err;
+		long long n = 0;
+		int rc;
+
+		memset(&h, 0, sizeof(h));
+		rc = eng_sink_call(e, hold_op_load, (int)i, &h, &err);
+		if (rc == FL_SINK_TRANSIENT)
+			return -1; /* stopping */
+		if (rc == FL_SINK_PERMANENT) {
+			eng_fatal(e, "reading the hold of index %s: %s",
+			          x->cfg->name, err.msg);
+			return -1;
+		}
+		if (h.state != FL_HOLD_NONE) {
+			pthread_mutex_lock(&e->mu);
+			if (atomic_load(&x->hold) == FL_HOLD_NONE) {
+				atomic_store(&x->hold, (int)h.state);
+				x->hold_info = h;
+			}
+			pthread_mutex_unlock(&e->mu);
+			fl_log_warn("engine", "index %s is %s%s%s (`%s %s`)",
+			            x->cfg->name, hold_name(h.state),
+			            h.reason[0] ? ": " : "", h.reason,
+			            h.state == FL_HOLD_PAUSED ? "resume"
+			                                      : "retry",
+			            x->cfg->name);
+			fl_board_event(e->board, FL_LOG_WARN, "index %s is %s",
+			               x->cfg->name, hold_name(h.state));
+		} else if (eng_sink_call(e, hold_op_count, (int)i, &n, &err) ==
+		               FL_SINK_OK &&
+		           n > 0) {
+			x->npending = n;
+			hold_start_drain(e, (int)i);
+		}
+		eng_set_index_state(e, (int)i);
+	}
+	return 0;
+}
+
+/* One attempt of a sink call, no waiting (the control thread's tick must
+ * not block on an outage: it tries again next time). */
+static int
+hold_try(struct fl_engine *e,
+         int (*op)(struct fl_engine *, int, void *, struct fl_err *), int ix,
+         void *arg, struct fl_err *err)
+{
+	int rc;
+
+	fl_err_clear(err);
+	pthread_mutex_lock(&e->sink_mu);
+	rc = op(e, ix, arg, err);
+	pthread_mutex_unlock(&e->sink_mu);
+	return rc;
+}
+
+void
+eng_holds_tick(struct fl_engine *e)
+{
+	int64_t now = fl_mono_ms();
+	size_t i;
+
+	if (!e->can_hold)
+		return;
+	for (i = 0; i < e->nix; i++) {
+		struct eng_index *x = &e->ix[i];
+		struct fl_sink_hold h;
+		struct fl_err err;
+		int dirty, busy;
+		long long n;
+
+		pthread_mutex_lock(&e->mu);
+		dirty = x->hold_dirty;
+		h = x->hold_info;
+		busy = atomic_load(&x->hold) != FL_HOLD_NONE || x->drain ||
+		       x->npending != 0;
+		pthread_mutex_unlock(&e->mu);
+		if (dirty) {
+			int rc = hold_try(e, hold_op_save, (int)i, &h, &err);
+
+			if (rc == FL_SINK_PERMANENT)
+				fl_log_error("engine",
+				             "storing the hold of index %s: %s "
+				             "(it holds until restart)",
+				             x->cfg->name, err.msg);
+			if (rc != FL_SINK_TRANSIENT) {
+				pthread_mutex_lock(&e->mu);
+				if (x->hold_info.since_us == h.since_us)
+					x->hold_dirty = 0;
+				pthread_mutex_unlock(&e->mu);
+			}
+		}
+		if (!busy || now - x->counted_ms < ENG_COUNT_EVERY_MS)
+			continue;
+		x->counted_ms = now;
+		if (hold_try(e, hold_op_count, (int)i, &n, &err) ==
+		    FL_SINK_OK) {
+			pthread_mutex_lock(&e->mu);
+			x->npending = n;
+			pthread_mutex_unlock(&e->mu);
+			eng_set_index_state(e, (int)i);
+		}
+	}
+}
+
+/* ---- drains (seeder thread) ------------------------------------------------ */
+
+void
+eng_dpage_release(struct eng_dpage *p)
+{
+	if (atomic_fetch_sub(&p->refs, 1) == 1)
+		atomic_store(&p->done, 1);
+}
+
+void
+eng_dpage_drop(struct eng_dpage *p)
+{
+	atomic_store(&p->dropped, 1);
+	eng_dpage_release(p);
+}
+
+static void
+dpage_free(struct eng_dpage *p)
+{
+	fl_pending_page_done(&p->ids);
+	free(p);
+}
+
+void
+eng_drain_free(struct eng_drain *d)
+{
+	/* pages still in flight are freed by nobody else: only called when
+	 * the workers are gone (teardown) or none is in flight */
+	while (d && d->head) {
+		struct eng_dpage *p = d->head;
+
+		d->head = p->next;
+		dpage_free(p);
+	}
+	if (d) {
+		free(d->after);
+		free(d);
+	}
+}
+
+struct drain_read_arg {
+	const char *after;
+	struct fl_pending_page *out;
+};
+
+static int
+drain_op_page(struct fl_engine *e, int ix, void *arg, struct fl_err *err)
+{
+	struct drain_read_arg *a = arg;
+
+	return e->sink->ops->pending_page(e->sink, e->ix[ix].cfg->name,
+	                                  a->after, ENG_DRAIN_PAGE, a->out,
+	                                  err);
+}
+
+static int
+drain_op_remove(struct fl_engine *e, int ix, void *arg, struct fl_err *err)
+{
+	const struct fl_pending_page *pg = arg;
+
+	return e->sink->ops->pending_remove(e->sink, e->ix[ix].cfg->name, pg->v,
+	                                    pg->n, err);
+}
+
+/* Remove the ids of the pages at the head that are durable. */
+static int
+drain_reap(struct fl_engine *e, struct eng_drain *d)
+{
+	int worked = 0;
+
+	while (d->head && atomic_load(&d->head->done)) {
+		struct eng_dpage *p = d->head;
+		struct fl_err err;
+
+		if (!atomic_load(&p->dropped) &&
+		    eng_sink_call(e, drain_op_remove, d->ix, &p->ids, &err) ==
+		        FL_SINK_PERMANENT)
+			fl_log_warn("engine",
+			            "removing drained ids of %s: %s (they "
+			            "will be drained again)",
+			            e->ix[d->ix].cfg->name, err.msg);
+		d->ids_done += (int64_t)p->ids.n;
+		d->head = p->next;
+		if (!d->head)
+			d->tail = NULL;
+		d->ninflight--;
+		dpage_free(p);
+		worked = 1;
+	}
+	return worked;
+}
+
+/* Read one page of pending ids and hand them to their owners. */
+static int
+drain_read(struct fl_engine *e, struct eng_drain *d)
+{
+	struct eng_dpage *p = fl_xcalloc(1, sizeof(*p));
+	struct drain_read_arg a = { d->after, &p->ids };
+	struct fl_err err;
+	size_t i;
+	int rc;
+
+	rc = eng_sink_call(e, drain_op_page, d->ix, &a, &err);
+	if (rc != FL_SINK_OK) {
+		if (rc == FL_SINK_PERMANENT)
+			fl_log_warn("engine",
+			            "reading the pending ids of %s: %s",
+			            e->ix[d->ix].cfg->name, err.msg);
+		dpage_free(p);
+		return 0;
+	}
+	if (p->ids.n < ENG_DRAIN_PAGE)
+		d->read_all = 1;
+	if (p->ids.n == 0) {
+		dpage_free(p);
+		return 1;
+	}
+	free(d->after);
+	d->after = fl_xstrdup(p->ids.v[p->ids.n - 1].key);
+	atomic_init(&p->refs, (unsigned)p->ids.n + 1);
+	if (d->tail)
+		d->tail->next = p;
+	else
+		d->head = p;
+	d->tail = p;
+	d->ninflight++;
+	for (i = 0; i < p->ids.n; i++) {
+		const char *key = p->ids.v[i].key;
+		struct eng_item *it = eng_item_new(ENG_ITEM_DRAIN, d->ix, key);
+
+		it->dp = p;
+		if (eng_push(e, e->w[eng_owner(e, d->ix, key)].seed, it) < 0) {
+			eng_item_free(it);
+			for (i++; i < p->ids.n; i++)
+				eng_dpage_drop(p);
+			break;
+		}
+	}
+	eng_dpage_release(p);
+	return 1;
+}
+
+/* One step of index ix's drain; frees it when it is over. */
+static int
+drain_step(struct fl_engine *e, int ix)
+{
+	struct eng_index *x = &e->ix[ix];
+	struct eng_drain *d;
+	int worked, held, over;
+
+	pthread_mutex_lock(&e->mu);
+	d = x->drain;
+	if (d && d->restart && d->ninflight == 0) {
+		d->restart = 0;
+		d->read_all = 0;
+		free(d->after);
+		d->after = NULL;
+	}
+	pthread_mutex_unlock(&e->mu);
+	if (!d)
+		return 0;
+	held = atomic_load(&x->hold) != FL_HOLD_NONE;
+	worked = drain_reap(e, d);
+	if (!held && !d->read_all && !d->restart &&
+	    d->ninflight < ENG_DRAIN_PAGES && !atomic_load(&e->stop))
+		worked |= drain_read(e, d);
+	pthread_mutex_lock(&e->mu);
+	over = d->ninflight == 0 && !d->restart && (held || d->read_all);
+	if (over)
+		x->drain = NULL;
+	pthread_mutex_unlock(&e->mu);
+	if (!over)
+		return worked;
+	if (!held) {
+		fl_log_info("engine", "index %s: %lld pending ids applied",
+		            x->cfg->name, (long long)d->ids_done);
+		fl_board_event(e->board, FL_LOG_INFO,
+		               "%s: %lld pending ids applied", x->cfg->name,
+		               (long long)d->ids_done);
+		pthread_mutex_lock(&e->mu);
+		x->npending = 0;
+		pthread_mutex_unlock(&e->mu);
+	}
+	eng_drain_free(d);
+	eng_set_index_state(e, ix);
+	return 1;
+}
+
+int
+eng_drains_step(struct fl_engine *e)
+{
+	size_t i;
+	int worked = 0;
+
+	for (i = 0; i < e->nix && !atomic_load(&e->stop); i++)
+		worked |= drain_step(e, (int)i);
+	return worked;
+}
