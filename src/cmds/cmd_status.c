@@ -142,6 +142,16 @@ status_print(const cJSON *doc, const cJSON *prev, double dt)
 		if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
 		        x, "untracked_tables")))
 			snprintf(notes, sizeof(notes), "untracked ");
+		if (status_num(x, "pending") > 0) {
+			size_t l = strlen(notes);
+
+			snprintf(notes + l, sizeof(notes) - l, "%s %.0f ",
+			         cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+			             x, "draining"))
+			             ? "draining"
+			             : "pending",
+			         status_num(x, "pending"));
+		}
 		printf("%-20s %-12s %5.0f %5.0f %12.0f %6.0f %-6s %s%s\n",
 		       x->string, state, status_num(x, "serving_generation"),
 		       status_num(x, "building_generation"),

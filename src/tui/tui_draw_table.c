@@ -36,6 +36,11 @@ tui_ix_state(const struct tui *t, size_t i, char *out, size_t n,
 		snprintf(out, n, "paused");
 		return;
 	}
+	if (x->state == FL_IX_STOPPED) {
+		*sem = TUI_ERROR;
+		snprintf(out, n, "stopped");
+		return;
+	}
 	if (x->last_error[0] && t->st->phase == FL_PHASE_ERROR) {
 		*sem = TUI_ERROR;
 		snprintf(out, n, "error");
@@ -78,6 +83,9 @@ tui_ix_notes(const struct fl_status_index *x, char *out, size_t n)
 			len +=                                                 \
 			    (size_t)snprintf(out + len, n - len, __VA_ARGS__); \
 	} while (0)
+	if (x->pending > 0)
+		NOTE("%s:%lld ", x->draining ? "draining" : "pending",
+		     x->pending);
 	if (x->nuntracked)
 		NOTE("untracked:%zu ", x->nuntracked);
 	if (!x->covered && x->enabled)

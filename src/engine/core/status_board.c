@@ -621,6 +621,27 @@ fl_status_to_metrics(const struct fl_status *st, struct fl_buf *o)
 	              strcmp(st->waiting_for, "opensearch") == 0);
 	metric(o, "flusso_paused", "gauge", "1 while paused.");
 	fl_buf_printf(o, "flusso_paused %d\n", st->paused);
+	metric(o, "flusso_index_held", "gauge",
+	       "1 while an index is held: paused, or stopped by a failure.");
+	for (i = 0; i < st->nindexes; i++)
+		if (st->indexes[i].enabled)
+			fl_buf_printf(
+			    o,
+			    "flusso_index_held{index=\"%s\",state=\"paused\"} "
+			    "%d\n"
+			    "flusso_index_held{index=\"%s\",state=\"stopped\"} "
+			    "%d\n",
+			    st->indexes[i].name,
+			    st->indexes[i].state == FL_IX_PAUSED,
+			    st->indexes[i].name,
+			    st->indexes[i].state == FL_IX_STOPPED);
+	metric(o, "flusso_index_pending_ids", "gauge",
+	       "Ids in an index's pending set (applied on resume or retry).");
+	for (i = 0; i < st->nindexes; i++)
+		if (st->indexes[i].enabled && st->indexes[i].pending >= 0)
+			fl_buf_printf(
+			    o, "flusso_index_pending_ids{index=\"%s\"} %lld\n",
+			    st->indexes[i].name, st->indexes[i].pending);
 	metric(o, "flusso_backfill_rows_total", "counter",
 	       "Root rows seeded, per index.");
 	for (i = 0; i < st->nindexes; i++)
