@@ -3,25 +3,29 @@
 # tests/run.sh - the whole test suite, from a fresh Debian 12 machine:
 #   1. install missing packages (tests/deps.sh);
 #   2. lint: clang-format, banned functions;
-#   3. build two variants: gcc Release (build/) and clang ASan+UBSan
-#      (build-asan/) - so both compilers build with -Werror;
+#   3. build three variants: gcc Release (build/), clang ASan+UBSan
+#      (build-asan/) - so both compilers build with -Werror - and clang
+#      ThreadSanitizer (build-tsan/, only the tests that run threads);
 #   4. start a throwaway PostgreSQL 15 and a real OpenSearch 2.19.6 node
 #      (tests/services.sh), on free loopback ports;
-#   5. run ctest (unit + integration) on both builds;
+#   5. run ctest (unit + integration) on the first two builds, and the
+#      threaded unit tests (label threads) on the third;
 #   6. stop the services, pass or fail;
 #   7. fuzz smoke: each libFuzzer target for FUZZ_SECS (default 60) s.
 #
-# Options: --no-deps (skip 1), --no-asan (skip the sanitizer build),
+# Options: --no-deps (skip 1), --no-asan (skip the ASan build),
+#          --no-tsan (skip the ThreadSanitizer build),
 #          --unit (unit tests only: no services), --no-fuzz (skip 7).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-deps=1 asan=1 unit_only=0 fuzz=1
+deps=1 asan=1 tsan=1 unit_only=0 fuzz=1
 for a in "$@"; do
 	case $a in
 	--no-deps) deps=0 ;;
 	--no-asan) asan=0 ;;
+	--no-tsan) tsan=0 ;;
 	--unit) unit_only=1 ;;
 	--no-fuzz) fuzz=0 ;;
 	-h | --help) sed -n '3,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -42,15 +46,18 @@ tests/lint.sh
 
 gen=()
 command -v ninja >/dev/null 2>&1 && gen=(-G Ninja)
-build() { # build DIR CC cmake-args...
-	local dir=$1 cc=$2
+build() { # build DIR CC cmake-args... (BUILD_TARGETS: only those)
+	local dir=$1 cc=$2 t=()
 	shift 2
 	step "build $dir ($cc $*)"
 	CC=$cc cmake -S . -B "$dir" "${gen[@]}" "$@" >/dev/null
-	cmake --build "$dir" -j "$jobs"
+	[ -n "${BUILD_TARGETS:-}" ] && read -r -a t <<<"--target $BUILD_TARGETS"
+	cmake --build "$dir" -j "$jobs" "${t[@]}"
 }
 build build gcc -DCMAKE_BUILD_TYPE=Release
 [ $asan = 1 ] && build build-asan clang -DCMAKE_BUILD_TYPE=Debug -DFLUSSO_SANITIZE=ON
+tsan_tests="test_engine test_queue test_watermark test_http_server test_bulk"
+[ $tsan = 1 ] && BUILD_TARGETS=$tsan_tests build build-tsan clang -DCMAKE_BUILD_TYPE=Debug -DFLUSSO_TSAN=ON
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -82,6 +89,12 @@ for dir in build build-asan; do
 	[ "$dir" = build-asan ] && skip=(-E "test_e2e_w4|test_chaos")
 	(cd "$dir" && ctest --output-on-failure -j "$jobs" "${label[@]}" "${skip[@]}") || rc=1
 done
+
+if [ $tsan = 1 ] && [ -d build-tsan ]; then
+	step "ctest build-tsan (threads)"
+	(cd build-tsan && TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
+		ctest --output-on-failure -j "$jobs" -L threads) || rc=1
+fi
 
 if [ $fuzz = 1 ]; then
 	step "fuzz smoke (${FUZZ_SECS:-60} s each)"
