@@ -212,6 +212,10 @@ TAP_TEST(test_bad_deployment)
 	         SRC "index:\n  - {name: flusso_meta, schema: m.yml, enabled: "
 	             "true}\n",
 	         1, "index name `flusso_meta` is reserved");
+	t_expect("flusso_pending is reserved",
+	         SRC "index:\n  - {name: flusso_pending, schema: m.yml, "
+	             "enabled: true}\n",
+	         1, "index name `flusso_pending` is reserved");
 	t_expect("bad on_error", SRC "on_error: ignore\n", 1,
 	         "unknown on_error `ignore`; expected `stop` or `skip`");
 	t_expect("schema extension warns",

@@ -3,7 +3,8 @@
  * test_opensearch_names.c - OpenSearch names (engine-sink.md §2.2, §11.3): hash
  * alias, generation and convenience names under several prefixes,
  * parse_generation, hash_alias_of, next_generation, parse_hash_alias,
- * and the alias move actions.
+ * the alias move actions, and the pending index with its document ids
+ * (short keys verbatim, keys past 512 bytes hashed).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ TAP_TEST(test_names)
 		char *gen = fl_osnames_generation(ha, 3);
 		char *conv = fl_osnames_convenience(p, "users");
 		char *meta = fl_osnames_meta_index(p);
+		char *pend = fl_osnames_pending_index(p);
 		char *back = fl_osnames_hash_alias_of(gen);
 		char want[128], hash[17];
 		long n = 0;
@@ -37,6 +39,8 @@ TAP_TEST(test_names)
 		is_str(conv, want, "convenience alias is P L");
 		snprintf(want, sizeof(want), "%sflusso_meta", p);
 		is_str(meta, want, "meta index is P flusso_meta");
+		snprintf(want, sizeof(want), "%sflusso_pending", p);
+		is_str(pend, want, "pending index is P flusso_pending");
 		is_str(back, ha, "hash_alias_of round-trips");
 		ok(fl_osnames_parse_generation(ha, gen, &n) && n == 3,
 		   "parse_generation round-trips");
@@ -47,6 +51,7 @@ TAP_TEST(test_names)
 		free(gen);
 		free(conv);
 		free(meta);
+		free(pend);
 		free(back);
 	}
 }
@@ -182,6 +187,45 @@ TAP_TEST(test_alias_actions)
 	free(s);
 }
 
+TAP_TEST(test_pending_ids)
+{
+	char key[600], want[620];
+	char *id;
+
+	id = fl_osnames_pending_id("users", "42");
+	is_str(id, "id:users:42", "short key: id:<index>:<key>");
+	free(id);
+	id = fl_osnames_pending_id("users", "a/b #c d:e");
+	is_str(id, "id:users:a/b #c d:e", "key text kept as is");
+	free(id);
+	id = fl_osnames_pending_id("users", "");
+	is_str(id, "id:users:", "empty key");
+	free(id);
+	/* "id:users:" is 9 bytes: a 503-byte key makes exactly 512 */
+	memset(key, 'x', 503);
+	key[503] = '\0';
+	id = fl_osnames_pending_id("users", key);
+	snprintf(want, sizeof(want), "id:users:%s", key);
+	is_str(id, want, "512 bytes: still verbatim");
+	is_long((long)strlen(id), 512, "and 512 long");
+	free(id);
+	key[503] = 'x';
+	key[504] = '\0';
+	id = fl_osnames_pending_id("users", key);
+	is_str(id, "id:users:#2ab9e7f5597dc705",
+	       "513 bytes: # and FNV-1a 64 of the key in lowercase hex");
+	free(id);
+	memset(key, 'k', 599);
+	key[599] = '\0';
+	id = fl_osnames_pending_id("orders", key);
+	ok(strncmp(id, "id:orders:#", 11) == 0 && strlen(id) == 11 + 16,
+	   "long key: fixed length");
+	free(id);
+	id = fl_osnames_hold_id("users");
+	is_str(id, "hold:users", "hold id is hold:<index>");
+	free(id);
+}
+
 int
 main(void)
 {
@@ -191,5 +235,6 @@ main(void)
 	tap_run(test_next_generation);
 	tap_run(test_parse_hash_alias);
 	tap_run(test_alias_actions);
+	tap_run(test_pending_ids);
 	return tap_done();
 }

@@ -468,6 +468,11 @@ config_index_entry(struct fl_yread *r, const struct fl_ynode *m,
 		rc = fl_yread_key_error(r, fl_ynode_get(m, "name"), "name",
 		                        "index name `flusso_meta` is reserved "
 		                        "(it is the meta index)");
+	if (ix->name && strcmp(ix->name, "flusso_pending") == 0)
+		rc = fl_yread_key_error(
+		    r, fl_ynode_get(m, "name"), "name",
+		    "index name `flusso_pending` is reserved "
+		    "(it is the pending index)");
 	n = ix->schema_path ? strlen(ix->schema_path) : 0;
 	if (n && !(n > 4 && strcmp(ix->schema_path + n - 4, ".yml") == 0) &&
 	    !(n > 5 && strcmp(ix->schema_path + n - 5, ".yaml") == 0))

@@ -180,6 +180,13 @@ os_do(struct fl_sink_os *s, const char *method, const char *path,
 	return fl_sink_os_call(s, h, method, path, body, r, what, err);
 }
 
+/* The control client, for control calls made in other files. */
+struct fl_http *
+fl_sink_os_ctl(struct fl_sink_os *s, struct fl_err *err)
+{
+	return os_ctl(s, err);
+}
+
 /* ---- indices and aliases --------------------------------------------- */
 
 /* Concrete indices matching pattern (hidden ones too), sorted. */

@@ -2,15 +2,18 @@
 /*
  * opensearch_names.c - building and parsing the OpenSearch names of
  * engine-sink.md §2.2 (hash alias, generation, convenience alias, meta
- * index), the next generation number and the body of an atomic alias
- * move (§2.4 "point alias A at T"). Pure: no I/O, no state.
+ * index, pending index and its document ids), the next generation
+ * number and the body of an atomic alias move (§2.4 "point alias A at
+ * T"). Pure: no I/O, no state.
  */
 #include "sink/opensearch_names.h"
 
+#include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/schema_hash.h"
 #include "util/json_write.h"
 #include "util/xmem.h"
 
@@ -36,6 +39,29 @@ char *
 fl_osnames_meta_index(const char *prefix)
 {
 	return fl_xasprintf("%sflusso_meta", prefix ? prefix : "");
+}
+
+char *
+fl_osnames_pending_index(const char *prefix)
+{
+	return fl_xasprintf("%sflusso_pending", prefix ? prefix : "");
+}
+
+char *
+fl_osnames_pending_id(const char *index, const char *key)
+{
+	size_t klen = strlen(key);
+
+	if (strlen("id:") + strlen(index) + 1 + klen <= FL_OSNAMES_ID_MAX)
+		return fl_xasprintf("id:%s:%s", index, key);
+	return fl_xasprintf("id:%s:#%016" PRIx64, index,
+	                    fl_hash_fnv1a64(FL_HASH_FNV_BASIS, key, klen));
+}
+
+char *
+fl_osnames_hold_id(const char *index)
+{
+	return fl_xasprintf("hold:%s", index);
 }
 
 /* Parse a non-empty all-digit string into *n; 0 when not one. */

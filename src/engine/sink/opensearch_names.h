@@ -7,6 +7,7 @@
  *   generation         P L _ H _ N    (N = 1, 2, ...)
  *   convenience alias  P L
  *   meta index         P flusso_meta  (doc id = the hash alias)
+ *   pending index      P flusso_pending (doc ids below: held indexes)
  *
  * Owns: building and parsing those names, the next generation number,
  * and the body of one atomic alias move. Pure functions: no I/O, no
@@ -30,6 +31,23 @@ char *fl_osnames_generation(const char *hash_alias, long n);
 char *fl_osnames_convenience(const char *prefix, const char *logical);
 /* "P flusso_meta". */
 char *fl_osnames_meta_index(const char *prefix);
+/* "P flusso_pending". */
+char *fl_osnames_pending_index(const char *prefix);
+
+/* Longest document id OpenSearch accepts, in bytes. */
+#define FL_OSNAMES_ID_MAX 512
+
+/*
+ * Id of the pending-set document of (logical index, key):
+ * "id:<index>:<key>" when that is at most FL_OSNAMES_ID_MAX bytes, else
+ * "id:<index>:#<16 lowercase hex of FNV-1a 64 of key>" (the key itself
+ * is in the document's source). A function of (index, key) only, so
+ * writing the same id twice makes one document. Logical names cannot
+ * contain ':' (config.md: identifiers), so the form is unambiguous.
+ */
+char *fl_osnames_pending_id(const char *index, const char *key);
+/* Id of the hold document of a logical index: "hold:<index>". */
+char *fl_osnames_hold_id(const char *index);
 
 /*
  * Is `name` exactly `alias + "_" + decimal digits`? Returns 1 and sets

@@ -8,7 +8,8 @@
  *
  * Does not own: the HTTP calls and the meta document (opensearch_api.c),
  * bulk writes (opensearch_writer.c), the bulk byte layout
- * (opensearch_bulk.c), names (opensearch_names.c), the creation body (mapping.c).
+ * (opensearch_bulk.c), names (opensearch_names.c), the creation body (mapping.c),
+ * held indexes (opensearch_pending.c).
  *
  * DESIGN
  *   Threads. The control face (ensure_index, save_cursor, mark_seeded,
@@ -563,6 +564,7 @@ os_free(struct fl_sink *base)
 	free(s->password);
 	free(s->prefix);
 	free(s->meta_index);
+	free(s->pending_index);
 	free(s->bulk_path);
 	free(s->refresh_interval);
 	free(s->base.name);
@@ -579,6 +581,11 @@ static const struct fl_sink_ops os_ops = {
 	.gc = os_gc,
 	.writer_new = fl_sink_os_writer_new,
 	.free = os_free,
+	.hold_load = fl_sink_os_hold_load,
+	.hold_save = fl_sink_os_hold_save,
+	.pending_page = fl_sink_os_pending_page,
+	.pending_remove = fl_sink_os_pending_remove,
+	.pending_count = fl_sink_os_pending_count,
 };
 
 void
@@ -661,6 +668,8 @@ fl_sink_os_new(const struct fl_sink_cfg *cfg, const char *prefix,
 	s->tune.gzip = 0;
 	s->prefix = fl_xstrdup(prefix ? prefix : "");
 	s->meta_index = fl_osnames_meta_index(s->prefix);
+	s->pending_index = fl_osnames_pending_index(s->prefix);
+	atomic_init(&s->pending_ready, 0);
 	s->bulk_path = fl_bulk_path(cfg->pipeline, 0);
 	s->refresh_interval =
 	    fl_xstrdup(cfg->refresh_interval ? cfg->refresh_interval : "10s");

@@ -11,6 +11,9 @@
  *
  *   opensearch_api.c   control calls with retries and error prefixes
  *                     (§2.10): indices, aliases, meta
+ *   opensearch_pending.c  held indexes: the pending index, holds and
+ *                     pending ids (the control ops; writers' pend is in
+ *                     opensearch_writer.c)
  *
  * The routing table (struct os_route, one per ensured logical index) is
  * shared by the control face and every writer of the sink; see the
@@ -20,6 +23,7 @@
 #define FL_OPENSEARCH_SINK_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "sink/sink.h"
@@ -141,6 +145,8 @@ struct fl_sink_os {
 	char *url, *username, *password;
 	char *prefix;
 	char *meta_index;
+	char *pending_index;      /* P flusso_pending */
+	atomic_int pending_ready; /* it exists (any thread may set it) */
 	char *bulk_path;
 	char *refresh_interval;
 	long batch_size;
@@ -217,6 +223,35 @@ int fl_sink_os_status_error(const struct fl_http_req *r, const char *what,
 /* Sleep before retry attempt k >= 1: 200 ms x 2^(k-1) plus jitter, or
  * Retry-After when longer (capped at 60 s). */
 void fl_sink_os_backoff(int attempt, long retry_after_ms);
+
+/* The control face's HTTP client (made on first use; control thread). */
+struct fl_http *fl_sink_os_ctl(struct fl_sink_os *s, struct fl_err *err);
+
+/* ---- held indexes (opensearch_pending.c) ------------------------------
+ * The sink ops of sink.h "Held indexes" (control thread), and what the
+ * writers need for pend (any writer thread, with its own client). */
+
+int fl_sink_os_hold_load(struct fl_sink *s, const char *index,
+                         struct fl_sink_hold *out, struct fl_err *err);
+int fl_sink_os_hold_save(struct fl_sink *s, const char *index,
+                         const struct fl_sink_hold *h, struct fl_err *err);
+int fl_sink_os_pending_page(struct fl_sink *s, const char *index,
+                            const char *after, size_t max,
+                            struct fl_pending_page *out, struct fl_err *err);
+int fl_sink_os_pending_remove(struct fl_sink *s, const char *index,
+                              const struct fl_pending_id *v, size_t n,
+                              struct fl_err *err);
+int fl_sink_os_pending_count(struct fl_sink *s, const char *index, long long *n,
+                             struct fl_err *err);
+
+/* Create the pending index when missing, through client h (the calling
+ * thread's own); cached in s->pending_ready once it exists. */
+int fl_sink_os_pending_ensure(struct fl_sink_os *s, struct fl_http *h,
+                              struct fl_err *err);
+
+/* The source of a pending id: {"index":I,"key":K,"kind":"id","since":MS}. */
+void fl_sink_os_pending_doc(struct fl_buf *b, const char *index,
+                            const char *key, long long since_ms);
 
 /* Writers (opensearch_writer.c). */
 struct fl_sink_writer *fl_sink_os_writer_new(struct fl_sink *s);

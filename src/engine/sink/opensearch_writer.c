@@ -31,6 +31,16 @@
  *   (5) When caught_up, one POST /<touched generations>/_refresh.
  *   The buffer is emptied whatever the outcome; nothing is known
  *   durable unless the flush returns FL_SINK_OK.
+ *
+ *   Pending ids (held indexes). pend buffers an index action of a
+ *   pending-set document (opensearch_pending.c) like an upsert, marked
+ *   `pend`: it goes to the pending index whatever the routing, in the
+ *   same chunks as the documents, and a flush carrying one first makes
+ *   sure the pending index exists. Its item failures never become
+ *   rejections: transient ones are retried like any item, any other
+ *   fails the flush permanently ("pending set: ..."). The same id
+ *   pended twice in one flush is two writes of one document, maybe in
+ *   concurrent chunks: harmless, they differ only in `since`.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -50,6 +60,7 @@ struct ow_op {
 	size_t doc_off, doc_len;
 	unsigned del : 1;
 	unsigned seeding : 1;
+	unsigned pend : 1; /* a pending-set document (id = its _id) */
 };
 
 /* One route as seen by this flush. */
@@ -90,7 +101,7 @@ struct os_writer {
 	int parallel, gzip;
 	/* buffered operations */
 	struct ow_op *ops;
-	size_t nops, capops;
+	size_t nops, capops, npend;
 	struct fl_buf arena;
 	size_t last_index; /* arena offset of the last interned name */
 	int has_last;
@@ -166,6 +177,23 @@ ow_del(struct fl_sink_writer *base, const char *index, const char *id,
        int seeding)
 {
 	ow_add((struct os_writer *)base, 1, index, id, NULL, 0, seeding);
+}
+
+/* pend: buffer the pending-set document of (index, key). */
+static void
+ow_pend(struct fl_sink_writer *base, const char *index, const char *key)
+{
+	struct os_writer *w = (struct os_writer *)base;
+	char *id = fl_osnames_pending_id(index, key);
+	struct fl_buf doc;
+
+	fl_buf_init(&doc, SIZE_MAX);
+	fl_sink_os_pending_doc(&doc, index, key, fl_wall_us() / 1000);
+	ow_add(w, 0, index, id, doc.data, doc.len, 0);
+	w->ops[w->nops - 1].pend = 1;
+	w->npend++;
+	fl_buf_done(&doc);
+	free(id);
 }
 
 /* ---- routing snapshot ------------------------------------------------- */
@@ -287,6 +315,10 @@ ow_plan(struct os_writer *w, struct fl_err *err)
 		const struct ow_op *op = &w->ops[i];
 		const char *name = w->arena.data + op->index_off;
 
+		if (op->pend) {
+			ow_frag_add(w, i, w->s->pending_index);
+			continue;
+		}
 		if (name != last) {
 			last = name;
 			if (!(rt = ow_route(w, name))) {
@@ -381,12 +413,28 @@ ow_fatal(struct os_writer *w, const char *msg)
 	w->rc = FL_SINK_PERMANENT;
 }
 
+/* A pending-set write that was refused: the flush fails, permanently. */
+static void
+ow_pend_fail(struct os_writer *w, size_t fi, int status, const char *reason)
+{
+	char msg[FL_ERR_MSG_MAX];
+
+	snprintf(msg, sizeof(msg), "pending set: %s: HTTP %d: %s",
+	         w->arena.data + w->ops[w->frags[fi].op].id_off, status,
+	         reason);
+	ow_fatal(w, msg);
+}
+
 /* Record a rejection of the operation behind frag fi (first wins). */
 static void
 ow_reject(struct os_writer *w, size_t fi, int status, const char *reason)
 {
 	struct ow_rejection *r = &w->rej[w->frags[fi].op];
 
+	if (w->ops[w->frags[fi].op].pend) {
+		ow_pend_fail(w, fi, status, reason);
+		return;
+	}
 	if (r->reason)
 		return;
 	r->status = status;
@@ -422,7 +470,9 @@ ow_items(struct os_writer *w, const struct ow_slot *sl)
 	for (i = 0; i < n; i++) {
 		size_t fi = w->pool[u->off + it[i].pos];
 
-		if (it[i].cls == FL_BULK_REJECT) {
+		if (it[i].cls == FL_BULK_REJECT ||
+		    (it[i].cls == FL_BULK_FATAL &&
+		     w->ops[w->frags[fi].op].pend)) {
 			ow_reject(w, fi, it[i].status, it[i].reason);
 		} else if (it[i].cls == FL_BULK_FATAL) {
 			snprintf(msg, sizeof(msg),
@@ -672,6 +722,7 @@ ow_clear(struct os_writer *w)
 	}
 	w->nrej = 0;
 	w->nops = 0;
+	w->npend = 0;
 	w->nfrags = 0;
 	w->npool = 0;
 	w->nunits = 0;
@@ -711,6 +762,11 @@ ow_flush(struct fl_sink_writer *base, int caught_up, struct fl_sink_report *rep,
 	for (i = 0; i < w->nops; i++)
 		w->rej[i].reason = NULL;
 	w->nrej = w->nops;
+	if (w->npend > 0 && (rc = fl_sink_os_pending_ensure(
+	                         w->s, w->http, err)) != FL_SINK_OK) {
+		ow_clear(w);
+		return rc;
+	}
 	ow_snapshot_take(w);
 	t0 = fl_mono_ms();
 	rc = ow_plan(w, err);
@@ -765,6 +821,7 @@ static const struct fl_sink_writer_ops ow_ops = {
 	.del = ow_del,
 	.flush = ow_flush,
 	.free = ow_free,
+	.pend = ow_pend,
 };
 
 struct fl_sink_writer *

@@ -151,7 +151,8 @@ struct fl_sink_ops {
 	/* Up to max pending ids of an index in key order (byte order of the
 	 * key text), after `after` (NULL: from the first). Sees every id
 	 * whose write was flushed before the call (refreshes first when
-	 * after is NULL). */
+	 * after is NULL). *out is overwritten: free a previous page with
+	 * fl_pending_page_done first. */
 	int (*pending_page)(struct fl_sink *s, const char *index,
 	                    const char *after, size_t max,
 	                    struct fl_pending_page *out, struct fl_err *err);
