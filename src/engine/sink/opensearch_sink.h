@@ -102,17 +102,22 @@ struct fl_bulk_item {
 };
 
 /*
- * Read a 2xx bulk response. No items unless the top-level `errors` is
- * true; then every item that is not OK, in order (a delete answered 404
- * `not_found` is OK; 429, es_rejected_execution_exception and 5xx are
- * RETRY; index_not_found_exception is FATAL; anything else >= 300 is
- * REJECT). *nresp = number of items in the response. Returns 0 when
- * `errors` is not true (nothing read: all applied), 1 when the items
- * were read, -1 when the body is not a readable bulk response.
+ * Read a 2xx bulk response to nactions actions (refs: NULL, or the
+ * chunk's nactions actions in order, naming the items by position).
+ * The outcome is known only when the body is an object with a boolean
+ * `errors` and an `items` array of exactly nactions entries, each
+ * {"<action>": {..., "status": <integer 100..599>}}; anything else
+ * returns -1 with *why saying what is wrong (a static string): unknown
+ * outcome, nothing in it may count as applied or as rejected. Otherwise
+ * *why is NULL and: `errors` false returns 0 (all applied, no items);
+ * `errors` true returns 1 with every item that is not OK, in order (a
+ * delete answered 404 `not_found` is OK; 429,
+ * es_rejected_execution_exception and 5xx are RETRY;
+ * index_not_found_exception is FATAL; anything else is REJECT).
  */
 int fl_bulk_parse(const char *body, size_t len, const struct fl_bulk_ref *refs,
-                  size_t nrefs, struct fl_bulk_item **items, size_t *nitems,
-                  size_t *nresp);
+                  size_t nactions, struct fl_bulk_item **items, size_t *nitems,
+                  const char **why);
 void fl_bulk_items_free(struct fl_bulk_item *items, size_t n);
 
 /* ---- shared by opensearch_sink.c and opensearch_writer.c ------------------------ */

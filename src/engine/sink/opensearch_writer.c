@@ -21,7 +21,8 @@
  *   OpenSearch indexes one chunk the next is already on the wire, and
  *   two writers' worth of work is about what one node's write pool
  *   absorbs without queueing); the results decide the next round:
- *   transient failures of whole chunks and of single items (resent
+ *   transient failures of whole chunks (a 2xx whose body leaves the
+ *   outcome unknown is one: fl_bulk_parse) and of single items (resent
  *   alone) go back with attempt + 1 after a backoff (200 ms x 2^(k-1)
  *   plus jitter, or Retry-After), 413 halves go back at once, item
  *   rejections are recorded, permanent errors stop the flush. A unit past
@@ -393,29 +394,24 @@ ow_reject(struct os_writer *w, size_t fi, int status, const char *reason)
 	r->reason = fl_xstrdup(reason);
 }
 
-/* Handle the items of a 2xx response to unit u. */
+/* Handle the items of a 2xx response to unit u. A body whose outcome
+ * is unknown (fl_bulk_parse) resends the whole unit like a 5xx. */
 static void
 ow_items(struct os_writer *w, const struct ow_slot *sl)
 {
 	const struct ow_unit *u = &sl->unit;
 	struct fl_bulk_item *it;
-	size_t n, nresp, i, start = w->npool, nretry = 0;
+	size_t n, i, start = w->npool, nretry = 0;
 	char msg[FL_ERR_MSG_MAX];
-	int rc = fl_bulk_parse(sl->req.resp.data, sl->req.resp.len, NULL, 0,
-	                       &it, &n, &nresp);
+	const char *why;
+	int rc = fl_bulk_parse(sl->req.resp.data, sl->req.resp.len, NULL, u->n,
+	                       &it, &n, &why);
 
 	if (rc < 0) {
 		snprintf(msg, sizeof(msg),
-		         "bulk response unreadable (HTTP %ld, %zu bytes)",
-		         sl->req.status, sl->req.resp.len);
-		ow_retry(w, *u, msg);
-		return;
-	}
-	if (rc == 1 && nresp != u->n) {
-		snprintf(msg, sizeof(msg),
-		         "bulk response has %zu items for %zu actions", nresp,
-		         u->n);
-		fl_bulk_items_free(it, n);
+		         "bulk response of unknown outcome (HTTP %ld, %zu "
+		         "bytes, %zu actions): %s",
+		         sl->req.status, sl->req.resp.len, u->n, why);
 		ow_retry(w, *u, msg);
 		return;
 	}
