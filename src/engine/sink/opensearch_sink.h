@@ -11,6 +11,8 @@
  *
  *   opensearch_api.c   control calls with retries and error prefixes
  *                     (§2.10): indices, aliases, meta
+ *   opensearch_abort.c set_abort: the flag reaches every HTTP client of
+ *                     the sink; the cancelled error
  *
  * The routing table (struct os_route, one per ensured logical index) is
  * shared by the control face and every writer of the sink; see the
@@ -20,6 +22,7 @@
 #define FL_OPENSEARCH_SINK_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "sink/sink.h"
@@ -161,11 +164,16 @@ struct fl_sink_os {
 	int changing; /* routing changes waiting for them */
 	struct os_route **routes;
 	size_t nroutes, caproutes;
+	/* abort (opensearch_abort.c), under mu */
+	const atomic_int *abort_flag; /* set_abort's flag, NULL = none */
+	struct fl_http **clients;     /* ctl and every writer's client */
+	size_t nclients, capclients;
 };
 
 /* ---- control calls (opensearch_api.c) --------------------------------
  * All return FL_SINK_OK, FL_SINK_TRANSIENT (after max_retries) or
- * FL_SINK_PERMANENT, with the §2.10 prefix in err. */
+ * FL_SINK_PERMANENT, with the §2.10 prefix in err; once the sink is
+ * aborted, FL_SINK_TRANSIENT with FL_ERR_CANCELLED (no retry). */
 
 /* A list of index or alias names (owned strings). */
 struct fl_sink_os_names {
@@ -209,8 +217,9 @@ int fl_sink_os_meta_put(struct fl_sink_os *s, const struct os_route *rt,
                         long active, int seeded, struct fl_err *err);
 
 /* Retry a call on transient failures (transport, 429, 5xx listed in
- * §2.7) up to max_retries with backoff. FL_SINK_OK: r holds a
- * non-transient response for the caller to judge. */
+ * §2.7) up to max_retries with backoff, until h is aborted (then
+ * fl_sink_os_cancelled). FL_SINK_OK: r holds a non-transient response
+ * for the caller to judge. */
 int fl_sink_os_call(struct fl_sink_os *s, struct fl_http *h, const char *method,
                     const char *path, const char *body, struct fl_http_req *r,
                     const char *what, struct fl_err *err);
@@ -220,8 +229,27 @@ int fl_sink_os_status_error(const struct fl_http_req *r, const char *what,
                             struct fl_err *err);
 
 /* Sleep before retry attempt k >= 1: 200 ms x 2^(k-1) plus jitter, or
- * Retry-After when longer (capped at 60 s). */
-void fl_sink_os_backoff(int attempt, long retry_after_ms);
+ * Retry-After when longer (capped at 60 s), in slices of at most 100 ms.
+ * Returns 0 after the whole sleep, -1 at once when h is aborted
+ * (fl_http_aborted), before or during it. */
+int fl_sink_os_backoff(int attempt, long retry_after_ms,
+                       const struct fl_http *h);
+
+/* ---- abort (opensearch_abort.c) ---------------------------------------- */
+
+/* set_abort of the OpenSearch sink (sink.h): any thread, any time. */
+void fl_sink_os_set_abort(struct fl_sink *s, const atomic_int *flag);
+
+/* Register a client the sink just made (its owner thread): it gets the
+ * sink's abort flag now and on every later set_abort. */
+void fl_sink_os_client_add(struct fl_sink_os *s, struct fl_http *h);
+
+/* Unregister h before freeing it (its owner thread). */
+void fl_sink_os_client_remove(struct fl_sink_os *s, struct fl_http *h);
+
+/* Set err to "<what>: cancelled (the sink was aborted)" with code
+ * FL_ERR_CANCELLED; returns FL_SINK_TRANSIENT. */
+int fl_sink_os_cancelled(const char *what, struct fl_err *err);
 
 /* Writers (opensearch_writer.c). */
 struct fl_sink_writer *fl_sink_os_writer_new(struct fl_sink *s);

@@ -32,6 +32,14 @@
  *   (5) When caught_up, one POST /<touched generations>/_refresh.
  *   The buffer is emptied whatever the outcome; nothing is known
  *   durable unless the flush returns FL_SINK_OK.
+ *
+ *   Abort. The writer's client is registered with the sink
+ *   (opensearch_abort.c), so set_abort reaches it whenever it is called.
+ *   Once the flag is set, requests in flight come back cancelled within
+ *   about 100 ms, new ones are refused, the backoff is cut short and no
+ *   round follows: the flush returns FL_SINK_TRANSIENT with
+ *   FL_ERR_CANCELLED, whatever else the round saw, and its buffer is
+ *   dropped like that of any failed flush.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -110,6 +118,7 @@ struct os_writer {
 	struct ow_slot *slots;
 	/* the round being sent */
 	int stop, rc, max_attempt;
+	int cancelled; /* a request came back cancelled (abort flag) */
 	long retry_after_ms;
 	char last_error[FL_ERR_MSG_MAX]; /* latest transient cause */
 	char stop_msg[FL_ERR_MSG_MAX];   /* why the flush stopped */
@@ -456,6 +465,12 @@ ow_done(struct os_writer *w, struct ow_slot *sl)
 	char msg[FL_ERR_MSG_MAX], ex[300];
 	size_t k;
 
+	if (r->cancelled) {
+		w->stop = 1;
+		w->cancelled = 1;
+		w->rc = FL_SINK_TRANSIENT;
+		return;
+	}
 	snprintf(ex, sizeof(ex), "%.*s",
 	         (int)(r->resp.len < 299 ? r->resp.len : 299),
 	         fl_buf_str(&r->resp));
@@ -540,11 +555,15 @@ ow_round(struct os_writer *w)
 	}
 }
 
-/* All rounds until everything is applied or the flush fails. */
+/* All rounds until everything is applied, the flush fails or the
+ * sink is aborted (fl_sink_os_cancelled). */
 static int
 ow_send(struct os_writer *w, struct fl_err *err)
 {
+	const char *what = "bulk request failed";
+
 	w->stop = 0;
+	w->cancelled = 0;
 	w->rc = FL_SINK_OK;
 	w->last_error[0] = '\0';
 	while (w->nunits > 0) {
@@ -555,6 +574,8 @@ ow_send(struct os_writer *w, struct fl_err *err)
 		w->max_attempt = 0;
 		w->retry_after_ms = -1;
 		ow_round(w);
+		if (w->cancelled)
+			return fl_sink_os_cancelled(what, err);
 		if (w->stop) {
 			fl_err_set(err, FL_ERR_SINK, "%s", w->stop_msg);
 			return w->rc;
@@ -564,7 +585,9 @@ ow_send(struct os_writer *w, struct fl_err *err)
 			            "retrying OpenSearch bulk request "
 			            "(%s)",
 			            w->last_error);
-			fl_sink_os_backoff(w->max_attempt, w->retry_after_ms);
+			if (fl_sink_os_backoff(w->max_attempt,
+			                       w->retry_after_ms, w->http) < 0)
+				return fl_sink_os_cancelled(what, err);
 		}
 		t = w->units, w->units = w->next, w->next = t;
 		c = w->capunits, w->capunits = w->capnext, w->capnext = c;
@@ -702,6 +725,7 @@ ow_flush(struct fl_sink_writer *base, int caught_up, struct fl_sink_report *rep,
 			ow_clear(w);
 			return FL_SINK_PERMANENT;
 		}
+		fl_sink_os_client_add(w->s, w->http);
 	}
 	w->rej = fl_xgrow(w->rej, &w->caprej, w->nops, sizeof(*w->rej));
 	for (i = 0; i < w->nops; i++)
@@ -726,7 +750,8 @@ ow_flush(struct fl_sink_writer *base, int caught_up, struct fl_sink_report *rep,
 	return rc;
 }
 
-/* Free a writer and its connections. */
+/* Free a writer and its connections (its client leaves the sink's
+ * registry first). */
 static void
 ow_free(struct fl_sink_writer *base)
 {
@@ -736,6 +761,8 @@ ow_free(struct fl_sink_writer *base)
 	if (!w)
 		return;
 	ow_clear(w);
+	if (w->http)
+		fl_sink_os_client_remove(w->s, w->http);
 	fl_http_free(w->http);
 	for (k = 0; k < w->parallel; k++) {
 		fl_http_req_done(&w->slots[k].req);
