@@ -4,12 +4,15 @@
  * §11.2) in two parts:
  *
  *   pure helpers: the chunk plans of §2.7, NDJSON action rendering,
- *   bulk paths, CR/LF scrubbing, whole-response classification, and
- *   reading canned bulk responses into classified items;
+ *   bulk paths, CR/LF scrubbing, whole-response classification,
+ *   reading canned bulk responses into classified items, and refusing
+ *   bodies whose outcome is unknown (no boolean errors, item count not
+ *   the action count, an item without an action object and status);
  *
  *   the writer against a canned-reply stub (a tiny HTTP server on a
  *   loopback port in a thread; no OpenSearch): item 429 resent alone,
- *   a 2xx with a truncated body resent, 401 failing fast, 503 with
+ *   a 2xx with a truncated body or an unknown outcome resent (never
+ *   applied, never rejections), 401 failing fast, 503 with
  *   Retry-After, retries exhausted -> FL_SINK_TRANSIENT, 413 split and
  *   single-document 413 rejection, item 400 mapped to logical index
  *   and id, delete 404 as success, index_not_found as permanent, one
@@ -155,14 +158,16 @@ TAP_TEST(test_classify)
 	ok(fl_bulk_classify_status(404, 3) == FL_BULK_FATAL, "404 fatal");
 }
 
-/* Parse body with refs; returns the item count (-1: unreadable). */
+/* Parse body for nactions actions (refs: NULL or nactions entries);
+ * returns the item count (-1: unknown outcome). */
 static long
-t_parse(const char *body, const struct fl_bulk_ref *refs, size_t nrefs,
-        struct fl_bulk_item **items, size_t *nresp)
+t_parse(const char *body, const struct fl_bulk_ref *refs, size_t nactions,
+        struct fl_bulk_item **items)
 {
+	const char *why;
 	size_t n;
 
-	if (fl_bulk_parse(body, strlen(body), refs, nrefs, items, &n, nresp) <
+	if (fl_bulk_parse(body, strlen(body), refs, nactions, items, &n, &why) <
 	    0)
 		return -1;
 	return (long)n;
@@ -172,21 +177,20 @@ TAP_TEST(test_parse)
 {
 	struct fl_bulk_ref refs[] = { { "i_1", "a" }, { "i_1", "b" } };
 	struct fl_bulk_item *it;
-	size_t nr;
+	const char *why;
 
-	is_long(t_parse("{\"took\":1,\"items\":[]}", NULL, 0, &it, &nr), 0,
-	        "errors absent: none");
-	fl_bulk_items_free(it, 0);
+	is_long(t_parse("{\"took\":1,\"items\":[]}", NULL, 0, &it), -1,
+	        "errors absent: unknown outcome (not \"none\")");
 	is_long(t_parse("{\"took\":1,\"errors\":false,\"items\":[{\"index\":"
 	                "{\"status\":400}}]}",
-	                NULL, 0, &it, &nr),
+	                NULL, 1, &it),
 	        0, "errors false: none");
 	fl_bulk_items_free(it, 0);
 	if (is_long(t_parse("{\"errors\":true,\"items\":[{\"index\":{\"_"
 	                    "index\":\"x_1\",\"_id\":\"9\",\"status\":400,"
 	                    "\"error\":{\"type\":\"mapper_parsing_exception\","
 	                    "\"reason\":\"failed to parse\"}}}]}",
-	                    NULL, 0, &it, &nr),
+	                    NULL, 1, &it),
 	            1, "a 4xx item is reported")) {
 		is_str(it[0].reason, "failed to parse", "with error.reason");
 		is_str(it[0].index, "x_1", "index from the item (no actions)");
@@ -199,24 +203,23 @@ TAP_TEST(test_parse)
 	                    "\"zz\",\"status\":409,\"error\":{\"reason\":"
 	                    "\"r1\"}}},{\"index\":{\"_id\":\"zz\",\"status\":"
 	                    "400}}]}",
-	                    refs, 2, &it, &nr),
+	                    refs, 2, &it),
 	            2, "two items rejected")) {
 		is_str(it[1].id, "b", "the second takes its id by position");
 		is_str(it[1].reason, "rejected with status 400",
 		       "no error.reason: rejected with status");
 		is_long((long)it[1].pos, 1, "position 1");
-		is_long((long)nr, 2, "two items in the response");
 		fl_bulk_items_free(it, 2);
 	}
 	is_long(t_parse("{\"errors\":true,\"items\":[{\"index\":{\"status\":"
 	                "200}},{\"delete\":{\"status\":200}}]}",
-	                NULL, 0, &it, &nr),
+	                NULL, 2, &it),
 	        0, "errors true with every item 200: none");
 	fl_bulk_items_free(it, 0);
 	is_long(t_parse("{\"errors\":true,\"items\":[{\"delete\":{\"status\":"
 	                "404,\"result\":\"not_found\"}},{\"index\":{"
 	                "\"status\":400}}]}",
-	                refs, 2, &it, &nr),
+	                refs, 2, &it),
 	        1, "delete 404 not_found is not a rejection (E3)");
 	fl_bulk_items_free(it, 1);
 	if (is_long(
@@ -227,7 +230,7 @@ TAP_TEST(test_parse)
 	                "503}},{\"delete\":{\"status\":404,\"error\":{"
 	                "\"type\":\"index_not_found_exception\","
 	                "\"reason\":\"no such index [g]\"}}}]}",
-	                NULL, 0, &it, &nr),
+	                NULL, 4, &it),
 	        4, "four failing items")) {
 		ok(it[0].cls == FL_BULK_RETRY, "item 429 is retried (E2)");
 		ok(it[1].cls == FL_BULK_RETRY,
@@ -242,18 +245,106 @@ TAP_TEST(test_parse)
 		const char *t = "{\"errors\":true,\"items\":[]}";
 		size_t n;
 
-		is_long(fl_bulk_parse(f, strlen(f), NULL, 0, &it, &n, &nr), 0,
+		is_long(fl_bulk_parse(f, strlen(f), NULL, 0, &it, &n, &why), 0,
 		        "errors false: 0 (nothing read)");
-		is_long(fl_bulk_parse(t, strlen(t), NULL, 0, &it, &n, &nr), 1,
+		ok(why == NULL, "a known outcome has no why");
+		is_long(fl_bulk_parse(t, strlen(t), NULL, 0, &it, &n, &why), 1,
 		        "errors true: 1 (items read)");
-		is_long((long)nr, 0, "no items in the response");
+		is_long((long)n, 0, "no items");
+		is_long(fl_bulk_parse(t, strlen(t), NULL, 1, &it, &n, &why), -1,
+		        "no items for one action: unknown outcome");
+		is_str(why, "the item count differs from the action count",
+		       "why says so");
 	}
-	is_long(t_parse("{\"took\":1,\"errors\":tr", NULL, 0, &it, &nr), -1,
+	is_long(t_parse("{\"took\":1,\"errors\":tr", NULL, 1, &it), -1,
 	        "truncated body: unreadable");
-	is_long(t_parse("<html>oops</html>", NULL, 0, &it, &nr), -1,
+	is_long(t_parse("<html>oops</html>", NULL, 1, &it), -1,
 	        "not JSON: unreadable");
-	is_long(t_parse("{\"errors\":true}", NULL, 0, &it, &nr), -1,
+	is_long(t_parse("{\"errors\":true}", NULL, 1, &it), -1,
 	        "errors true without items: unreadable");
+}
+
+/* fl_bulk_parse of body for nactions actions (refs a0, a1, ...). */
+static int
+t_parse_n(const char *body, size_t nactions)
+{
+	static const struct fl_bulk_ref refs[] = { { "i_1", "a0" },
+		                                   { "i_1", "a1" },
+		                                   { "i_1", "a2" },
+		                                   { "i_1", "a3" } };
+	struct fl_bulk_item *it;
+	const char *why;
+	size_t n;
+	int rc =
+	    fl_bulk_parse(body, strlen(body), refs, nactions, &it, &n, &why);
+
+	fl_bulk_items_free(it, rc < 0 ? 0 : n);
+	return rc;
+}
+
+TAP_TEST(test_parse_unknown)
+{
+	is_long(t_parse_n("{\"took\":1,\"items\":[{\"index\":{\"status\":"
+	                  "201}}]}",
+	                  1),
+	        -1, "errors absent: unknown outcome");
+	is_long(t_parse_n("{\"errors\":\"false\",\"items\":[{\"index\":{"
+	                  "\"status\":201}}]}",
+	                  1),
+	        -1, "errors a string: unknown outcome");
+	is_long(t_parse_n("{\"errors\":null,\"items\":[{\"index\":{"
+	                  "\"status\":201}}]}",
+	                  1),
+	        -1, "errors null: unknown outcome");
+	is_long(t_parse_n("{\"errors\":false}", 1), -1,
+	        "errors false without items: unknown outcome");
+	is_long(t_parse_n("{\"errors\":false,\"items\":{}}", 1), -1,
+	        "items not an array: unknown outcome");
+	is_long(t_parse_n("{\"errors\":false,\"items\":[{\"index\":{"
+	                  "\"status\":201}}]}",
+	                  2),
+	        -1, "errors false, 1 item for 2 actions: unknown outcome");
+	is_long(t_parse_n("{\"errors\":false,\"items\":[{\"index\":{"
+	                  "\"status\":201}},{\"index\":{\"status\":201}},"
+	                  "{\"index\":{\"status\":201}}]}",
+	                  2),
+	        -1, "errors false, 3 items for 2 actions: unknown outcome");
+	is_long(t_parse_n("{\"errors\":true,\"items\":[{\"index\":{"
+	                  "\"status\":201}},{\"index\":{\"status\":400}}]}",
+	                  3),
+	        -1, "errors true, 2 items for 3 actions: unknown outcome");
+	is_long(t_parse_n("{\"errors\":false,\"items\":[1]}", 1), -1,
+	        "an item that is not an object: unknown outcome");
+	is_long(t_parse_n("{\"errors\":false,\"items\":[{\"index\":5}]}", 1),
+	        -1, "an action key not holding an object: unknown outcome");
+	is_long(t_parse_n("{\"errors\":true,\"items\":[{\"index\":{"
+	                  "\"status\":201},\"delete\":{\"status\":200}}]}",
+	                  1),
+	        -1, "an item with two action keys: unknown outcome");
+	is_long(t_parse_n("{\"errors\":true,\"items\":[{\"index\":{"
+	                  "\"status\":201}},{\"index\":{}}]}",
+	                  2),
+	        -1, "an item without status: unknown outcome");
+	is_long(t_parse_n("{\"errors\":true,\"items\":[{\"index\":{"
+	                  "\"status\":\"400\"}}]}",
+	                  1),
+	        -1, "a string status: unknown outcome");
+	is_long(t_parse_n("{\"errors\":false,\"items\":[{\"index\":{"
+	                  "\"_id\":\"a0\"}}]}",
+	                  1),
+	        -1, "errors false, an item without status: unknown outcome");
+	is_long(t_parse_n("{\"errors\":true,\"items\":[{\"index\":{"
+	                  "\"status\":0}}]}",
+	                  1),
+	        -1, "status 0: unknown outcome");
+	is_long(t_parse_n("{\"errors\":false,\"items\":[{\"index\":{"
+	                  "\"status\":201}},{\"delete\":{\"status\":200}}]}",
+	                  2),
+	        0, "well-formed, errors false: 0 (all applied)");
+	is_long(t_parse_n("{\"errors\":true,\"items\":[{\"index\":{"
+	                  "\"status\":201}},{\"index\":{\"status\":400}}]}",
+	                  2),
+	        1, "well-formed, errors true: 1 (items read)");
 }
 
 /* ---- a canned-reply stub ------------------------------------------------- */
@@ -756,6 +847,71 @@ TAP_TEST(test_writer_items)
 	t_env_stop(&e);
 }
 
+/* Flush 2 upserts against one queued 200 reply; count the bulks. */
+static int
+t_flush_unknown(struct t_env *e, const char *body, struct fl_sink_report *rep,
+                struct fl_err *err)
+{
+	t_stub_reset(&e->stub);
+	t_stub_reply(&e->stub, "200 OK", NULL, body);
+	t_upserts(e, 2);
+	return t_flush(e, 0, rep, err);
+}
+
+TAP_TEST(test_writer_unknown)
+{
+	static const char *const bodies[] = {
+		"{\"took\":1,\"items\":[{\"index\":{\"status\":201}},"
+		"{\"index\":{\"status\":201}}]}",
+		"{\"took\":1,\"errors\":\"false\",\"items\":[{\"index\":{"
+		"\"status\":201}},{\"index\":{\"status\":201}}]}",
+		"{\"took\":1,\"errors\":false,\"items\":[{\"index\":{"
+		"\"status\":201}}]}",
+		"{\"took\":1,\"errors\":false}",
+		"{\"took\":1,\"errors\":true,\"items\":[{\"index\":{"
+		"\"status\":201}},{\"index\":{}}]}",
+		"{\"took\":1,\"errors\":true,\"items\":[{\"index\":{"
+		"\"status\":400,\"error\":{\"reason\":\"bad\"}}},{\"index\":{"
+		"\"status\":\"201\"}}]}",
+	};
+	static const char *const what[] = {
+		"errors absent",          "errors not a boolean",
+		"errors false, 1 item",   "errors false, no items",
+		"an item without status", "a 400 item next to a malformed one",
+	};
+	struct t_env e;
+	struct fl_sink_report rep;
+	struct fl_err err;
+	char msg[160];
+	size_t i;
+
+	if (!ok(t_env_start(&e, 100, 3, NULL, 0) == 0, "stub sink"))
+		return;
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		snprintf(msg, sizeof(msg), "%s: resent, then ok", what[i]);
+		is_long(t_flush_unknown(&e, bodies[i], &rep, &err), FL_SINK_OK,
+		        msg);
+		snprintf(msg, sizeof(msg), "%s: the chunk was resent", what[i]);
+		is_long(t_count(&e.stub, "/_bulk"), 2, msg);
+		snprintf(msg, sizeof(msg), "%s: no rejection", what[i]);
+		is_long((long)rep.n, 0, msg);
+		fl_sink_report_done(&rep);
+	}
+
+	t_stub_reset(&e.stub);
+	for (i = 0; i < 4; i++)
+		t_stub_reply(&e.stub, "200 OK", NULL, bodies[5]);
+	t_upserts(&e, 2);
+	is_long(t_flush(&e, 0, &rep, &err), FL_SINK_TRANSIENT,
+	        "unknown outcome on every attempt: transient");
+	is_long(err.code, FL_ERR_SINK, "a sink error");
+	has_str(err.msg, "bulk response", "the message says why");
+	is_long(t_count(&e.stub, "/_bulk"), 4, "1 + max_retries attempts");
+	is_long((long)rep.n, 0, "never reported as rejections");
+	fl_sink_report_done(&rep);
+	t_env_stop(&e);
+}
+
 TAP_TEST(test_writer_requests)
 {
 	struct t_env e;
@@ -920,8 +1076,10 @@ main(void)
 	tap_run(test_scrub);
 	tap_run(test_classify);
 	tap_run(test_parse);
+	tap_run(test_parse_unknown);
 	tap_run(test_writer_basics);
 	tap_run(test_writer_items);
+	tap_run(test_writer_unknown);
 	tap_run(test_writer_requests);
 	tap_run(test_writer_routing);
 	tap_run(test_auth);

@@ -5,6 +5,9 @@
  * prefix ("index create failed: ..."): listing indices, index existence
  * and creation, alias lookup and atomic alias moves, the meta index and
  * the meta document (§2.3), plus the backoff shared with the writers.
+ * Once the client's abort flag is set (set_abort), a call stops at once:
+ * no further attempt, the backoff cut short, FL_SINK_TRANSIENT with
+ * FL_ERR_CANCELLED.
  *
  * Threads: every function here runs on the thread that owns the
  * struct fl_http it uses (the control client s->ctl, made on first use,
@@ -20,6 +23,7 @@
 #include "config/schema_hash.h"
 #include "sink/opensearch_names.h"
 #include "sink/opensearch_sink.h"
+#include "util/clock.h"
 #include "util/json_write.h"
 #include "util/log.h"
 #include "util/xmem.h"
@@ -72,12 +76,16 @@ fl_sink_os_names_sort(struct fl_sink_os_names *l)
 
 /* ---- calls ----------------------------------------------------------- */
 
-void
-fl_sink_os_backoff(int attempt, long retry_after_ms)
+/* Longest slice of a backoff sleep: the abort flag is read between. */
+#define OS_SLEEP_SLICE_MS 100
+
+int
+fl_sink_os_backoff(int attempt, long retry_after_ms, const struct fl_http *h)
 {
 	long ms = 200L << (attempt > 8 ? 7 : attempt - 1);
 	struct timespec ts;
 	unsigned seed;
+	int64_t end, left;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	seed = (unsigned)ts.tv_nsec ^ (unsigned)(uintptr_t)&ts;
@@ -85,10 +93,17 @@ fl_sink_os_backoff(int attempt, long retry_after_ms)
 	    (long)((unsigned long)rand_r(&seed) % (unsigned long)(ms / 2 + 1));
 	if (retry_after_ms > ms)
 		ms = retry_after_ms > 60000 ? 60000 : retry_after_ms;
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) != 0)
-		;
+	end = fl_mono_ms() + ms;
+	while (!fl_http_aborted(h)) {
+		if ((left = end - fl_mono_ms()) <= 0)
+			return 0;
+		if (left > OS_SLEEP_SLICE_MS)
+			left = OS_SLEEP_SLICE_MS;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)left * 1000000L;
+		nanosleep(&ts, NULL); /* EINTR: the loop re-reads the clock */
+	}
+	return -1;
 }
 
 /* A short excerpt of a response body for messages. */
@@ -138,9 +153,13 @@ fl_sink_os_call(struct fl_sink_os *s, struct fl_http *h, const char *method,
 		if (attempt > 0) {
 			fl_log_warn(OS_LOG, "retrying OpenSearch request (%s)",
 			            what);
-			fl_sink_os_backoff(attempt, r->retry_after_ms);
+			if (fl_sink_os_backoff(attempt, r->retry_after_ms, h) <
+			    0)
+				return fl_sink_os_cancelled(what, err);
 		}
 		fl_http_do(h, r);
+		if (r->cancelled)
+			return fl_sink_os_cancelled(what, err);
 		if (fl_bulk_classify_status(r->status, 1) != FL_BULK_RETRY)
 			return FL_SINK_OK;
 		if (attempt >= s->max_retries)
@@ -154,7 +173,8 @@ fl_sink_os_call(struct fl_sink_os *s, struct fl_http *h, const char *method,
 	return FL_SINK_TRANSIENT;
 }
 
-/* The control client, made on first use. */
+/* The control client, made (and registered for set_abort) on first
+ * use. */
 static struct fl_http *
 os_ctl(struct fl_sink_os *s, struct fl_err *err)
 {
@@ -162,7 +182,8 @@ os_ctl(struct fl_sink_os *s, struct fl_err *err)
 		struct fl_http_cfg c = s->http;
 
 		c.parallel = 1;
-		s->ctl = fl_http_new(&c, err);
+		if ((s->ctl = fl_http_new(&c, err)))
+			fl_sink_os_client_add(s, s->ctl);
 	}
 	return s->ctl;
 }

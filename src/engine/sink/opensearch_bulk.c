@@ -136,8 +136,6 @@ bulk_item_class(const char *op, int status, const char *type,
 	    (type && (strcmp(type, "es_rejected_execution_exception") == 0 ||
 	              strcmp(type, "rejected_execution_exception") == 0)))
 		return FL_BULK_RETRY;
-	if (status == 0 && !type)
-		return FL_BULK_OK;
 	return FL_BULK_REJECT;
 }
 
@@ -168,63 +166,94 @@ bulk_item_add(struct fl_bulk_item **items, size_t *n, size_t *cap, size_t pos,
 		it->reason = fl_xasprintf("rejected with status %d", status);
 }
 
-int
-fl_bulk_parse(const char *body, size_t len, const struct fl_bulk_ref *refs,
-              size_t nrefs, struct fl_bulk_item **items, size_t *nitems,
-              size_t *nresp)
+/*
+ * The action object of one response item, {"<op>": {..., "status": N}}:
+ * an object with exactly one member, itself an object whose `status`
+ * is an integer HTTP status (100..599), stored in *status. NULL when
+ * the item is anything else (its outcome is unknown).
+ */
+static const cJSON *
+bulk_item_result(const cJSON *it, int *status)
 {
-	cJSON *root = cJSON_ParseWithLength(body, len);
-	const cJSON *errors, *arr, *it;
+	const cJSON *res = cJSON_IsObject(it) ? it->child : NULL;
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(res, "status");
+
+	if (!res || res->next || !res->string || !cJSON_IsObject(res) ||
+	    !cJSON_IsNumber(st) || st->valuedouble < 100 ||
+	    st->valuedouble > 599 || st->valuedouble != (double)st->valueint)
+		return NULL;
+	*status = st->valueint;
+	return res;
+}
+
+/*
+ * Check every item of arr and, when `classify`, record those that are
+ * not OK into *items. -1 when an item is malformed (*items then
+ * freed).
+ */
+static int
+bulk_items_read(const cJSON *arr, const struct fl_bulk_ref *refs, int classify,
+                struct fl_bulk_item **items, size_t *nitems)
+{
+	const cJSON *it;
 	size_t cap = 0, pos = 0;
 
-	*items = NULL;
-	*nitems = 0;
-	*nresp = 0;
-	if (!cJSON_IsObject(root)) {
-		cJSON_Delete(root);
-		return -1;
-	}
-	errors = cJSON_GetObjectItemCaseSensitive(root, "errors");
-	arr = cJSON_GetObjectItemCaseSensitive(root, "items");
-	if (!cJSON_IsTrue(errors)) {
-		cJSON_Delete(root);
-		return 0;
-	}
-	if (!cJSON_IsArray(arr)) {
-		cJSON_Delete(root);
-		return -1;
-	}
 	cJSON_ArrayForEach(it, arr)
 	{
-		const cJSON *res = it->child; /* {"<op>": {...}} */
-		const cJSON *st, *error;
+		const cJSON *res, *error;
 		const char *type = NULL;
-		int status;
 		enum fl_bulk_class cls;
+		int status;
 
-		if (!cJSON_IsObject(it) || !cJSON_IsObject(res) ||
-		    !res->string) {
+		if (!(res = bulk_item_result(it, &status))) {
 			fl_bulk_items_free(*items, *nitems);
 			*items = NULL;
 			*nitems = 0;
-			cJSON_Delete(root);
 			return -1;
 		}
-		st = cJSON_GetObjectItemCaseSensitive(res, "status");
-		status = cJSON_IsNumber(st) ? st->valueint : 0;
 		error = cJSON_GetObjectItemCaseSensitive(res, "error");
 		if (cJSON_IsObject(error))
 			type = bulk_str(error, "type");
 		cls = bulk_item_class(res->string, status, type,
 		                      bulk_str(res, "result"));
-		if (cls != FL_BULK_OK)
+		if (classify && cls != FL_BULK_OK)
 			bulk_item_add(items, nitems, &cap, pos, cls, status,
-			              res, pos < nrefs ? &refs[pos] : NULL);
+			              res, refs ? &refs[pos] : NULL);
 		pos++;
 	}
-	*nresp = pos;
+	return 0;
+}
+
+int
+fl_bulk_parse(const char *body, size_t len, const struct fl_bulk_ref *refs,
+              size_t nactions, struct fl_bulk_item **items, size_t *nitems,
+              const char **why)
+{
+	cJSON *root = cJSON_ParseWithLength(body, len);
+	const cJSON *errors = cJSON_GetObjectItemCaseSensitive(root, "errors");
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "items");
+	int rc = -1;
+
+	*items = NULL;
+	*nitems = 0;
+	if (!cJSON_IsObject(root))
+		*why = "not a JSON object";
+	else if (!cJSON_IsBool(errors))
+		*why = "no boolean \"errors\"";
+	else if (!cJSON_IsArray(arr))
+		*why = "no \"items\" array";
+	else if ((size_t)cJSON_GetArraySize(arr) != nactions)
+		*why = "the item count differs from the action count";
+	else if (bulk_items_read(arr, refs, cJSON_IsTrue(errors), items,
+	                         nitems) < 0)
+		*why = "an item is not {\"<action>\":{\"status\":<HTTP "
+		       "status>}}";
+	else
+		rc = cJSON_IsTrue(errors) ? 1 : 0;
+	if (rc >= 0)
+		*why = NULL;
 	cJSON_Delete(root);
-	return 1;
+	return rc;
 }
 
 void

@@ -453,13 +453,13 @@ op_remove_items(const struct fl_http_req *r, size_t n, int *retry,
 {
 	const char *what = "pending remove failed";
 	struct fl_bulk_item *it;
-	size_t nit, nresp, i;
+	const char *why = NULL;
+	size_t nit, i;
 	int rc, res = FL_SINK_OK;
 
 	*retry = 0;
-	rc = fl_bulk_parse(r->resp.data, r->resp.len, NULL, 0, &it, &nit,
-	                   &nresp);
-	if (rc < 0 || (rc == 1 && nresp != n)) {
+	rc = fl_bulk_parse(r->resp.data, r->resp.len, NULL, n, &it, &nit, &why);
+	if (rc < 0) {
 		fl_bulk_items_free(it, nit);
 		*retry = 1;
 		return op_unreadable(what, err);
@@ -503,7 +503,14 @@ fl_sink_os_pending_remove(struct fl_sink *base, const char *index,
 		if (attempt > 0) {
 			fl_log_warn(OP_LOG, "retrying OpenSearch request (%s)",
 			            err->msg);
-			fl_sink_os_backoff(attempt, r.retry_after_ms);
+			struct fl_http *h = fl_sink_os_ctl(s, err);
+
+			if (!h || fl_sink_os_backoff(attempt, r.retry_after_ms,
+			                             h) < 0) {
+				rc = h ? fl_sink_os_cancelled(what, err)
+				       : FL_SINK_TRANSIENT;
+				break;
+			}
 			fl_http_req_done(&r);
 			fl_http_req_init(&r);
 		}

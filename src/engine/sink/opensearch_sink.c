@@ -7,9 +7,9 @@
  * collection.
  *
  * Does not own: the HTTP calls and the meta document (opensearch_api.c),
- * bulk writes (opensearch_writer.c), the bulk byte layout
- * (opensearch_bulk.c), names (opensearch_names.c), the creation body (mapping.c),
- * held indexes (opensearch_pending.c).
+ * aborting (opensearch_abort.c), bulk writes (opensearch_writer.c), the
+ * bulk byte layout (opensearch_bulk.c), names (opensearch_names.c), the
+ * creation body (mapping.c), held indexes (opensearch_pending.c).
  *
  * DESIGN
  *   Threads. The control face (ensure_index, save_cursor, mark_seeded,
@@ -559,6 +559,7 @@ os_free(struct fl_sink *base)
 		os_route_free(s->routes[i]);
 	free(s->routes);
 	fl_http_free(s->ctl);
+	free(s->clients);
 	free(s->url);
 	free(s->username);
 	free(s->password);
@@ -586,6 +587,7 @@ static const struct fl_sink_ops os_ops = {
 	.pending_page = fl_sink_os_pending_page,
 	.pending_remove = fl_sink_os_pending_remove,
 	.pending_count = fl_sink_os_pending_count,
+	.set_abort = fl_sink_os_set_abort,
 };
 
 void

@@ -14,6 +14,8 @@
  *   opensearch_pending.c  held indexes: the pending index, holds and
  *                     pending ids (the control ops; writers' pend is in
  *                     opensearch_writer.c)
+ *   opensearch_abort.c set_abort: the flag reaches every HTTP client of
+ *                     the sink; the cancelled error
  *
  * The routing table (struct os_route, one per ensured logical index) is
  * shared by the control face and every writer of the sink; see the
@@ -106,17 +108,22 @@ struct fl_bulk_item {
 };
 
 /*
- * Read a 2xx bulk response. No items unless the top-level `errors` is
- * true; then every item that is not OK, in order (a delete answered 404
- * `not_found` is OK; 429, es_rejected_execution_exception and 5xx are
- * RETRY; index_not_found_exception is FATAL; anything else >= 300 is
- * REJECT). *nresp = number of items in the response. Returns 0 when
- * `errors` is not true (nothing read: all applied), 1 when the items
- * were read, -1 when the body is not a readable bulk response.
+ * Read a 2xx bulk response to nactions actions (refs: NULL, or the
+ * chunk's nactions actions in order, naming the items by position).
+ * The outcome is known only when the body is an object with a boolean
+ * `errors` and an `items` array of exactly nactions entries, each
+ * {"<action>": {..., "status": <integer 100..599>}}; anything else
+ * returns -1 with *why saying what is wrong (a static string): unknown
+ * outcome, nothing in it may count as applied or as rejected. Otherwise
+ * *why is NULL and: `errors` false returns 0 (all applied, no items);
+ * `errors` true returns 1 with every item that is not OK, in order (a
+ * delete answered 404 `not_found` is OK; 429,
+ * es_rejected_execution_exception and 5xx are RETRY;
+ * index_not_found_exception is FATAL; anything else is REJECT).
  */
 int fl_bulk_parse(const char *body, size_t len, const struct fl_bulk_ref *refs,
-                  size_t nrefs, struct fl_bulk_item **items, size_t *nitems,
-                  size_t *nresp);
+                  size_t nactions, struct fl_bulk_item **items, size_t *nitems,
+                  const char **why);
 void fl_bulk_items_free(struct fl_bulk_item *items, size_t n);
 
 /* ---- shared by opensearch_sink.c and opensearch_writer.c ------------------------ */
@@ -162,11 +169,16 @@ struct fl_sink_os {
 	int changing; /* routing changes waiting for them */
 	struct os_route **routes;
 	size_t nroutes, caproutes;
+	/* abort (opensearch_abort.c), under mu */
+	const atomic_int *abort_flag; /* set_abort's flag, NULL = none */
+	struct fl_http **clients;     /* ctl and every writer's client */
+	size_t nclients, capclients;
 };
 
 /* ---- control calls (opensearch_api.c) --------------------------------
  * All return FL_SINK_OK, FL_SINK_TRANSIENT (after max_retries) or
- * FL_SINK_PERMANENT, with the §2.10 prefix in err. */
+ * FL_SINK_PERMANENT, with the §2.10 prefix in err; once the sink is
+ * aborted, FL_SINK_TRANSIENT with FL_ERR_CANCELLED (no retry). */
 
 /* A list of index or alias names (owned strings). */
 struct fl_sink_os_names {
@@ -210,8 +222,9 @@ int fl_sink_os_meta_put(struct fl_sink_os *s, const struct os_route *rt,
                         long active, int seeded, struct fl_err *err);
 
 /* Retry a call on transient failures (transport, 429, 5xx listed in
- * §2.7) up to max_retries with backoff. FL_SINK_OK: r holds a
- * non-transient response for the caller to judge. */
+ * §2.7) up to max_retries with backoff, until h is aborted (then
+ * fl_sink_os_cancelled). FL_SINK_OK: r holds a non-transient response
+ * for the caller to judge. */
 int fl_sink_os_call(struct fl_sink_os *s, struct fl_http *h, const char *method,
                     const char *path, const char *body, struct fl_http_req *r,
                     const char *what, struct fl_err *err);
@@ -221,8 +234,27 @@ int fl_sink_os_status_error(const struct fl_http_req *r, const char *what,
                             struct fl_err *err);
 
 /* Sleep before retry attempt k >= 1: 200 ms x 2^(k-1) plus jitter, or
- * Retry-After when longer (capped at 60 s). */
-void fl_sink_os_backoff(int attempt, long retry_after_ms);
+ * Retry-After when longer (capped at 60 s), in slices of at most 100 ms.
+ * Returns 0 after the whole sleep, -1 at once when h is aborted
+ * (fl_http_aborted), before or during it. */
+int fl_sink_os_backoff(int attempt, long retry_after_ms,
+                       const struct fl_http *h);
+
+/* ---- abort (opensearch_abort.c) ---------------------------------------- */
+
+/* set_abort of the OpenSearch sink (sink.h): any thread, any time. */
+void fl_sink_os_set_abort(struct fl_sink *s, const atomic_int *flag);
+
+/* Register a client the sink just made (its owner thread): it gets the
+ * sink's abort flag now and on every later set_abort. */
+void fl_sink_os_client_add(struct fl_sink_os *s, struct fl_http *h);
+
+/* Unregister h before freeing it (its owner thread). */
+void fl_sink_os_client_remove(struct fl_sink_os *s, struct fl_http *h);
+
+/* Set err to "<what>: cancelled (the sink was aborted)" with code
+ * FL_ERR_CANCELLED; returns FL_SINK_TRANSIENT. */
+int fl_sink_os_cancelled(const char *what, struct fl_err *err);
 
 /* The control face's HTTP client (made on first use; control thread). */
 struct fl_http *fl_sink_os_ctl(struct fl_sink_os *s, struct fl_err *err);

@@ -21,7 +21,8 @@
  *   OpenSearch indexes one chunk the next is already on the wire, and
  *   two writers' worth of work is about what one node's write pool
  *   absorbs without queueing); the results decide the next round:
- *   transient failures of whole chunks and of single items (resent
+ *   transient failures of whole chunks (a 2xx whose body leaves the
+ *   outcome unknown is one: fl_bulk_parse) and of single items (resent
  *   alone) go back with attempt + 1 after a backoff (200 ms x 2^(k-1)
  *   plus jitter, or Retry-After), 413 halves go back at once, item
  *   rejections are recorded, permanent errors stop the flush. A unit past
@@ -41,6 +42,13 @@
  *   fails the flush permanently ("pending set: ..."). The same id
  *   pended twice in one flush is two writes of one document, maybe in
  *   concurrent chunks: harmless, they differ only in `since`.
+ *   Abort. The writer's client is registered with the sink
+ *   (opensearch_abort.c), so set_abort reaches it whenever it is called.
+ *   Once the flag is set, requests in flight come back cancelled within
+ *   about 100 ms, new ones are refused, the backoff is cut short and no
+ *   round follows: the flush returns FL_SINK_TRANSIENT with
+ *   FL_ERR_CANCELLED, whatever else the round saw, and its buffer is
+ *   dropped like that of any failed flush.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -120,6 +128,7 @@ struct os_writer {
 	struct ow_slot *slots;
 	/* the round being sent */
 	int stop, rc, max_attempt;
+	int cancelled; /* a request came back cancelled (abort flag) */
 	long retry_after_ms;
 	char last_error[FL_ERR_MSG_MAX]; /* latest transient cause */
 	char stop_msg[FL_ERR_MSG_MAX];   /* why the flush stopped */
@@ -441,29 +450,24 @@ ow_reject(struct os_writer *w, size_t fi, int status, const char *reason)
 	r->reason = fl_xstrdup(reason);
 }
 
-/* Handle the items of a 2xx response to unit u. */
+/* Handle the items of a 2xx response to unit u. A body whose outcome
+ * is unknown (fl_bulk_parse) resends the whole unit like a 5xx. */
 static void
 ow_items(struct os_writer *w, const struct ow_slot *sl)
 {
 	const struct ow_unit *u = &sl->unit;
 	struct fl_bulk_item *it;
-	size_t n, nresp, i, start = w->npool, nretry = 0;
+	size_t n, i, start = w->npool, nretry = 0;
 	char msg[FL_ERR_MSG_MAX];
-	int rc = fl_bulk_parse(sl->req.resp.data, sl->req.resp.len, NULL, 0,
-	                       &it, &n, &nresp);
+	const char *why;
+	int rc = fl_bulk_parse(sl->req.resp.data, sl->req.resp.len, NULL, u->n,
+	                       &it, &n, &why);
 
 	if (rc < 0) {
 		snprintf(msg, sizeof(msg),
-		         "bulk response unreadable (HTTP %ld, %zu bytes)",
-		         sl->req.status, sl->req.resp.len);
-		ow_retry(w, *u, msg);
-		return;
-	}
-	if (rc == 1 && nresp != u->n) {
-		snprintf(msg, sizeof(msg),
-		         "bulk response has %zu items for %zu actions", nresp,
-		         u->n);
-		fl_bulk_items_free(it, n);
+		         "bulk response of unknown outcome (HTTP %ld, %zu "
+		         "bytes, %zu actions): %s",
+		         sl->req.status, sl->req.resp.len, u->n, why);
 		ow_retry(w, *u, msg);
 		return;
 	}
@@ -510,6 +514,12 @@ ow_done(struct os_writer *w, struct ow_slot *sl)
 	char msg[FL_ERR_MSG_MAX], ex[300];
 	size_t k;
 
+	if (r->cancelled) {
+		w->stop = 1;
+		w->cancelled = 1;
+		w->rc = FL_SINK_TRANSIENT;
+		return;
+	}
 	snprintf(ex, sizeof(ex), "%.*s",
 	         (int)(r->resp.len < 299 ? r->resp.len : 299),
 	         fl_buf_str(&r->resp));
@@ -594,11 +604,15 @@ ow_round(struct os_writer *w)
 	}
 }
 
-/* All rounds until everything is applied or the flush fails. */
+/* All rounds until everything is applied, the flush fails or the
+ * sink is aborted (fl_sink_os_cancelled). */
 static int
 ow_send(struct os_writer *w, struct fl_err *err)
 {
+	const char *what = "bulk request failed";
+
 	w->stop = 0;
+	w->cancelled = 0;
 	w->rc = FL_SINK_OK;
 	w->last_error[0] = '\0';
 	while (w->nunits > 0) {
@@ -609,6 +623,8 @@ ow_send(struct os_writer *w, struct fl_err *err)
 		w->max_attempt = 0;
 		w->retry_after_ms = -1;
 		ow_round(w);
+		if (w->cancelled)
+			return fl_sink_os_cancelled(what, err);
 		if (w->stop) {
 			fl_err_set(err, FL_ERR_SINK, "%s", w->stop_msg);
 			return w->rc;
@@ -618,7 +634,9 @@ ow_send(struct os_writer *w, struct fl_err *err)
 			            "retrying OpenSearch bulk request "
 			            "(%s)",
 			            w->last_error);
-			fl_sink_os_backoff(w->max_attempt, w->retry_after_ms);
+			if (fl_sink_os_backoff(w->max_attempt,
+			                       w->retry_after_ms, w->http) < 0)
+				return fl_sink_os_cancelled(what, err);
 		}
 		t = w->units, w->units = w->next, w->next = t;
 		c = w->capunits, w->capunits = w->capnext, w->capnext = c;
@@ -757,6 +775,7 @@ ow_flush(struct fl_sink_writer *base, int caught_up, struct fl_sink_report *rep,
 			ow_clear(w);
 			return FL_SINK_PERMANENT;
 		}
+		fl_sink_os_client_add(w->s, w->http);
 	}
 	w->rej = fl_xgrow(w->rej, &w->caprej, w->nops, sizeof(*w->rej));
 	for (i = 0; i < w->nops; i++)
@@ -786,7 +805,8 @@ ow_flush(struct fl_sink_writer *base, int caught_up, struct fl_sink_report *rep,
 	return rc;
 }
 
-/* Free a writer and its connections. */
+/* Free a writer and its connections (its client leaves the sink's
+ * registry first). */
 static void
 ow_free(struct fl_sink_writer *base)
 {
@@ -796,6 +816,8 @@ ow_free(struct fl_sink_writer *base)
 	if (!w)
 		return;
 	ow_clear(w);
+	if (w->http)
+		fl_sink_os_client_remove(w->s, w->http);
 	fl_http_free(w->http);
 	for (k = 0; k < w->parallel; k++) {
 		fl_http_req_done(&w->slots[k].req);

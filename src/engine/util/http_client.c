@@ -8,7 +8,7 @@
  *   Threads: a struct fl_http belongs to the thread that made it (the
  *   control thread, or one writer). Nothing here is shared except
  *   curl's global state, initialised once (pthread_once) before the
- *   first handle.
+ *   first handle, and the abort flag pointer (see Abort).
  *   Connections: every request, synchronous or not, runs through the
  *   multi handle, whose connection cache keeps connections to the node
  *   open between requests; the `parallel` easy handles are reused, and
@@ -19,6 +19,13 @@
  *   larger one is a transport error). A gzip body is compressed into the
  *   slot's own buffer at level 1 (fast: the point is fewer bytes on a
  *   slow link, not the best ratio).
+ *   Abort: the caller's flag (fl_http_set_abort) is read between
+ *   curl_multi_poll calls, which wait at most 100 ms while a flag is
+ *   installed (1 s otherwise); once it is non-zero, transfers in flight are
+ *   removed from the multi handle (their connections closed) and
+ *   reported cancelled, and new requests are refused. The flag pointer
+ *   is atomic because another thread may install it; installing it
+ *   wakes the owner's curl_multi_poll (curl_multi_wakeup).
  */
 #include "util/http_client.h"
 
@@ -37,6 +44,9 @@
 
 #define HTTP_RESP_MAX ((size_t)256 << 20)
 #define HTTP_BODY_MAX ((size_t)1 << 30)
+/* Longest curl_multi_poll wait, without and with an abort flag. */
+#define HTTP_POLL_MS       1000
+#define HTTP_ABORT_POLL_MS 100
 
 struct http_slot {
 	CURL *easy;
@@ -62,6 +72,7 @@ struct fl_http {
 	int nslots;
 	int inflight;
 	struct http_slot *slots;
+	_Atomic(const atomic_int *) abort_flag; /* the caller's flag, or NULL */
 };
 
 static pthread_once_t http_once = PTHREAD_ONCE_INIT;
@@ -114,6 +125,7 @@ fl_http_new(const struct fl_http_cfg *cfg, struct fl_err *err)
 		return NULL;
 	}
 	h = fl_xcalloc(1, sizeof(*h));
+	atomic_init(&h->abort_flag, NULL);
 	h->url = fl_xstrdup(cfg->url);
 	h->username = cfg->username ? fl_xstrdup(cfg->username) : NULL;
 	h->password = cfg->username
@@ -328,6 +340,32 @@ http_prepare(struct fl_http *h, struct http_slot *s, struct fl_http_req *r)
 	return 0;
 }
 
+void
+fl_http_set_abort(struct fl_http *h, const atomic_int *flag)
+{
+	atomic_store(&h->abort_flag, flag);
+	/* a wait in curl_multi_poll (up to 1 s without a flag) re-reads it
+	 * now; curl_multi_wakeup may be called from any thread */
+	curl_multi_wakeup(h->multi);
+}
+
+int
+fl_http_aborted(const struct fl_http *h)
+{
+	const atomic_int *flag = atomic_load(&h->abort_flag);
+
+	return flag && atomic_load(flag) != 0;
+}
+
+/* Mark r cancelled (a transport error: status 0). */
+static void
+http_cancelled(struct fl_http_req *r)
+{
+	r->status = 0;
+	r->cancelled = 1;
+	snprintf(r->error, sizeof(r->error), "request cancelled");
+}
+
 size_t
 fl_http_free_slots(const struct fl_http *h)
 {
@@ -348,8 +386,13 @@ fl_http_submit(struct fl_http *h, struct fl_http_req *r)
 	r->status = 0;
 	r->retry_after_ms = -1;
 	r->error[0] = '\0';
+	r->cancelled = 0;
 	s->errbuf[0] = '\0';
 	fl_buf_reset(&r->resp);
+	if (fl_http_aborted(h)) {
+		http_cancelled(r);
+		return -2;
+	}
 	r->slot = (int)(s - h->slots);
 	s->req = r;
 	s->t0 = http_now();
@@ -389,6 +432,21 @@ http_finish(struct fl_http *h, struct http_slot *s, CURLcode rc)
 	return r;
 }
 
+/* Abort the transfer of one slot in flight and return its request,
+ * cancelled (h is aborted and inflight > 0). */
+static struct fl_http_req *
+http_cancel_one(struct fl_http *h)
+{
+	struct fl_http_req *r;
+	int i;
+
+	for (i = 0; !h->slots[i].req; i++)
+		;
+	r = http_finish(h, &h->slots[i], CURLE_ABORTED_BY_CALLBACK);
+	http_cancelled(r);
+	return r;
+}
+
 struct fl_http_req *
 fl_http_wait(struct fl_http *h)
 {
@@ -396,6 +454,8 @@ fl_http_wait(struct fl_http *h)
 	CURLMsg *m;
 
 	while (h->inflight > 0) {
+		if (fl_http_aborted(h))
+			return http_cancel_one(h);
 		if (curl_multi_perform(h->multi, &running) != CURLM_OK)
 			running = 0;
 		while ((m = curl_multi_info_read(h->multi, &left))) {
@@ -410,7 +470,10 @@ fl_http_wait(struct fl_http *h)
 			if (s && s->req)
 				return http_finish(h, s, m->data.result);
 		}
-		curl_multi_poll(h->multi, NULL, 0, 1000, NULL);
+		curl_multi_poll(h->multi, NULL, 0,
+		                atomic_load(&h->abort_flag) ? HTTP_ABORT_POLL_MS
+		                                            : HTTP_POLL_MS,
+		                NULL);
 	}
 	return NULL;
 }

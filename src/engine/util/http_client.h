@@ -10,12 +10,14 @@
  * verifies TLS unless told not to.
  *
  * Owns: transport, auth, TLS options, gzip request bodies, reading the
- * status, the body and Retry-After. Does not own: what a status means
- * (the sink classifies), retries.
+ * status, the body and Retry-After, and aborting requests when the
+ * caller's abort flag is set. Does not own: what a status means (the
+ * sink classifies), retries.
  */
 #ifndef FL_HTTP_CLIENT_H
 #define FL_HTTP_CLIENT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "util/buf.h"
@@ -47,6 +49,7 @@ struct fl_http_req {
 	long retry_after_ms; /* Retry-After in ms, -1 when absent */
 	struct fl_buf resp;  /* response body */
 	char error[256];     /* transport error text when status is 0 */
+	int cancelled;       /* aborted by the abort flag (status 0) */
 	double secs;         /* time taken */
 	/* private */
 	int slot;
@@ -66,18 +69,32 @@ void fl_http_free(struct fl_http *h);
  */
 int fl_http_do(struct fl_http *h, struct fl_http_req *r);
 
+/*
+ * Abort h's requests once *flag is non-zero (NULL: never; the default).
+ * The flag is the caller's and must outlive h. Any thread may call this
+ * while h is in use (the owner's wait is woken to read the new flag).
+ * Once the flag is set, a request in flight completes within about
+ * 100 ms and a new one at once, as a transport error with `cancelled`
+ * set and error "request cancelled".
+ */
+void fl_http_set_abort(struct fl_http *h, const atomic_int *flag);
+
+/* Non-zero when h's abort flag is set; any thread. */
+int fl_http_aborted(const struct fl_http *h);
+
 /* Requests that may still be submitted before one completes. */
 size_t fl_http_free_slots(const struct fl_http *h);
 
 /*
  * Start r on a free slot: 0, or -1 when none is free, or -2 when it
- * could not start (r is then complete: status 0, error set). r must
- * stay valid until fl_http_wait() returns it.
+ * could not start (r is then complete: status 0, error set; cancelled
+ * when h is aborted). r must stay valid until fl_http_wait() returns it.
  */
 int fl_http_submit(struct fl_http *h, struct fl_http_req *r);
 
 /* Drive transfers until one completes and return it (status, body and
- * error filled); NULL when nothing is in flight. */
+ * error filled); NULL when nothing is in flight. Once h is aborted,
+ * each call returns one request in flight, cancelled. */
 struct fl_http_req *fl_http_wait(struct fl_http *h);
 
 /* Percent-encode s for a URL query or path (caller frees). */
