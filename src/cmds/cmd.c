@@ -81,8 +81,8 @@ fl_cmd_not_built(const struct fl_cmd_ctx *ctx)
 int
 fl_cmd_admin_password(const struct fl_cmd_ctx *ctx, char **out)
 {
-	const char *file = fl_args_str(&ctx->args, "admin-password-file", NULL);
-	const char *pw = fl_args_str(&ctx->args, "admin-password", NULL);
+	const char *file = fl_args_str(&ctx->args, "admin-password-file");
+	const char *pw = fl_args_str(&ctx->args, "admin-password");
 	char line[1024];
 	FILE *f;
 	size_t n;
@@ -172,11 +172,11 @@ cmd_setup_logging(struct fl_cmd_ctx *ctx)
 	    fl_args_flag(&ctx->args, "no-color"))
 		color = 0;
 	if (cmd_has_opt(ctx->entry, "log-level") &&
-	    fl_log_level_parse(fl_args_str(&ctx->args, "log-level", "info"),
-	                       &level) == 0)
+	    fl_log_level_parse(fl_args_str(&ctx->args, "log-level"), &level) ==
+	        0)
 		fl_log_set_level(level);
 	if (cmd_has_opt(ctx->entry, "log-format") &&
-	    fl_log_format_parse(fl_args_str(&ctx->args, "log-format", "text"),
+	    fl_log_format_parse(fl_args_str(&ctx->args, "log-format"),
 	                        &format) == 0)
 		fl_log_set_format(format);
 	fl_log_set_color(color);

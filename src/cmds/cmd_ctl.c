@@ -47,12 +47,10 @@ static int
 ctl_send(struct fl_cmd_ctx *ctx, const struct fl_ctl_cmd *c, int argc,
          const char *const *argv)
 {
-	char *base = fl_ctl_base_url(
-	    fl_args_str(&ctx->args, "server", "127.0.0.1:9465"));
+	char *base = fl_ctl_base_url(fl_args_str(&ctx->args, "server"));
 	char *pw = NULL;
-	struct fl_ctl_remote r = {
-		base, fl_args_str(&ctx->args, "admin-user", "admin"), NULL, 30
-	};
+	struct fl_ctl_remote r = { base, fl_args_str(&ctx->args, "admin-user"),
+		                   NULL, 30 };
 	struct fl_buf out;
 	struct fl_err err;
 	int code, rc = FL_EXIT_OK;
