@@ -320,8 +320,9 @@ const struct fl_ctl_cmd fl_ctl_table[] = {
 	{
 	    .name = "pause",
 	    .args = { CTL_INDEX_OR_ALL },
-	    .summary = "stop committing after the current flush (capture keeps "
-	               "up to the queue)",
+	    .summary = "hold an index: its changes are recorded as pending ids "
+	               "and applied on resume (all: stop committing "
+	               "everything)",
 	    .flags = CTL_EVERYWHERE | FL_CTL_MUTATING | FL_CTL_SHORTCUT,
 	    .method = "POST",
 	    .path = "/pause",
@@ -330,7 +331,7 @@ const struct fl_ctl_cmd fl_ctl_table[] = {
 	{
 	    .name = "resume",
 	    .args = { CTL_INDEX_OR_ALL },
-	    .summary = "undo pause",
+	    .summary = "undo pause: drain the index's pending ids",
 	    .flags = CTL_EVERYWHERE | FL_CTL_MUTATING | FL_CTL_SHORTCUT,
 	    .method = "POST",
 	    .path = "/resume",
@@ -338,8 +339,10 @@ const struct fl_ctl_cmd fl_ctl_table[] = {
 	},
 	{
 	    .name = "retry",
-	    .summary = "restart the pipeline after a permanent error",
-	    .flags = CTL_EVERYWHERE | FL_CTL_MUTATING,
+	    .args = { CTL_INDEX_OR_ALL },
+	    .summary = "restart a stopped index from its pending set; without "
+	               "INDEX, every stopped index and a failed pipeline",
+	    .flags = CTL_EVERYWHERE | FL_CTL_MUTATING | FL_CTL_SHORTCUT,
 	    .method = "POST",
 	    .path = "/retry",
 	    .exec = ctl_retry,
