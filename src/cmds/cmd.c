@@ -9,39 +9,97 @@
  */
 #include "cmd.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "core/commands.h"
 #include "util/log.h"
 #include "util/strutil.h"
 #include "util/xmem.h"
 
 const struct fl_cmd_entry *const fl_cmd_table[] = {
-	&fl_cmd_run_entry,     &fl_cmd_tui_entry,
-	&fl_cmd_status_entry,  &fl_cmd_check_entry,
-	&fl_cmd_verify_entry,  &fl_cmd_ctl_entry,
-	&fl_cmd_reindex_entry, &fl_cmd_backfill_entry,
-	&fl_cmd_pause_entry,   &fl_cmd_resume_entry,
-	&fl_cmd_indexes_entry, &fl_cmd_version_entry,
-	&fl_cmd_help_entry,    NULL,
+	&fl_cmd_run_entry,     &fl_cmd_tui_entry,    &fl_cmd_status_entry,
+	&fl_cmd_check_entry,   &fl_cmd_verify_entry, &fl_cmd_ctl_entry,
+	&fl_cmd_version_entry, &fl_cmd_help_entry,   NULL,
 };
 
 const struct fl_cmd_entry *
-fl_cmd_find(const char *name)
+fl_cmd_at(size_t i, struct fl_cmd_entry *tmp)
 {
+	size_t k, j;
+
+	for (k = 0; fl_cmd_table[k]; k++) {
+		if (i-- == 0)
+			return fl_cmd_table[k];
+		if (fl_cmd_table[k] != &fl_cmd_ctl_entry)
+			continue;
+		for (j = 0; fl_ctl_table[j].name; j++) {
+			if (!(fl_ctl_table[j].flags & FL_CTL_SHORTCUT))
+				continue;
+			if (i-- == 0) {
+				fl_cmd_ctl_shortcut(&fl_ctl_table[j], tmp);
+				return tmp;
+			}
+		}
+	}
+	return NULL;
+}
+
+const struct fl_cmd_entry *
+fl_cmd_find(const char *name, struct fl_cmd_entry *tmp)
+{
+	const struct fl_cmd_entry *e;
 	size_t i;
 
-	for (i = 0; fl_cmd_table[i]; i++)
-		if (strcmp(fl_cmd_table[i]->name, name) == 0)
-			return fl_cmd_table[i];
+	for (i = 0; (e = fl_cmd_at(i, tmp)) != NULL; i++)
+		if (strcmp(e->name, name) == 0)
+			return e;
 	return NULL;
+}
+
+size_t
+fl_cmd_names(const char **names, size_t max)
+{
+	struct fl_cmd_entry tmp;
+	const struct fl_cmd_entry *e;
+	size_t i;
+
+	for (i = 0; i < max && (e = fl_cmd_at(i, &tmp)) != NULL; i++)
+		names[i] = e->name; /* a shortcut's name is the table's */
+	return i;
+}
+
+/* The usage after "flusso <name> "; a shortcut's from its arguments. */
+static void
+cmd_usage(const struct fl_cmd_entry *e, char *out, size_t n)
+{
+	char args[128];
+
+	if (!e->ctl) {
+		snprintf(out, n, "%s", e->usage);
+		return;
+	}
+	fl_ctl_args_usage(e->ctl, args, sizeof(args));
+	snprintf(out, n, "[options]%s%s", args[0] ? " " : "", args);
+}
+
+/* The summary with a capital (the control table's are lower case). */
+static void
+cmd_summary(const struct fl_cmd_entry *e, char *out, size_t n)
+{
+	snprintf(out, n, "%s", e->summary);
+	out[0] = (char)toupper((unsigned char)out[0]);
 }
 
 void
 fl_cmd_print_overview(FILE *f)
 {
+	struct fl_cmd_entry tmp;
+	const struct fl_cmd_entry *e;
+	char summary[256];
 	size_t i;
 
 	fprintf(f, "flusso %s - keep OpenSearch in sync with PostgreSQL\n\n",
@@ -50,9 +108,11 @@ fl_cmd_print_overview(FILE *f)
 	           "       flusso help <command>\n"
 	           "       flusso --version\n\n"
 	           "Commands:\n");
-	for (i = 0; fl_cmd_table[i]; i++)
-		fprintf(f, "  %-9s %s\n", fl_cmd_table[i]->name,
-		        fl_cmd_table[i]->summary);
+	for (i = 0; (e = fl_cmd_at(i, &tmp)) != NULL; i++) {
+		cmd_summary(e, summary, sizeof(summary));
+		fprintf(f, "  %-9s %s%s\n", e->name, summary,
+		        e->ctl ? " (daemon)" : "");
+	}
 	fprintf(f, "\nEvery option can also be set with a FLUSSO_* environment "
 	           "variable\n(--log-level is FLUSSO_LOG_LEVEL); the flag "
 	           "wins.\n"
@@ -63,10 +123,17 @@ fl_cmd_print_overview(FILE *f)
 void
 fl_cmd_print_help(const struct fl_cmd_entry *e, FILE *f)
 {
-	fprintf(f, "usage: flusso %s %s\n\n%s\n", e->name, e->usage,
-	        e->summary);
+	char usage[160], summary[256];
+
+	cmd_usage(e, usage, sizeof(usage));
+	cmd_summary(e, summary, sizeof(summary));
+	fprintf(f, "usage: flusso %s %s\n\n%s\n", e->name, usage, summary);
 	if (e->help)
 		fprintf(f, "\n%s\n", e->help);
+	if (e->print_help) {
+		fprintf(f, "\n");
+		e->print_help(f);
+	}
 	fprintf(f, "\n");
 	fl_opts_print_help(e->opts, e->nopts, f);
 }
@@ -81,8 +148,8 @@ fl_cmd_not_built(const struct fl_cmd_ctx *ctx)
 int
 fl_cmd_admin_password(const struct fl_cmd_ctx *ctx, char **out)
 {
-	const char *file = fl_args_str(&ctx->args, "admin-password-file", NULL);
-	const char *pw = fl_args_str(&ctx->args, "admin-password", NULL);
+	const char *file = fl_args_str(&ctx->args, "admin-password-file");
+	const char *pw = fl_args_str(&ctx->args, "admin-password");
 	char line[1024];
 	FILE *f;
 	size_t n;
@@ -113,16 +180,20 @@ fl_cmd_admin_password(const struct fl_cmd_ctx *ctx, char **out)
 static int
 cmd_usage_error(const struct fl_cmd_entry *e, const char *msg)
 {
+	char usage[160];
+
 	fprintf(stderr, "flusso: %s\n", msg);
-	if (e)
+	if (e) {
+		cmd_usage(e, usage, sizeof(usage));
 		fprintf(stderr,
 		        "usage: flusso %s %s\n"
 		        "Try 'flusso %s --help' for more information.\n",
-		        e->name, e->usage, e->name);
-	else
+		        e->name, usage, e->name);
+	} else {
 		fprintf(stderr, "usage: flusso <command> [options]\n"
 		                "Try 'flusso --help' for the list of "
 		                "commands.\n");
+	}
 	return FL_EXIT_USAGE;
 }
 
@@ -132,11 +203,9 @@ cmd_unknown(const char *name)
 	const char *names[32];
 	const char *hint;
 	char msg[256];
-	size_t i;
+	size_t n = fl_cmd_names(names, FL_ARRAY_LEN(names));
 
-	for (i = 0; fl_cmd_table[i] && i < FL_ARRAY_LEN(names); i++)
-		names[i] = fl_cmd_table[i]->name;
-	hint = fl_str_suggest(name, names, i, 2);
+	hint = fl_str_suggest(name, names, n, 2);
 	if (hint)
 		snprintf(msg, sizeof(msg),
 		         "unknown command '%s'; did you mean '%s'?", name,
@@ -172,11 +241,11 @@ cmd_setup_logging(struct fl_cmd_ctx *ctx)
 	    fl_args_flag(&ctx->args, "no-color"))
 		color = 0;
 	if (cmd_has_opt(ctx->entry, "log-level") &&
-	    fl_log_level_parse(fl_args_str(&ctx->args, "log-level", "info"),
-	                       &level) == 0)
+	    fl_log_level_parse(fl_args_str(&ctx->args, "log-level"), &level) ==
+	        0)
 		fl_log_set_level(level);
 	if (cmd_has_opt(ctx->entry, "log-format") &&
-	    fl_log_format_parse(fl_args_str(&ctx->args, "log-format", "text"),
+	    fl_log_format_parse(fl_args_str(&ctx->args, "log-format"),
 	                        &format) == 0)
 		fl_log_set_format(format);
 	fl_log_set_color(color);
@@ -224,7 +293,7 @@ fl_cmd_main(int argc, char **argv)
 		return cmd_usage_error(NULL, msg);
 	}
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.entry = fl_cmd_find(name);
+	ctx.entry = fl_cmd_find(name, &ctx.shortcut);
 	if (!ctx.entry)
 		return cmd_unknown(name);
 	fl_err_clear(&err);

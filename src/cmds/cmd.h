@@ -2,7 +2,10 @@
 /*
  * cmd.h - the subcommand table: every `flusso <command>` is one entry
  * (name, usage, one-line summary, options, handler), declared once in its
- * own cmd_<name>.c file and listed in fl_cmd_table[] (cmd.c).
+ * own cmd_<name>.c file and listed in fl_cmd_table[] (cmd.c). The
+ * shortcuts (`flusso pause` ...) are not listed: they are the control
+ * commands flagged FL_CTL_SHORTCUT (core/commands.h), each turned into
+ * an entry by fl_cmd_ctl_shortcut() when looked up.
  *
  * Owns: dispatch, help text, exit codes, logging setup from the shared
  * flags. Handlers return an exit code; nothing below src/cmds exits.
@@ -20,13 +23,8 @@ enum fl_exit {
 	FL_EXIT_USAGE = 2, /* bad command line */
 };
 
-struct fl_cmd_entry;
-
-struct fl_cmd_ctx {
-	const struct fl_cmd_entry *entry;
-	struct fl_args args;
-	int color; /* colour allowed on stdout (TTY, no NO_COLOR/--no-color) */
-};
+struct fl_cmd_ctx;
+struct fl_ctl_cmd;
 
 struct fl_cmd_entry {
 	const char *name;
@@ -37,6 +35,17 @@ struct fl_cmd_entry {
 	size_t nopts;
 	size_t max_pos; /* positional arguments accepted */
 	int (*exec)(struct fl_cmd_ctx *ctx);
+	/* Help text that is not fixed (ctl lists the control table). */
+	void (*print_help)(FILE *f);
+	/* A shortcut: this control command (usage and summary from it). */
+	const struct fl_ctl_cmd *ctl;
+};
+
+struct fl_cmd_ctx {
+	const struct fl_cmd_entry *entry;
+	struct fl_cmd_entry shortcut; /* entry points here for a shortcut */
+	struct fl_args args;
+	int color; /* colour allowed on stdout (TTY, no NO_COLOR/--no-color) */
 };
 
 extern const struct fl_cmd_entry fl_cmd_run_entry;
@@ -45,19 +54,24 @@ extern const struct fl_cmd_entry fl_cmd_status_entry;
 extern const struct fl_cmd_entry fl_cmd_check_entry;
 extern const struct fl_cmd_entry fl_cmd_verify_entry;
 extern const struct fl_cmd_entry fl_cmd_ctl_entry;
-extern const struct fl_cmd_entry fl_cmd_reindex_entry;
-extern const struct fl_cmd_entry fl_cmd_backfill_entry;
-extern const struct fl_cmd_entry fl_cmd_pause_entry;
-extern const struct fl_cmd_entry fl_cmd_resume_entry;
-extern const struct fl_cmd_entry fl_cmd_indexes_entry;
 extern const struct fl_cmd_entry fl_cmd_version_entry;
 extern const struct fl_cmd_entry fl_cmd_help_entry;
 
-/* NULL-terminated, in help order. */
+/* NULL-terminated, in help order; the shortcuts are not in it. */
 extern const struct fl_cmd_entry *const fl_cmd_table[];
 
-/* Exact name lookup; NULL if unknown. */
-const struct fl_cmd_entry *fl_cmd_find(const char *name);
+/* The i-th command in help order, the shortcuts right after ctl (built
+ * in *tmp); NULL past the end. */
+const struct fl_cmd_entry *fl_cmd_at(size_t i, struct fl_cmd_entry *tmp);
+/* Exact name lookup, shortcuts included (built in *tmp); NULL if
+ * unknown. */
+const struct fl_cmd_entry *fl_cmd_find(const char *name,
+                                       struct fl_cmd_entry *tmp);
+/* Every command name in help order into names (at most max); the
+ * count. For did-you-mean hints. */
+size_t fl_cmd_names(const char **names, size_t max);
+/* cmd_ctl.c: *e becomes `flusso <name>` for control command c. */
+void fl_cmd_ctl_shortcut(const struct fl_ctl_cmd *c, struct fl_cmd_entry *e);
 
 /* The whole CLI: returns the process exit code. */
 int fl_cmd_main(int argc, char **argv);

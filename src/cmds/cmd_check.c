@@ -44,7 +44,7 @@ static const struct fl_opt check_opts[] = {
 	  .kind = FL_OPT_BOOL,
 	  .metavar = "BOOL",
 	  .help = "wording of the coverage report",
-	  .def = "file, then true" },
+	  .def_help = "file, then true" },
 	{ .name = "format",
 	  .kind = FL_OPT_STR,
 	  .metavar = "FORMAT",
@@ -101,8 +101,8 @@ check_online_run(struct fl_cmd_ctx *ctx, const struct fl_config *cfg,
 	PGconn *conn;
 
 	check_will_manage(ctx, cfg, on);
-	o.slot = fl_args_str(&ctx->args, "slot", "flusso");
-	o.publication = fl_args_str(&ctx->args, "publication", "flusso");
+	o.slot = fl_args_str(&ctx->args, "slot");
+	o.publication = fl_args_str(&ctx->args, "publication");
 	if (!(conninfo = fl_config_source_conninfo(cfg, &on->err))) {
 		on->failed = 1;
 		return;
@@ -136,9 +136,8 @@ static int
 check_report(struct fl_cmd_ctx *ctx, const struct fl_config *cfg,
              const struct fl_diags *diags, const struct check_online *on)
 {
-	int json =
-	    fl_args_flag(&ctx->args, "json") ||
-	    strcmp(fl_args_str(&ctx->args, "format", "human"), "json") == 0;
+	int json = fl_args_flag(&ctx->args, "json") ||
+	           strcmp(fl_args_str(&ctx->args, "format"), "json") == 0;
 	struct fl_buf pretty;
 	cJSON *doc;
 	char *text;
@@ -186,10 +185,10 @@ check_report(struct fl_cmd_ctx *ctx, const struct fl_config *cfg,
 static int
 check_exec(struct fl_cmd_ctx *ctx)
 {
-	const char *path = fl_args_str(&ctx->args, "config", "flusso.yml");
-	const char *prefix = fl_args_str(&ctx->args, "index-prefix", NULL);
-	const char *slot = fl_args_str(&ctx->args, "slot", "flusso");
-	const char *publ = fl_args_str(&ctx->args, "publication", "flusso");
+	const char *path = fl_args_str(&ctx->args, "config");
+	const char *prefix = fl_args_str(&ctx->args, "index-prefix");
+	const char *slot = fl_args_str(&ctx->args, "slot");
+	const char *publ = fl_args_str(&ctx->args, "publication");
 	struct check_online on;
 	struct fl_config *cfg;
 	struct fl_diags diags;

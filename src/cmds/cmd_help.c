@@ -12,21 +12,20 @@
 static int
 help_exec(struct fl_cmd_ctx *ctx)
 {
+	struct fl_cmd_entry tmp;
 	const struct fl_cmd_entry *e;
 
 	if (ctx->args.npos == 0) {
 		fl_cmd_print_overview(stdout);
 		return FL_EXIT_OK;
 	}
-	e = fl_cmd_find(ctx->args.pos[0]);
+	e = fl_cmd_find(ctx->args.pos[0], &tmp);
 	if (!e) {
 		const char *names[32];
 		const char *hint;
-		size_t i;
+		size_t n = fl_cmd_names(names, FL_ARRAY_LEN(names));
 
-		for (i = 0; fl_cmd_table[i] && i < FL_ARRAY_LEN(names); i++)
-			names[i] = fl_cmd_table[i]->name;
-		hint = fl_str_suggest(ctx->args.pos[0], names, i, 2);
+		hint = fl_str_suggest(ctx->args.pos[0], names, n, 2);
 		fprintf(stderr,
 		        "flusso: no help for unknown command '%s'%s%s%s\n",
 		        ctx->args.pos[0], hint ? "; did you mean '" : "",

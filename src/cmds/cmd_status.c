@@ -176,9 +176,8 @@ status_clock(void)
 static int
 status_exec(struct fl_cmd_ctx *ctx)
 {
-	char *base = fl_ctl_base_url(
-	    fl_args_str(&ctx->args, "public-address", "127.0.0.1:9464"));
-	double watch = fl_args_double(&ctx->args, "watch", 0), t_prev = 0;
+	char *base = fl_ctl_base_url(fl_args_str(&ctx->args, "public-address"));
+	double watch = fl_args_double(&ctx->args, "watch"), t_prev = 0;
 	int json = fl_args_flag(&ctx->args, "json");
 	struct fl_ctl_remote r = { base, NULL, NULL, 10 };
 	cJSON *prev = NULL;

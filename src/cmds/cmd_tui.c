@@ -39,7 +39,7 @@ static const struct fl_opt tui_opts[] = {
 	  .kind = FL_OPT_DOUBLE,
 	  .metavar = "SECS",
 	  .help = "refresh interval",
-	  .def = "1",
+	  .def_dnum = 1,
 	  .dmin = 0.5,
 	  .dmax = 10 },
 	{ .name = "readonly",
@@ -92,11 +92,11 @@ tui_common_opts(struct fl_cmd_ctx *ctx, struct fl_tui_opts *o,
                 const sigset_t *set)
 {
 	memset(o, 0, sizeof(*o));
-	o->refresh = fl_args_double(&ctx->args, "refresh", 1);
+	o->refresh = fl_args_double(&ctx->args, "refresh");
 	o->readonly = fl_args_flag(&ctx->args, "readonly");
 	o->color = ctx->color;
 	o->ascii = fl_args_flag(&ctx->args, "ascii");
-	o->iterations = fl_args_long(&ctx->args, "iterations", 0);
+	o->iterations = fl_args_long(&ctx->args, "iterations");
 	o->signals = set;
 }
 
@@ -122,15 +122,13 @@ tui_show(struct fl_cmd_ctx *ctx, const struct fl_tui_opts *o)
 static int
 tui_attach(struct fl_cmd_ctx *ctx, const sigset_t *set)
 {
-	const char *server =
-	    fl_args_str(&ctx->args, "server", "127.0.0.1:9465");
+	const char *server = fl_args_str(&ctx->args, "server");
 	int public_set = fl_args_is_set(&ctx->args, "public-address");
 	char *cmd_base = fl_ctl_base_url(server);
 	char *pub_base = fl_ctl_base_url(
-	    public_set ? fl_args_str(&ctx->args, "public-address", NULL)
-	               : server);
+	    public_set ? fl_args_str(&ctx->args, "public-address") : server);
 	char *pw = NULL;
-	const char *user = fl_args_str(&ctx->args, "admin-user", "admin");
+	const char *user = fl_args_str(&ctx->args, "admin-user");
 	struct fl_ctl_remote cmd = { cmd_base, user, NULL, 30 };
 	struct fl_ctl_remote status = { pub_base, public_set ? NULL : user,
 		                        NULL, 5 };
@@ -174,7 +172,7 @@ tui_stdout_sink(const struct fl_config *cfg)
 static int
 tui_in_process(struct fl_cmd_ctx *ctx, const sigset_t *set)
 {
-	const char *log_path = fl_args_str(&ctx->args, "log-file", NULL);
+	const char *log_path = fl_args_str(&ctx->args, "log-file");
 	int line_mode = fl_args_flag(&ctx->args, "batch") ||
 	                fl_args_flag(&ctx->args, "json");
 	struct fl_tui_opts o;

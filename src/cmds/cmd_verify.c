@@ -20,7 +20,7 @@ static const struct fl_opt verify_opts[] = {
 	  .metavar = "N",
 	  .help = "re-read differences N times, 1 s apart, before counting "
 	          "them",
-	  .def = "3",
+	  .def_num = 3,
 	  .min = 0,
 	  .max = 100 },
 	FL_OPTS_LOG,
@@ -34,9 +34,8 @@ verify_one(struct fl_cmd_ctx *ctx, const struct fl_config *cfg,
 	struct fl_err err;
 	size_t i;
 
-	if (fl_verify_index(cfg, name,
-	                    (int)fl_args_long(&ctx->args, "recheck", 3), &r,
-	                    &err) < 0) {
+	if (fl_verify_index(cfg, name, (int)fl_args_long(&ctx->args, "recheck"),
+	                    &r, &err) < 0) {
 		fprintf(stderr, "flusso: verify %s: %s\n", name, err.msg);
 		return FL_EXIT_FAIL;
 	}
@@ -57,9 +56,8 @@ verify_exec(struct fl_cmd_ctx *ctx)
 	int code = FL_EXIT_OK;
 
 	fl_diags_init(&diags);
-	cfg = fl_config_load(fl_args_str(&ctx->args, "config", "flusso.yml"),
-	                     fl_args_str(&ctx->args, "index-prefix", NULL),
-	                     &diags);
+	cfg = fl_config_load(fl_args_str(&ctx->args, "config"),
+	                     fl_args_str(&ctx->args, "index-prefix"), &diags);
 	fl_check_print_diags(&diags, stderr, ctx->color);
 	fl_diags_done(&diags);
 	if (!cfg)

@@ -16,7 +16,7 @@
 static int
 daemon_admin(struct fl_cmd_ctx *ctx, struct fl_daemon *d)
 {
-	d->admin_user = fl_args_str(&ctx->args, "admin-user", "admin");
+	d->admin_user = fl_args_str(&ctx->args, "admin-user");
 	if (strchr(d->admin_user, ':')) {
 		fprintf(stderr, "flusso: --admin-user must not contain ':'\n");
 		return FL_EXIT_USAGE;
@@ -27,8 +27,8 @@ daemon_admin(struct fl_cmd_ctx *ctx, struct fl_daemon *d)
 static int
 daemon_names(struct fl_cmd_ctx *ctx)
 {
-	const char *slot = fl_args_str(&ctx->args, "slot", "flusso");
-	const char *pub = fl_args_str(&ctx->args, "publication", "flusso");
+	const char *slot = fl_args_str(&ctx->args, "slot");
+	const char *pub = fl_args_str(&ctx->args, "publication");
 	const char *bad = fl_config_check_slot_name(slot) < 0  ? slot
 	                  : fl_config_check_slot_name(pub) < 0 ? pub
 	                                                       : NULL;
@@ -42,6 +42,17 @@ daemon_names(struct fl_cmd_ctx *ctx)
 	return FL_EXIT_USAGE;
 }
 
+/* A listener address: the flag or its twin, else the file's, else the
+ * option's default. */
+static const char *
+daemon_address(const struct fl_cmd_ctx *ctx, const char *opt,
+               const char *from_file)
+{
+	if (fl_args_is_set(&ctx->args, opt) || !from_file)
+		return fl_args_str(&ctx->args, opt);
+	return from_file;
+}
+
 static void
 daemon_engine_opts(struct fl_cmd_ctx *ctx, struct fl_daemon *d,
                    struct fl_engine_opts *o)
@@ -51,19 +62,20 @@ daemon_engine_opts(struct fl_cmd_ctx *ctx, struct fl_daemon *d,
 	fl_engine_opts_default(o);
 	o->cfg = d->cfg;
 	o->board = d->board;
-	o->slot = fl_args_str(a, "slot", "flusso");
-	o->publication = fl_args_str(a, "publication", "flusso");
+	o->slot = fl_args_str(a, "slot");
+	o->publication = fl_args_str(a, "publication");
 	o->manage_publication = fl_args_is_set(a, "manage-publication")
 	                            ? fl_args_flag(a, "manage-publication")
 	                            : d->cfg->source.manage_publication;
 	o->skip_backfill = fl_args_flag(a, "skip-backfill");
 	o->pretty = fl_args_flag(a, "pretty");
-	o->workers = fl_args_long(a, "workers", o->workers);
-	o->queue_capacity = fl_args_long(a, "queue-capacity", 1024);
-	o->batch_max_changes = fl_args_long(a, "batch-max-changes", 256);
-	o->batch_max_delay_ms = fl_args_long(a, "batch-max-delay-ms", 50);
-	o->lag_poll_secs = fl_args_long(a, "lag-poll-secs", 15);
-	o->shutdown_grace_secs = fl_args_long(a, "shutdown-grace-secs", 10);
+	if (fl_args_is_set(a, "workers")) /* else the engine's: the cores */
+		o->workers = fl_args_long(a, "workers");
+	o->queue_capacity = fl_args_long(a, "queue-capacity");
+	o->batch_max_changes = fl_args_long(a, "batch-max-changes");
+	o->batch_max_delay_ms = fl_args_long(a, "batch-max-delay-ms");
+	o->lag_poll_secs = fl_args_long(a, "lag-poll-secs");
+	o->shutdown_grace_secs = fl_args_long(a, "shutdown-grace-secs");
 	o->allow_untracked = fl_args_flag(a, "allow-untracked-deletes");
 	o->rebuild_on_source_change =
 	    fl_args_flag(a, "rebuild-on-source-change");
@@ -120,21 +132,17 @@ fl_daemon_open(struct fl_cmd_ctx *ctx, struct fl_daemon *d, int with_http)
 	if ((rc = daemon_names(ctx)) || (rc = daemon_admin(ctx, d)))
 		return rc;
 	fl_diags_init(&diags);
-	d->cfg = fl_config_load(fl_args_str(&ctx->args, "config", "flusso.yml"),
-	                        fl_args_str(&ctx->args, "index-prefix", NULL),
-	                        &diags);
+	d->cfg =
+	    fl_config_load(fl_args_str(&ctx->args, "config"),
+	                   fl_args_str(&ctx->args, "index-prefix"), &diags);
 	fl_check_print_diags(&diags, stderr, ctx->color);
 	fl_diags_done(&diags);
 	if (!d->cfg)
 		return FL_EXIT_FAIL;
-	d->public_address = fl_xstrdup(fl_args_str(&ctx->args, "public-address",
-	                                           d->cfg->public_address
-	                                               ? d->cfg->public_address
-	                                               : "127.0.0.1:9464"));
+	d->public_address = fl_xstrdup(
+	    daemon_address(ctx, "public-address", d->cfg->public_address));
 	d->private_address = fl_xstrdup(
-	    fl_args_str(&ctx->args, "private-address",
-	                d->cfg->private_address ? d->cfg->private_address
-	                                        : "127.0.0.1:9465"));
+	    daemon_address(ctx, "private-address", d->cfg->private_address));
 	d->board = fl_board_new();
 	daemon_engine_opts(ctx, d, &o);
 	d->engine = fl_engine_new(&o);

@@ -327,11 +327,26 @@ fl_opts_parse(const struct fl_opt *opts, size_t nopts, int argc,
 	return 0;
 }
 
+/* The default as --help prints it; "" when there is none to show. */
+static void
+opts_default_text(const struct fl_opt *o, char *out, size_t n)
+{
+	out[0] = '\0';
+	if (o->def_help)
+		snprintf(out, n, "%s", o->def_help);
+	else if (o->kind == FL_OPT_STR && o->def)
+		snprintf(out, n, "%s", o->def);
+	else if (o->kind == FL_OPT_INT && o->def_num)
+		snprintf(out, n, "%ld", o->def_num);
+	else if (o->kind == FL_OPT_DOUBLE && o->def_dnum != 0)
+		snprintf(out, n, "%g", o->def_dnum);
+}
+
 void
 fl_opts_print_help(const struct fl_opt *opts, size_t nopts, void *file)
 {
 	FILE *f = file;
-	char env[96], left[64];
+	char env[96], left[64], def[64];
 	size_t i;
 
 	fprintf(f, "Options:\n");
@@ -347,48 +362,56 @@ fl_opts_print_help(const struct fl_opt *opts, size_t nopts, void *file)
 			         o->kind == FL_OPT_FLAG ? "" : " ",
 			         o->kind == FL_OPT_FLAG ? "" : o->metavar);
 		fl_opt_env_name(o, env, sizeof(env));
+		opts_default_text(o, def, sizeof(def));
 		fprintf(f, "  %-30s %s", left, o->help);
-		if (o->def)
-			fprintf(f, " (default: %s)", o->def);
+		if (def[0])
+			fprintf(f, " (default: %s)", def);
 		fprintf(f, "\n  %-30s [env: %s]\n", "", env);
 	}
 	fprintf(f, "  %-30s %s\n", "-h, --help", "show this help and exit");
 }
 
-const struct fl_optval *
-fl_args_get(const struct fl_args *a, const char *name)
+/* The index of option `name` in the command's table (asserted). */
+static size_t
+args_index(const struct fl_args *a, const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < a->nopts; i++)
 		if (strcmp(a->opts[i].name, name) == 0)
-			return &a->vals[i];
+			return i;
 	FL_ASSERT(!"option not declared by this command");
-	return NULL;
+	return 0;
+}
+
+const struct fl_optval *
+fl_args_get(const struct fl_args *a, const char *name)
+{
+	return &a->vals[args_index(a, name)];
 }
 
 const char *
-fl_args_str(const struct fl_args *a, const char *name, const char *def)
+fl_args_str(const struct fl_args *a, const char *name)
 {
-	const struct fl_optval *v = fl_args_get(a, name);
+	size_t i = args_index(a, name);
 
-	return v->src ? v->str : def;
+	return a->vals[i].src ? a->vals[i].str : a->opts[i].def;
 }
 
 long
-fl_args_long(const struct fl_args *a, const char *name, long def)
+fl_args_long(const struct fl_args *a, const char *name)
 {
-	const struct fl_optval *v = fl_args_get(a, name);
+	size_t i = args_index(a, name);
 
-	return v->src ? v->num : def;
+	return a->vals[i].src ? a->vals[i].num : a->opts[i].def_num;
 }
 
 double
-fl_args_double(const struct fl_args *a, const char *name, double def)
+fl_args_double(const struct fl_args *a, const char *name)
 {
-	const struct fl_optval *v = fl_args_get(a, name);
+	size_t i = args_index(a, name);
 
-	return v->src ? v->dnum : def;
+	return a->vals[i].src ? a->vals[i].dnum : a->opts[i].def_dnum;
 }
 
 int

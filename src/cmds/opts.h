@@ -25,13 +25,23 @@ enum fl_opt_kind {
 	FL_OPT_DOUBLE, /* --refresh SECS, range-checked */
 };
 
+/*
+ * The default is a real value: the getters return it when neither the
+ * flag nor its twin is set, and --help prints it. A number default of 0
+ * is "none" (not printed). def_help replaces the printed default when
+ * it is not a value ("number of cores"); the command then decides with
+ * fl_args_is_set().
+ */
 struct fl_opt {
 	const char *name; /* long name, without "--" */
 	char letter;      /* short name, 0 for none */
 	enum fl_opt_kind kind;
 	const char *metavar;        /* value placeholder in help ("PATH") */
 	const char *help;           /* one line */
-	const char *def;            /* default shown in help; NULL for none */
+	const char *def;            /* FL_OPT_STR value when unset; NULL none */
+	long def_num;               /* FL_OPT_INT value when unset */
+	double def_dnum;            /* FL_OPT_DOUBLE value when unset */
+	const char *def_help;       /* default in words, shown instead */
 	long min, max;              /* FL_OPT_INT range */
 	double dmin, dmax;          /* FL_OPT_DOUBLE range */
 	const char *const *choices; /* FL_OPT_STR closed set (NULL-ended) */
@@ -82,12 +92,14 @@ void fl_opts_print_help(const struct fl_opt *opts, size_t nopts, void *file);
 /* Look up a parsed value by long name; NULL if the command has no such
  * option (a programming error, asserted). */
 const struct fl_optval *fl_args_get(const struct fl_args *a, const char *name);
-/* The string value, or `def` when unset. */
-const char *fl_args_str(const struct fl_args *a, const char *name,
-                        const char *def);
-long fl_args_long(const struct fl_args *a, const char *name, long def);
-double fl_args_double(const struct fl_args *a, const char *name, double def);
+/* The value from argv or the environment, else the table's default
+ * (def, def_num, def_dnum). */
+const char *fl_args_str(const struct fl_args *a, const char *name);
+long fl_args_long(const struct fl_args *a, const char *name);
+double fl_args_double(const struct fl_args *a, const char *name);
+/* FL_OPT_FLAG and FL_OPT_BOOL: 0 when unset. */
 int fl_args_flag(const struct fl_args *a, const char *name);
+/* Given on the command line or in the environment? */
 int fl_args_is_set(const struct fl_args *a, const char *name);
 
 /* Choice lists shared by several commands. */
@@ -144,7 +156,7 @@ extern const char *const fl_opt_log_formats[];
 	      .kind = FL_OPT_BOOL,                                             \
 	      .metavar = "BOOL",                                               \
 	      .help = "create/extend the publication as needed",               \
-	      .def = "file, then true" },                                      \
+	      .def_help = "file, then true" },                                 \
 	    { .name = "skip-backfill",                                         \
 	      .kind = FL_OPT_FLAG,                                             \
 	      .help = "follow the WAL only; never seed indexes" },             \
@@ -155,28 +167,28 @@ extern const char *const fl_opt_log_formats[];
 	      .kind = FL_OPT_INT,                                              \
 	      .metavar = "N",                                                  \
 	      .help = "worker threads",                                        \
-	      .def = "number of cores",                                        \
+	      .def_help = "number of cores",                                   \
 	      .min = 1,                                                        \
 	      .max = 256 },                                                    \
 	    { .name = "queue-capacity",                                        \
 	      .kind = FL_OPT_INT,                                              \
 	      .metavar = "N",                                                  \
 	      .help = "changes buffered between capture and workers",          \
-	      .def = "1024",                                                   \
+	      .def_num = 1024,                                                 \
 	      .min = 1,                                                        \
 	      .max = 1048576 },                                                \
 	    { .name = "batch-max-changes",                                     \
 	      .kind = FL_OPT_INT,                                              \
 	      .metavar = "N",                                                  \
 	      .help = "changes per batch",                                     \
-	      .def = "256",                                                    \
+	      .def_num = 256,                                                  \
 	      .min = 1,                                                        \
 	      .max = 65536 },                                                  \
 	    { .name = "batch-max-delay-ms",                                    \
 	      .kind = FL_OPT_INT,                                              \
 	      .metavar = "MS",                                                 \
 	      .help = "longest wait to fill a batch",                          \
-	      .def = "50",                                                     \
+	      .def_num = 50,                                                   \
 	      .min = 1,                                                        \
 	      .max = 60000 },                                                  \
 	    { .name = "public-address",                                        \
@@ -207,14 +219,14 @@ extern const char *const fl_opt_log_formats[];
 	      .kind = FL_OPT_INT,                                              \
 	      .metavar = "SECS",                                               \
 	      .help = "slot lag sampling interval",                            \
-	      .def = "15",                                                     \
+	      .def_num = 15,                                                   \
 	      .min = 1,                                                        \
 	      .max = 3600 },                                                   \
 	    { .name = "shutdown-grace-secs",                                   \
 	      .kind = FL_OPT_INT,                                              \
 	      .metavar = "SECS",                                               \
 	      .help = "time to finish the current flush on SIGINT/SIGTERM",    \
-	      .def = "10",                                                     \
+	      .def_num = 10,                                                   \
 	      .min = 0,                                                        \
 	      .max = 600 },                                                    \
 	    { .name = "allow-untracked-deletes",                               \

@@ -2,8 +2,9 @@
 /*
  * tui_cmd.c - prompt lines to commands of the control table (commands.h), the
  * only command list there is: lookup by name or unique prefix, the
- * prompt-only `help` and `quit`, --readonly refusal, y/N confirmation of
- * mutating commands, and the answers (message row, events pane, or a
+ * prompt-only `help` and `quit`, --readonly refusal (all checked by
+ * fl_ctl_parse, as on every surface), y/N confirmation of mutating
+ * commands, and the answers (message row, events pane, or a
  * full-screen text view for multi-line answers).
  * Does not run anything itself: commands go to the feed thread.
  */
@@ -93,76 +94,72 @@ tui_submit(struct tui *t, const struct fl_ctl_cmd *c, int argc,
 	tui_message(t, TUI_NORMAL, "%s: running...", c->name);
 }
 
-/* Prompt-only commands; 1 when handled. */
-static int
-tui_local(struct tui *t, const struct fl_ctl_cmd *c, int argc,
-          const char *const *argv)
+/* Help asked for (`help`, `help NAME`, `NAME --help`): the overlay, or
+ * one command's usage and summary on the message row. */
+static void
+tui_help(struct tui *t, const struct fl_ctl_cmd *topic)
 {
-	if (strcmp(c->name, "quit") == 0) {
-		tui_ask_quit(t);
-		return 1;
-	}
-	if (strcmp(c->name, "help") != 0)
-		return 0;
-	if (argc == 0) {
+	char usage[160];
+
+	if (!topic) {
 		t->view = TUI_VIEW_HELP;
 		t->help_top = 0;
-		return 1;
+		return;
 	}
-	c = fl_ctl_find(argv[0], NULL);
-	if (c)
-		tui_message(t, TUI_NORMAL, "%s %s: %s", c->name, c->args,
-		            c->summary);
-	else
-		tui_message(t, TUI_ERROR, "unknown command %s", argv[0]);
-	return 1;
+	fl_ctl_usage(topic, FL_CTL_PROMPT, usage, sizeof(usage));
+	tui_message(t, TUI_NORMAL, "%s: %s", usage, topic->summary);
 }
 
+/*
+ * A prompt line: checked by fl_ctl_parse (the validation every surface
+ * shares), then help, quit, a read command at once, or a mutating one
+ * after y/N.
+ */
 void
 tui_cmd_line(struct tui *t, const char *line)
 {
-	char buf[512], *w[4];
-	const struct fl_ctl_cmd *c;
-	int n, amb, i;
+	char buf[512], *w[FL_CTL_MAX_ARGS + 2], msg[256];
+	struct fl_ctl_call call;
+	int n, code, i;
 
 	fl_str_copy(buf, sizeof(buf), line);
-	if ((n = fl_ctl_split(buf, w, 4)) == 0)
+	if ((n = fl_ctl_split(buf, w, FL_CTL_MAX_ARGS + 2)) == 0)
 		return;
-	c = fl_ctl_find(w[0], &amb);
-	if (!c || !(c->flags & FL_CTL_PROMPT)) {
-		tui_message(t, TUI_ERROR, "%s command `%s` (try `help`)",
-		            amb ? "ambiguous" : "unknown", w[0]);
-		return;
-	}
-	if (n - 1 < c->min_args || n - 1 > c->max_args) {
-		tui_message(t, TUI_ERROR, "usage: %s %s", c->name, c->args);
-		return;
-	}
-	if (tui_local(t, c, n - 1, (const char *const *)w + 1))
-		return;
-	if ((c->flags & FL_CTL_MUTATING) && t->o->readonly) {
-		tui_message(t, TUI_ERROR, "read-only mode: `%s` is disabled",
-		            c->name);
-		tui_note(t, FL_LOG_WARN, "refused %s (read-only mode)", line);
+	code = fl_ctl_parse(FL_CTL_PROMPT, n, (const char *const *)w,
+	                    t->o->readonly, &call, msg, sizeof(msg));
+	if (code != 200) {
+		tui_message(t, TUI_ERROR, "%s", msg);
+		if (code == 403)
+			tui_note(t, FL_LOG_WARN, "refused %s (read-only mode)",
+			         line);
 		return;
 	}
-	if (!(c->flags & FL_CTL_MUTATING)) {
-		tui_submit(t, c, n - 1, (const char *const *)w + 1);
+	if (call.help) {
+		tui_help(t, call.topic);
+		return;
+	}
+	if (call.cmd->flags & FL_CTL_LOCAL) { /* quit: help is above */
+		tui_ask_quit(t);
+		return;
+	}
+	if (!(call.cmd->flags & FL_CTL_MUTATING)) {
+		tui_submit(t, call.cmd, call.argc, call.argv);
 		return;
 	}
 	t->confirm = TUI_CONFIRM_CMD;
-	t->confirm_cmd = c;
-	t->confirm_argc = n - 1;
-	for (i = 1; i < n && i <= 2; i++)
-		fl_str_copy(t->confirm_args[i - 1], sizeof(t->confirm_args[0]),
-		            w[i]);
+	t->confirm_cmd = call.cmd;
+	t->confirm_argc = call.argc;
+	for (i = 0; i < call.argc; i++)
+		fl_str_copy(t->confirm_args[i], sizeof(t->confirm_args[0]),
+		            call.argv[i]);
 	tui_message(t, TUI_WARN, "%s? (y/N)", line);
 }
 
 void
 tui_cmd_confirmed(struct tui *t)
 {
-	const char *argv[2] = { t->confirm_args[0], t->confirm_args[1] };
+	const char *argv[FL_CTL_MAX_ARGS] = { t->confirm_args[0],
+		                              t->confirm_args[1] };
 
 	if (t->confirm == TUI_CONFIRM_QUIT) {
 		t->quit = 1;

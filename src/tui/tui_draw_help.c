@@ -50,7 +50,7 @@ tui_help_text(void)
 
 		if (!(c->flags & FL_CTL_PROMPT))
 			continue;
-		snprintf(name, sizeof(name), "%s %s", c->name, c->args);
+		fl_ctl_usage(c, FL_CTL_PROMPT, name, sizeof(name));
 		fl_buf_printf(&b, "  %-24s %s%s\n", name, c->summary,
 		              c->flags & FL_CTL_MUTATING ? " *" : "");
 	}

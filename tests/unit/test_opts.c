@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test_opts.c - the option table parser (flags, env twins, precedence,
- * validation, hints) and the command table (every entry documented in the
- * help, the README and the man page).
+ * typed defaults, validation, hints) and the command table, shortcuts
+ * included (every entry documented in the README and the man page).
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cmd.h"
 #include "opts.h"
@@ -20,6 +22,7 @@ static const struct fl_opt t_opts[] = {
 	  .kind = FL_OPT_INT,
 	  .metavar = "N",
 	  .help = "x",
+	  .def_num = 1024,
 	  .min = 1,
 	  .max = 1048576 },
 	{ .name = "manage-publication",
@@ -30,6 +33,7 @@ static const struct fl_opt t_opts[] = {
 	  .kind = FL_OPT_DOUBLE,
 	  .metavar = "S",
 	  .help = "x",
+	  .def_dnum = 1.5,
 	  .dmin = 0.5,
 	  .dmax = 10 },
 	{ .name = "format",
@@ -59,13 +63,13 @@ TAP_TEST(test_forms)
 
 	unsetenv("FLUSSO_CONFIG");
 	is_long(t_parse(8, argv, &a, &err), 0, "parses");
-	is_str(fl_args_str(&a, "config", "flusso.yml"), "a.yml", "--x=v form");
-	is_long(fl_args_long(&a, "queue-capacity", 1024), 8, "--x v form");
+	is_str(fl_args_str(&a, "config"), "a.yml", "--x=v form");
+	is_long(fl_args_long(&a, "queue-capacity"), 8, "--x v form");
 	ok(fl_args_flag(&a, "no-color"), "short flag");
 	ok(fl_args_flag(&a, "offline"), "long flag");
 	is_long((long)a.npos, 2, "two positionals");
 	is_str(a.pos[1], "--not-an-option", "-- ends options");
-	is_str(fl_args_str(&a, "index-prefix", "dflt"), "dflt", "default");
+	ok(fl_args_str(&a, "index-prefix") == NULL, "no default: NULL");
 }
 
 TAP_TEST(test_short_value)
@@ -76,9 +80,9 @@ TAP_TEST(test_short_value)
 	struct fl_err err;
 
 	is_long(t_parse(1, argv1, &a, &err), 0, "-cVALUE");
-	is_str(fl_args_str(&a, "config", NULL), "file.yml", "attached value");
+	is_str(fl_args_str(&a, "config"), "file.yml", "attached value");
 	is_long(t_parse(2, argv2, &a, &err), 0, "-c VALUE");
-	is_str(fl_args_str(&a, "config", NULL), "other.yml", "next value");
+	is_str(fl_args_str(&a, "config"), "other.yml", "next value");
 }
 
 TAP_TEST(test_env_twins)
@@ -92,8 +96,8 @@ TAP_TEST(test_env_twins)
 	setenv("FLUSSO_OFFLINE", "TRUE", 1);
 	setenv("FLUSSO_MANAGE_PUBLICATION", "0", 1);
 	is_long(t_parse(2, argv, &a, &err), 0, "parses with env");
-	is_str(fl_args_str(&a, "config", NULL), "env.yml", "env used");
-	is_str(fl_args_str(&a, "log-level", NULL), "debug", "flag beats env");
+	is_str(fl_args_str(&a, "config"), "env.yml", "env used");
+	is_str(fl_args_str(&a, "log-level"), "debug", "flag beats env");
 	ok(fl_args_flag(&a, "offline"), "boolean env twin TRUE");
 	ok(fl_args_is_set(&a, "manage-publication") &&
 	       !fl_args_flag(&a, "manage-publication"),
@@ -105,6 +109,39 @@ TAP_TEST(test_env_twins)
 	unsetenv("FLUSSO_CONFIG");
 	unsetenv("FLUSSO_LOG_LEVEL");
 	unsetenv("FLUSSO_MANAGE_PUBLICATION");
+}
+
+/* Unset options read as the table's defaults, typed; --help shows them. */
+TAP_TEST(test_defaults)
+{
+	const char *argv[] = { "--refresh", "2" };
+	struct fl_args a;
+	struct fl_err err;
+	char *help = NULL;
+	size_t helplen = 0;
+	FILE *f;
+
+	unsetenv("FLUSSO_CONFIG");
+	unsetenv("FLUSSO_QUEUE_CAPACITY");
+	is_long(t_parse(0, NULL, &a, &err), 0, "parses nothing");
+	is_str(fl_args_str(&a, "config"), "flusso.yml", "string default");
+	is_str(fl_args_str(&a, "log-level"), "info", "shared default");
+	is_long(fl_args_long(&a, "queue-capacity"), 1024, "number default");
+	ok(fl_args_double(&a, "refresh") == 1.5, "double default");
+	ok(!fl_args_is_set(&a, "queue-capacity"), "a default is not set");
+	setenv("FLUSSO_QUEUE_CAPACITY", "7", 1);
+	is_long(t_parse(2, argv, &a, &err), 0, "parses with env");
+	is_long(fl_args_long(&a, "queue-capacity"), 7,
+	        "env twin beats default");
+	ok(fl_args_double(&a, "refresh") == 2, "flag beats default");
+	unsetenv("FLUSSO_QUEUE_CAPACITY");
+	f = open_memstream(&help, &helplen);
+	fl_opts_print_help(t_opts, FL_ARRAY_LEN(t_opts), f);
+	fclose(f);
+	has_str(help, "(default: flusso.yml)", "help shows a string default");
+	has_str(help, "(default: 1024)", "help shows a number default");
+	has_str(help, "(default: 1.5)", "help shows a double default");
+	free(help);
 }
 
 TAP_TEST(test_errors)
@@ -188,22 +225,50 @@ t_man_escape(const char *name, char *out, size_t n)
 	out[i] = '\0';
 }
 
+/* A default the option itself would accept (0 is "none" for numbers). */
+static int
+t_default_valid(const struct fl_opt *o)
+{
+	size_t i;
+
+	switch (o->kind) {
+	case FL_OPT_INT:
+		return !o->def_num ||
+		       (o->def_num >= o->min && o->def_num <= o->max);
+	case FL_OPT_DOUBLE:
+		return o->def_dnum == 0 ||
+		       (o->def_dnum >= o->dmin && o->def_dnum <= o->dmax);
+	case FL_OPT_STR:
+		if (!o->def || !o->choices)
+			return 1;
+		for (i = 0; o->choices[i]; i++)
+			if (strcmp(o->choices[i], o->def) == 0)
+				return 1;
+		return 0;
+	default:
+		return 1;
+	}
+}
+
 /* Every command is complete and documented (curl test1139, git t0450). */
 TAP_TEST(test_table_documented)
 {
 	char *readme = t_slurp("README.md");
 	char *man = t_slurp("share/flusso.1");
+	struct fl_cmd_entry tmp, tmp2;
+	const struct fl_cmd_entry *e, *found;
 	char want[128];
 	size_t i, j;
 
 	ok(readme != NULL, "README.md readable");
 	ok(man != NULL, "share/flusso.1 readable");
-	for (i = 0; fl_cmd_table[i]; i++) {
-		const struct fl_cmd_entry *e = fl_cmd_table[i];
-
-		ok(e->name && e->summary && e->usage && e->exec,
+	for (i = 0; (e = fl_cmd_at(i, &tmp)) != NULL; i++) {
+		ok(e->name && e->summary && (e->usage || e->ctl) && e->exec,
 		   "entry is complete");
-		ok(fl_cmd_find(e->name) == e, "found by name");
+		found = fl_cmd_find(e->name, &tmp2);
+		ok(found &&
+		       (found == e || (found->ctl && found->ctl == e->ctl)),
+		   "found by name");
 		snprintf(want, sizeof(want), "flusso %s", e->name);
 		has_str(readme, want, "README mentions the command");
 		snprintf(want, sizeof(want), ".B %s", e->name);
@@ -211,6 +276,10 @@ TAP_TEST(test_table_documented)
 		for (j = 0; j < e->nopts; j++) {
 			ok(e->opts[j].help && *e->opts[j].help,
 			   "option has help");
+			if (!ok(t_default_valid(&e->opts[j]),
+			        "the default is a valid value"))
+				printf("#   command %s option %s\n", e->name,
+				       e->opts[j].name);
 			t_man_escape(e->opts[j].name, want, sizeof(want));
 			if (!has_str(man, want,
 			             "man page documents the option"))
@@ -228,6 +297,7 @@ main(void)
 	tap_run(test_forms);
 	tap_run(test_short_value);
 	tap_run(test_env_twins);
+	tap_run(test_defaults);
 	tap_run(test_errors);
 	tap_run(test_help_flag);
 	tap_run(test_table_documented);

@@ -249,6 +249,8 @@ httpd_public(struct fl_httpd *h, struct MHD_Connection *c, const char *url,
 	return rc;
 }
 
+/* The admin API: a route of the command table, its query parameters
+ * as the arguments, checked and run by fl_ctl_exec like any surface. */
 static enum MHD_Result
 httpd_admin(struct fl_httpd *h, struct MHD_Connection *c, const char *url,
             const char *method)
@@ -256,7 +258,7 @@ httpd_admin(struct fl_httpd *h, struct MHD_Connection *c, const char *url,
 	const char *auth =
 	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
 	const struct fl_ctl_cmd *cmd;
-	const char *argv[2];
+	const char *argv[FL_CTL_MAX_ARGS];
 	struct fl_buf out;
 	enum MHD_Result rc;
 	int wrong, argc = 0, code, i;
@@ -268,26 +270,18 @@ httpd_admin(struct fl_httpd *h, struct MHD_Connection *c, const char *url,
 	if (!cmd)
 		return wrong ? httpd_text(c, 405, "method not allowed\n")
 		             : httpd_text(c, 404, "not found\n");
-	for (i = 0; i < 2 && cmd->params[i]; i++) {
+	for (i = 0; i < FL_CTL_MAX_ARGS && cmd->args[i].param; i++) {
 		const char *v = MHD_lookup_connection_value(
-		    c, MHD_GET_ARGUMENT_KIND, cmd->params[i]);
+		    c, MHD_GET_ARGUMENT_KIND, cmd->args[i].param);
 
 		if (!v)
 			break;
 		argv[argc++] = v;
 	}
-	if (argc < cmd->min_args) {
-		char msg[160];
-
-		snprintf(msg, sizeof(msg), "missing query parameter ?%s=<%s>\n",
-		         cmd->params[argc] ? cmd->params[argc] : "?",
-		         cmd->params[argc] ? cmd->params[argc] : "value");
-		return httpd_text(c, 400, msg);
-	}
 	fl_buf_init(&out, (size_t)1 << 24);
-	code = fl_ctl_exec(h->o.local, cmd, argc, argv, &out);
+	code = fl_ctl_exec(h->o.local, FL_CTL_HTTP, cmd, argc, argv, &out);
 	rc = httpd_send(c, (unsigned)code,
-	                cmd->ecmd < 0 && code == 200
+	                (cmd->flags & FL_CTL_JSON) && code == 200
 	                    ? "application/json"
 	                    : "text/plain; charset=utf-8",
 	                fl_buf_str(&out), out.len, 0);
