@@ -85,8 +85,9 @@ for dir in build build-asan; do
 	step "ctest $dir"
 	skip=()
 	# the sanitizer build runs the end-to-end test with one worker only, and
-	# not the fault-injection test (time: it runs once, in the gcc build)
-	[ "$dir" = build-asan ] && skip=(-E "test_e2e_w4|test_chaos")
+	# not the fault-injection and isolation scenarios (time: they run once,
+	# in the gcc build)
+	[ "$dir" = build-asan ] && skip=(-E "test_e2e_w4|test_chaos|test_isolation")
 	(cd "$dir" && ctest --output-on-failure -j "$jobs" "${label[@]}" "${skip[@]}") || rc=1
 done
 

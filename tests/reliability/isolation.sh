@@ -36,6 +36,11 @@ iso_cleanup() {
 	stop_load
 	stop_probes
 	[ -n "$rss_pid" ] && kill "$rss_pid" 2>/dev/null
+	if [ -n "${ISO_KEEP:-}" ]; then # debugging: leave everything
+		stop_flusso_hard
+		note "kept $tmp and database $db"
+		return
+	fi
 	rel_cleanup
 }
 
@@ -167,6 +172,7 @@ stop_probes
 lat_note base users
 lat_note base orders
 rss_base=$(wc -l <"$tmp/rss")
+[ "${ISO_STOP_AFTER:-}" = base ] && exit 0
 
 # ---- 2. pause one index ---------------------------------------------------------
 ctl pause products
@@ -199,6 +205,7 @@ for ix in users orders; do
 done
 ctl resume products
 ok $? "resume products"
+stop_load
 quiesce_verify "after resume"
 
 # ---- 3. a failing index -----------------------------------------------------------
@@ -224,6 +231,7 @@ ok $? "the slot kept advancing while orders was stopped"
 sql "UPDATE orders SET coupon_code = NULL WHERE length(coupon_code) > 1000" >/dev/null
 ctl retry orders
 ok $? "retry orders once the row is fixed"
+stop_load
 quiesce_verify "after retry"
 
 note "figures: $(tr '\n' ' ' <"$report" 2>/dev/null)"

@@ -135,7 +135,7 @@ keys a ':' 'resume users' Enter
 keys a y
 wait_screen a 10 '^users +live'; ok $? ":resume users shows the row live"
 i=0; until users_doc | grep -q "TUI paused $$" || [ $i -ge 60 ]; do sleep 0.5; i=$((i + 1)); done
-users_doc | grep -q "TUI paused $$"; ok $? "after :resume the parked change arrives"
+users_doc | grep -q "TUI paused $$"; ok $? "after :resume the pending change arrives"
 
 keys a ':' 'backfill users' Enter y
 max=-1 i=0
