@@ -67,6 +67,7 @@ struct world {
 	int transient_builds, transient_lose;
 	int fail_gc, fail_stage, fail_ensure[WORLD_NIX];
 	int gate_gc, gate_open;
+	int fail_capture;
 	/* observations */
 	long violations;
 	char first[512];
@@ -267,6 +268,9 @@ struct w_change {
 struct w_cap {
 	struct world *w;
 	struct fl_queue *q;
+	void (*on_event)(void *arg, enum fl_capture_event ev,
+	                 const char *detail);
+	void *arg;
 	struct fl_wm *wm;
 	pthread_t th;
 	int started;
@@ -341,8 +345,18 @@ w_cap_main(void *arg)
 	w_cap_rewind(c);
 	while (!atomic_load(&c->stop)) {
 		struct w_txn t;
-		int have;
+		int have, fail;
 
+		pthread_mutex_lock(&w->mu);
+		fail = w->fail_capture;
+		w->fail_capture = 0;
+		pthread_mutex_unlock(&w->mu);
+		if (fail) { /* a decode error: the stream ends for good */
+			if (c->on_event)
+				c->on_event(c->arg, FL_CAPTURE_EV_FAILED,
+				            "fake: invalid message");
+			break;
+		}
 		if (atomic_exchange(&c->restart, 0))
 			w_cap_rewind(c);
 		pthread_mutex_lock(&w->mu);
@@ -367,6 +381,8 @@ w_capture_new(void *ctx, const struct fl_capture_opts *o)
 
 	c->w = ctx;
 	c->q = o->queue;
+	c->on_event = o->on_event;
+	c->arg = o->arg;
 	c->wm = fl_wm_new(0);
 	return c;
 }
@@ -663,11 +679,29 @@ w_mark_seeded(struct fl_sink *s, const char *index,
               const struct fl_source_identity *id, struct fl_err *err)
 {
 	struct world *w = w_of(s);
-	struct w_index *x = &w->ix[w_ix(w, index)];
+	int ix = w_ix(w, index), k, one = 0;
+	struct w_index *x = &w->ix[ix];
+	long missing = 0;
 
 	(void)id;
 	(void)err;
 	pthread_mutex_lock(&w->mu);
+	/* an alias moves only to a generation holding every row (but
+	 * those the sink refused once: a quarantined document stays out
+	 * until its row changes and the change is built) */
+	for (k = 1; k <= w->nkeys; k++)
+		if (x->docs[x->active][k] < 0 && !w->rejected[ix][k]) {
+			missing++;
+			one = k;
+		}
+	if (missing)
+		w_violation(w,
+		            "%s marked seeded with %ld of %d documents missing "
+		            "from generation %ld (e.g. key %d: version %ld, "
+		            "refused version %ld, pending %ld)",
+		            index, missing, w->nkeys, x->active, one,
+		            w->db[ix][one], w->rejected[ix][one],
+		            w->pend[ix][one]);
 	x->serving = x->active;
 	x->seeded = 1;
 	free(x->cursor);
@@ -699,6 +733,9 @@ w_stage(struct fl_sink *s, const char *index, long *gen, struct fl_err *err)
 		w_new_gen(w, x, x->active);
 	}
 	x->seeded = 0;
+	free(x->cursor); /* like meta: the new generation seeds from the
+	                  * first key */
+	x->cursor = NULL;
 	*gen = x->active;
 	pthread_mutex_unlock(&w->mu);
 	return FL_SINK_OK;
@@ -964,6 +1001,13 @@ w_flush(struct fl_sink_writer *base, int caught_up, struct fl_sink_report *rep,
 
 	(void)caught_up;
 	pthread_mutex_lock(&w->mu);
+	if (w->fs.delay_ms > 0) {
+		int ms = w->fs.delay_ms;
+
+		pthread_mutex_unlock(&w->mu);
+		poll(NULL, 0, ms);
+		pthread_mutex_lock(&w->mu);
+	}
 	roll = w_rand(w) % 1000;
 	if (roll < (unsigned)w->fs.hang) {
 		rc = w_hang(w, err);
@@ -1164,6 +1208,7 @@ world_backend(struct world *w)
 W_SET(world_fail_gc, fail_gc)
 W_SET(world_fail_stage, fail_stage)
 W_SET(world_gate_gc, gate_gc)
+W_SET(world_fail_capture, fail_capture)
 
 void
 world_gate_open(struct world *w)

@@ -40,6 +40,7 @@ struct world_flush_script {
 	int transient; /* fail, after applying a random part of the batch */
 	int unknown;   /* "unknown outcome": all applied, reported failed */
 	int hang;      /* block until the sink is aborted */
+	int delay_ms;  /* every flush takes this long (a slow node) */
 };
 
 struct world;
@@ -71,6 +72,9 @@ void world_transient_builds(struct world *w, int n, int lose);
 void world_fail_gc(struct world *w, int on);
 void world_fail_stage(struct world *w, int on);
 void world_fail_ensure(struct world *w, int ix, int on);
+/* The capture stream fails for good (a decode error): the pipeline
+ * fails. */
+void world_fail_capture(struct world *w, int on);
 /* gc blocks until world_gate_open (commands in order). */
 void world_gate_gc(struct world *w, int on);
 void world_gate_open(struct world *w);

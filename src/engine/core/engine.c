@@ -23,7 +23,9 @@
  *   Shutdown: stop, then wait for the threads until the grace period
  *   ends; then abort_now cancels commits, sink requests and backoffs, so
  *   the engine ends within the grace plus a moment. Nothing that was
- *   not durable is confirmed.
+ *   not durable is confirmed. A PostgreSQL statement in progress (a
+ *   build, a resolution, a key page) is not cancelled: it ends with the
+ *   statement or its connection.
  */
 #include "core/engine.h"
 
@@ -140,8 +142,44 @@ eng_hold(struct fl_engine *e)
 			break;
 		pthread_cond_wait(&e->cv, &e->mu);
 	}
+	if (busy) { /* gave up: the caller will not release */
+		e->hold--;
+		pthread_cond_broadcast(&e->cv);
+	}
 	pthread_mutex_unlock(&e->mu);
 	return !busy;
+}
+
+int
+eng_wait_commits(struct fl_engine *e, int timeout_ms)
+{
+	uint64_t *seen = fl_xcalloc(e->nw ? e->nw : 1, sizeof(*seen));
+	int64_t end = fl_mono_ms() + timeout_ms;
+	size_t i;
+	int left;
+
+	pthread_mutex_lock(&e->mu);
+	for (i = 0; i < e->nw; i++)
+		seen[i] = e->w[i].busy ? e->w[i].commits : UINT64_MAX;
+	for (;;) {
+		struct timespec dl;
+
+		for (left = 0, i = 0; i < e->nw; i++)
+			left |= seen[i] != UINT64_MAX && e->w[i].busy &&
+			        e->w[i].commits == seen[i];
+		if (!left || atomic_load(&e->abort_now) || fl_mono_ms() >= end)
+			break;
+		clock_gettime(CLOCK_REALTIME, &dl);
+		dl.tv_nsec += 50000000;
+		if (dl.tv_nsec >= 1000000000) {
+			dl.tv_sec++;
+			dl.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&e->cv, &e->mu, &dl);
+	}
+	pthread_mutex_unlock(&e->mu);
+	free(seen);
+	return !left;
 }
 
 void
@@ -203,11 +241,19 @@ eng_check_continuity(struct fl_engine *e)
 			continue;
 		if (eng_stage_rebuild(e, (int)i,
 		                      "continuity lost: the slot was recreated",
-		                      0, &gen, &err) < 0 &&
+		                      0, &gen, &err, -1) < 0 &&
 		    !atomic_load(&e->stop))
 			eng_fatal(e, "staging a rebuild of %s: %s",
 			          e->ix[i].cfg->name, err.msg);
 	}
+}
+
+static void
+eng_set_ready(struct fl_engine *e, int ready)
+{
+	pthread_mutex_lock(&e->mu);
+	e->ready = ready;
+	pthread_mutex_unlock(&e->mu);
 }
 
 static void
@@ -218,6 +264,7 @@ eng_supervise(struct fl_engine *e)
 
 	p.fd = e->wake[0];
 	p.events = POLLIN;
+	eng_set_ready(e, 1);
 	while (!atomic_load(&e->stop) && !atomic_load(&e->failed)) {
 		poll(&p, 1, 250);
 		while (read(e->wake[0], buf, sizeof(buf)) > 0) {
@@ -227,6 +274,7 @@ eng_supervise(struct fl_engine *e)
 		eng_holds_tick(e);
 		eng_publish(e);
 	}
+	eng_set_ready(e, 0);
 }
 
 /* ---- shutdown ------------------------------------------------------------ */
@@ -333,6 +381,7 @@ eng_teardown(struct fl_engine *e)
 	e->track_ready = 0;
 	atomic_store(&e->router_exited, 0);
 	atomic_store(&e->seeder_exited, 0);
+	e->hold = 0; /* nobody holds the workers of the next run */
 }
 
 /* After a permanent failure (stay_on_failure): wait for `retry` (1) or
@@ -346,9 +395,11 @@ eng_wait_retry(struct fl_engine *e)
 	p.fd = e->wake[0];
 	p.events = POLLIN;
 	e->waiting_retry = 1;
+	eng_set_ready(e, 1);
 	while (!atomic_load(&e->stop)) {
 		if (!atomic_load(&e->failed)) {
 			e->waiting_retry = 0;
+			eng_set_ready(e, 0);
 			return 1; /* `retry` cleared it */
 		}
 		poll(&p, 1, 250);
@@ -357,6 +408,7 @@ eng_wait_retry(struct fl_engine *e)
 		eng_run_commands(e);
 	}
 	e->waiting_retry = 0;
+	eng_set_ready(e, 0);
 	return 0;
 }
 

@@ -4,7 +4,8 @@
  * of every configured index (state, hold, pending set, generations), the
  * replication and queue fields, and "waiting for" PostgreSQL or
  * OpenSearch. Decides nothing; reads engine state under e->mu and writes
- * the board under its own lock (never both at once).
+ * the board under its own lock, which is taken last (inside e->mu for an
+ * index row; never the other way round).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -133,14 +133,15 @@ eng_cmd_pause(struct fl_engine *e, struct eng_cmd *c)
 		return;
 	}
 	/* commits in flight may still write its documents: answer once
-	 * they are done, so "paused" means nothing of it is written; and
-	 * once the pause is stored, so it holds across a restart */
-	if (eng_hold(e))
-		eng_release(e);
+	 * they are done (bounded), so "paused" means nothing more of it is
+	 * written; and once the pause is stored, so it holds across a
+	 * restart (when OpenSearch does not answer, the next tick stores
+	 * it) */
+	eng_wait_commits(e, ENG_CMD_COMMITS_MS);
 	if (eng_hold_store(e, ix, &err) < 0) {
-		eng_reply(e, c, 500,
-		          "paused %s, but storing the pause failed (it holds "
-		          "until restart): %s",
+		eng_reply(e, c, err.code == FL_ERR_CANCELLED ? 503 : 202,
+		          "paused %s; storing the pause failed for now (%s): "
+		          "it is stored once OpenSearch answers",
 		          c->index, err.msg);
 		return;
 	}
@@ -164,10 +165,18 @@ eng_cmd_release_one(struct fl_engine *e, struct eng_cmd *c, int ix,
 		          want == FL_HOLD_STOPPED ? "stopped" : "paused");
 		return;
 	}
+	if (want == FL_HOLD_STOPPED && h == FL_HOLD_PAUSED) {
+		eng_reply(e, c, 409, "%s is paused, not stopped: `resume %s`",
+		          c->index, c->index);
+		return;
+	}
 	if (eng_release_index(e, ix, &err) < 0) {
-		eng_reply(e, c, err.code == FL_ERR_CANCELLED ? 503 : 500,
-		          "%s stays %s: %s", c->index,
-		          h == FL_HOLD_PAUSED ? "paused" : "stopped", err.msg);
+		if (err.code == FL_ERR_CANCELLED)
+			eng_reply(e, c, 503, "stopping");
+		else
+			eng_reply(e, c, 500, "%s stays %s: %s", c->index,
+			          h == FL_HOLD_PAUSED ? "paused" : "stopped",
+			          err.msg);
 		return;
 	}
 	eng_reply(e, c, 200, "%s %s: applying its pending ids", c->index,
@@ -268,7 +277,8 @@ eng_cmd_reindex(struct fl_engine *e, struct eng_cmd *c, int ix)
 		          c->index);
 		return;
 	}
-	rc = eng_stage_rebuild(e, ix, "reindex requested", 1, &gen, &err);
+	rc = eng_stage_rebuild(e, ix, "reindex requested", 1, &gen, &err,
+	                       ENG_CMD_SINK_MS);
 	if (rc < 0)
 		eng_reply(e, c, err.code == FL_ERR_CANCELLED ? 503 : 500,
 		          "reindex of %s failed: %s", c->index, err.msg);
@@ -324,7 +334,7 @@ eng_cmd_gc(struct fl_engine *e, struct eng_cmd *c, int ix)
 		          c->index, c->index);
 		return;
 	}
-	rc = eng_sink_call(e, eng_op_gc, ix, &n, &err);
+	rc = eng_sink_call_for(e, eng_op_gc, ix, &n, &err, ENG_CMD_SINK_MS);
 	if (rc != FL_SINK_OK) {
 		eng_reply(e, c, rc == FL_SINK_TRANSIENT ? 503 : 500,
 		          "gc of %s failed: %s", c->index, err.msg);
@@ -429,10 +439,14 @@ eng_run_commands(struct fl_engine *e)
 		if (!c)
 			return;
 		eng_failpoint(e, "command.run");
-		if (atomic_load(&e->failed))
+		if (atomic_load(&e->failed)) {
 			eng_command_failed(e, c);
-		else
+			if (!atomic_load(&e->failed))
+				return; /* retried: the rest waits for the
+				         * new pipeline */
+		} else {
 			eng_command(e, c);
+		}
 	}
 }
 
@@ -478,14 +492,30 @@ fl_engine_command(struct fl_engine *e, enum fl_engine_cmd cmd,
 		dl.tv_nsec -= 1000000000;
 	}
 	pthread_mutex_lock(&e->mu);
-	if (!e->running) {
+	if (!e->running || !e->ready) {
+		int starting = e->running;
+
 		pthread_mutex_unlock(&e->mu);
 		free(c);
+		if (cmd == FL_ECMD_STOP && starting) {
+			fl_engine_request_stop(e);
+			fl_str_copy(msg, msglen, "stopping");
+			return 202;
+		}
 		fl_str_copy(msg, msglen,
-		            atomic_load(&e->finished)
+		            starting ? "the engine is starting; try again in "
+		                       "a moment"
+		            : atomic_load(&e->finished)
 		                ? "the engine has stopped"
 		                : "the engine is not running");
 		return 503;
+	}
+	if (cmd == FL_ECMD_STOP) { /* at once: not behind a slow command */
+		pthread_mutex_unlock(&e->mu);
+		free(c);
+		fl_engine_request_stop(e);
+		fl_str_copy(msg, msglen, "stopping");
+		return 202;
 	}
 	if (e->cmds_tail)
 		e->cmds_tail->next = c;

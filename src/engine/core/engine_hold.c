@@ -54,9 +54,11 @@ eng_hold_index(struct fl_engine *e, int ix, enum fl_hold h, const char *reason)
 
 	pthread_mutex_lock(&e->mu);
 	cur = (enum fl_hold)atomic_load(&x->hold);
-	if (cur == h || (cur == FL_HOLD_PAUSED && h == FL_HOLD_STOPPED)) {
+	if (cur != FL_HOLD_NONE) {
+		/* a pause stays a pause (a failure meanwhile is pending
+		 * anyway), a stop keeps its reason */
 		pthread_mutex_unlock(&e->mu);
-		return 0; /* a pause stays a pause; the failure is pending */
+		return 0;
 	}
 	atomic_store(&x->hold, (int)h);
 	x->hold_info.state = h;
@@ -106,19 +108,34 @@ hold_op_count(struct fl_engine *e, int ix, void *arg, struct fl_err *err)
 
 /* Ask the seeder to drain index ix (from its first pending id). */
 static void
-hold_start_drain(struct fl_engine *e, int ix)
+hold_start_drain_locked(struct fl_engine *e, int ix)
 {
 	struct eng_index *x = &e->ix[ix];
 
-	pthread_mutex_lock(&e->mu);
 	if (x->drain) {
 		x->drain->restart = 1;
 	} else {
 		x->drain = fl_xcalloc(1, sizeof(*x->drain));
 		x->drain->ix = ix;
 	}
+}
+
+static void
+hold_start_drain(struct fl_engine *e, int ix)
+{
+	pthread_mutex_lock(&e->mu);
+	hold_start_drain_locked(e, ix);
 	pthread_mutex_unlock(&e->mu);
 	eng_set_index_state(e, ix);
+}
+
+static void
+hold_clear_error_cb(void *arg, struct fl_status *st)
+{
+	struct fl_status_index *r = fl_status_index_find(st, arg);
+
+	if (r)
+		r->last_error[0] = '\0';
 }
 
 int
@@ -128,37 +145,45 @@ eng_release_index(struct fl_engine *e, int ix, struct fl_err *err)
 	struct fl_sink_hold none;
 	enum fl_hold was = (enum fl_hold)atomic_load(&x->hold);
 	char reason[256];
+	union {
+		const char *c;
+		void *v;
+	} name;
 
 	fl_err_clear(err);
-	if (!x->ensured) { /* its generation could not be created: again */
-		if (eng_sink_call(e, eng_op_ensure, ix, NULL, err) !=
-		    FL_SINK_OK)
+	if (!atomic_load(&x->ensured)) { /* its index could not be created */
+		if (eng_sink_call_for(e, eng_op_ensure, ix, NULL, err,
+		                      ENG_CMD_SINK_MS) != FL_SINK_OK ||
+		    eng_plan_index(e, ix) < 0)
 			return -1;
-		if (x->st.tracks_seeding && !x->st.seeded &&
-		    !e->o.skip_backfill) {
-			pthread_mutex_lock(&e->mu);
-			if (!x->seed)
-				x->seed = eng_seed_new(e, ix, ENG_SEED_FRESH,
-				                       x->st.backfill_cursor);
-			pthread_mutex_unlock(&e->mu);
-		}
 	}
 	memset(&none, 0, sizeof(none));
-	if (eng_sink_call(e, hold_op_save, ix, &none, err) != FL_SINK_OK)
+	if (eng_sink_call_for(e, hold_op_save, ix, &none, err,
+	                      ENG_CMD_SINK_MS) != FL_SINK_OK)
 		return -1;
+	/* the drain exists from the moment the hold is gone, so nothing
+	 * (a seeding task about to be marked seeded) sees "not held, no
+	 * drain" while ids are pending */
 	pthread_mutex_lock(&e->mu);
 	fl_str_copy(reason, sizeof(reason), x->hold_info.reason);
 	atomic_store(&x->hold, FL_HOLD_NONE);
 	memset(&x->hold_info, 0, sizeof(x->hold_info));
 	x->hold_dirty = 0;
 	x->npending = -1;
+	hold_start_drain_locked(e, ix);
+	x->drain->waiting = 1;
 	pthread_mutex_unlock(&e->mu);
-	/* commits that began while it was held may still be writing its
-	 * pending ids: once none is in flight, the drain sees them all */
-	if (!eng_hold(e))
-		return fl_err_set(err, FL_ERR_CANCELLED, "stopping");
-	eng_release(e);
-	hold_start_drain(e, ix);
+	name.c = x->cfg->name;
+	fl_board_update(e->board, hold_clear_error_cb, name.v);
+	/* commits that began while it was held may still write its pending
+	 * ids: the drain reads once they ended (bounded wait); ids written
+	 * later still are found by the next count (eng_holds_tick) */
+	eng_wait_commits(e, ENG_CMD_COMMITS_MS);
+	pthread_mutex_lock(&e->mu);
+	if (x->drain)
+		x->drain->waiting = 0;
+	pthread_mutex_unlock(&e->mu);
+	eng_set_index_state(e, ix);
 	fl_log_info("engine", "index %s %s: draining its pending ids",
 	            x->cfg->name,
 	            was == FL_HOLD_STOPPED ? "retried" : "resumed");
@@ -179,7 +204,7 @@ eng_hold_store(struct fl_engine *e, int ix, struct fl_err *err)
 	pthread_mutex_lock(&e->mu);
 	h = x->hold_info;
 	pthread_mutex_unlock(&e->mu);
-	rc = eng_sink_call(e, hold_op_save, ix, &h, err);
+	rc = eng_sink_call_for(e, hold_op_save, ix, &h, err, ENG_CMD_SINK_MS);
 	if (rc == FL_SINK_OK) {
 		pthread_mutex_lock(&e->mu);
 		if (x->hold_info.since_us == h.since_us)
@@ -200,7 +225,6 @@ eng_holds_load(struct fl_engine *e)
 		struct eng_index *x = &e->ix[i];
 		struct fl_sink_hold h;
 		struct fl_err err;
-		long long n = 0;
 		int rc;
 
 		memset(&h, 0, sizeof(h));
@@ -214,9 +238,13 @@ eng_holds_load(struct fl_engine *e)
 		}
 		if (h.state != FL_HOLD_NONE) {
 			pthread_mutex_lock(&e->mu);
-			if (atomic_load(&x->hold) == FL_HOLD_NONE) {
+			/* an operator's pause wins over a failure found at
+			 * start (its index could not be created) */
+			if (atomic_load(&x->hold) == FL_HOLD_NONE ||
+			    h.state == FL_HOLD_PAUSED) {
 				atomic_store(&x->hold, (int)h.state);
 				x->hold_info = h;
+				x->hold_dirty = 0;
 			}
 			pthread_mutex_unlock(&e->mu);
 			fl_log_warn("engine", "index %s is %s%s%s (`%s %s`)",
@@ -227,10 +255,9 @@ eng_holds_load(struct fl_engine *e)
 			            x->cfg->name);
 			fl_board_event(e->board, FL_LOG_WARN, "index %s is %s",
 			               x->cfg->name, hold_name(h.state));
-		} else if (eng_sink_call(e, hold_op_count, (int)i, &n, &err) ==
-		               FL_SINK_OK &&
-		           n > 0) {
-			x->npending = n;
+		} else if (atomic_load(&x->hold) == FL_HOLD_NONE) {
+			/* ids left by a crash after a release: the drain's
+			 * first read refreshes, so none is missed */
 			hold_start_drain(e, (int)i);
 		}
 		eng_set_index_state(e, (int)i);
@@ -238,8 +265,8 @@ eng_holds_load(struct fl_engine *e)
 	return 0;
 }
 
-/* One attempt of a sink call, no waiting (the control thread's tick must
- * not block on an outage: it tries again next time). */
+/* One sink call without waiting out an outage (the sink's own retries
+ * still apply): the control thread's tick tries again next time. */
 static int
 hold_try(struct fl_engine *e,
          int (*op)(struct fl_engine *, int, void *, struct fl_err *), int ix,
@@ -266,7 +293,7 @@ eng_holds_tick(struct fl_engine *e)
 		struct eng_index *x = &e->ix[i];
 		struct fl_sink_hold h;
 		struct fl_err err;
-		int dirty, busy;
+		int dirty, busy, restart;
 		long long n;
 
 		pthread_mutex_lock(&e->mu);
@@ -293,13 +320,18 @@ eng_holds_tick(struct fl_engine *e)
 		if (!busy || now - x->counted_ms < ENG_COUNT_EVERY_MS)
 			continue;
 		x->counted_ms = now;
-		if (hold_try(e, hold_op_count, (int)i, &n, &err) ==
-		    FL_SINK_OK) {
-			pthread_mutex_lock(&e->mu);
-			x->npending = n;
-			pthread_mutex_unlock(&e->mu);
-			eng_set_index_state(e, (int)i);
-		}
+		if (hold_try(e, hold_op_count, (int)i, &n, &err) != FL_SINK_OK)
+			continue;
+		pthread_mutex_lock(&e->mu);
+		x->npending = n;
+		/* ids left behind (written after a drain's first read, a
+		 * page dropped, a removal refused): drain again */
+		restart =
+		    n > 0 && !x->drain && atomic_load(&x->hold) == FL_HOLD_NONE;
+		pthread_mutex_unlock(&e->mu);
+		if (restart)
+			hold_start_drain(e, (int)i);
+		eng_set_index_state(e, (int)i);
 	}
 }
 
@@ -377,13 +409,16 @@ drain_reap(struct fl_engine *e, struct eng_drain *d)
 		struct eng_dpage *p = d->head;
 		struct fl_err err;
 
-		if (!atomic_load(&p->dropped) &&
-		    eng_sink_call(e, drain_op_remove, d->ix, &p->ids, &err) ==
-		        FL_SINK_PERMANENT)
+		if (atomic_load(&p->dropped)) {
+			d->incomplete = 1;
+		} else if (eng_sink_call(e, drain_op_remove, d->ix, &p->ids,
+		                         &err) != FL_SINK_OK) {
+			d->incomplete = 1;
 			fl_log_warn("engine",
 			            "removing drained ids of %s: %s (they "
 			            "will be drained again)",
 			            e->ix[d->ix].cfg->name, err.msg);
+		}
 		d->ids_done += (int64_t)p->ids.n;
 		d->head = p->next;
 		if (!d->head)
@@ -407,10 +442,14 @@ drain_read(struct fl_engine *e, struct eng_drain *d)
 
 	rc = eng_sink_call(e, drain_op_page, d->ix, &a, &err);
 	if (rc != FL_SINK_OK) {
-		if (rc == FL_SINK_PERMANENT)
+		if (rc == FL_SINK_PERMANENT) {
+			/* give up this drain; the next count starts another */
 			fl_log_warn("engine",
 			            "reading the pending ids of %s: %s",
 			            e->ix[d->ix].cfg->name, err.msg);
+			d->read_all = 1;
+			d->incomplete = 1;
+		}
 		dpage_free(p);
 		return 0;
 	}
@@ -451,7 +490,7 @@ drain_step(struct fl_engine *e, int ix)
 {
 	struct eng_index *x = &e->ix[ix];
 	struct eng_drain *d;
-	int worked, held, over;
+	int worked, held, over, waiting;
 
 	pthread_mutex_lock(&e->mu);
 	d = x->drain;
@@ -461,8 +500,9 @@ drain_step(struct fl_engine *e, int ix)
 		free(d->after);
 		d->after = NULL;
 	}
+	waiting = d && d->waiting;
 	pthread_mutex_unlock(&e->mu);
-	if (!d)
+	if (!d || waiting)
 		return 0;
 	held = atomic_load(&x->hold) != FL_HOLD_NONE;
 	worked = drain_reap(e, d);
@@ -476,14 +516,16 @@ drain_step(struct fl_engine *e, int ix)
 	pthread_mutex_unlock(&e->mu);
 	if (!over)
 		return worked;
-	if (!held) {
+	if (!held && d->ids_done > 0) {
 		fl_log_info("engine", "index %s: %lld pending ids applied",
 		            x->cfg->name, (long long)d->ids_done);
 		fl_board_event(e->board, FL_LOG_INFO,
 		               "%s: %lld pending ids applied", x->cfg->name,
 		               (long long)d->ids_done);
+	}
+	if (!held) {
 		pthread_mutex_lock(&e->mu);
-		x->npending = 0;
+		x->npending = d->incomplete ? -1 : 0;
 		pthread_mutex_unlock(&e->mu);
 	}
 	eng_drain_free(d);

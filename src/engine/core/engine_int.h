@@ -35,6 +35,10 @@
 #define ENG_BUILD_MAX   512
 #define ENG_DRAIN_PAGE  1000
 #define ENG_DRAIN_PAGES 2 /* drain pages in flight per index */
+/* How long a command waits for OpenSearch, and for the commits in
+ * flight, before it answers anyway (the poster waits 10 s) */
+#define ENG_CMD_SINK_MS    8000
+#define ENG_CMD_COMMITS_MS 5000
 
 /* A captured change whose documents are being made durable. */
 struct eng_pending {
@@ -52,6 +56,7 @@ struct eng_page {
 	struct eng_seed *seed;
 	uint64_t no;
 	atomic_uint refs;
+	atomic_int dropped; /* a key was dropped unflushed: never done */
 	char *last_key;
 	size_t nkeys;
 };
@@ -87,7 +92,7 @@ struct eng_index {
 	char hash[17];
 	struct fl_val *body;
 	struct fl_sink_index_state st;
-	int ensured; /* ensure_index succeeded (st is valid) */
+	atomic_int ensured; /* ensure_index succeeded (st is valid) */
 	atomic_int policy_skip;
 	/* enum fl_hold; read by workers at every commit attempt */
 	atomic_int hold;
@@ -133,12 +138,14 @@ struct eng_seed {
 /* Draining the pending set of one index (engine_hold.c; seeder thread). */
 struct eng_drain {
 	int ix;
-	int restart;                   /* e->mu: read again from the first id */
-	char *after;                   /* last key read */
-	int read_all;                  /* the last page read was short */
-	size_t ninflight;              /* pages pushed, not yet removed */
+	int restart;      /* e->mu: read again from the first id */
+	int waiting;      /* e->mu: not before the commits in flight end */
+	char *after;      /* last key read */
+	int read_all;     /* the last page read was short */
+	size_t ninflight; /* pages pushed, not yet removed */
 	struct eng_dpage *head, *tail; /* in read order */
 	int64_t ids_done;
+	int incomplete; /* an id may be left: count again when done */
 };
 
 struct eng_worker {
@@ -150,7 +157,8 @@ struct eng_worker {
 	void *conn;
 	void *db;
 	struct fl_sink_writer *writer;
-	int busy; /* inside a commit (under e->mu) */
+	int busy;         /* inside a commit (under e->mu) */
+	uint64_t commits; /* commits ended (under e->mu) */
 	atomic_int exited;
 };
 
@@ -209,6 +217,7 @@ struct fl_engine {
 	int hold;                         /* workers must not start a commit */
 	struct eng_cmd *cmds, *cmds_tail; /* FIFO */
 	int running;       /* the control thread takes commands */
+	int ready;         /* ... and runs them soon (not while starting) */
 	int waiting_retry; /* control thread: the failed pipeline is down */
 	int wake[2];       /* pokes the control thread */
 	int exit_code;
@@ -223,6 +232,9 @@ void eng_poke(struct fl_engine *e);
  * commit (1), or give up because the engine aborts (0). */
 int eng_hold(struct fl_engine *e);
 void eng_release(struct fl_engine *e);
+/* Wait (at most timeout_ms) until every commit in flight now has ended,
+ * without stopping new ones: 1 when they all ended, 0 on timeout. */
+int eng_wait_commits(struct fl_engine *e, int timeout_ms);
 int eng_index_no(const struct fl_engine *e, const char *name);
 /* Wait the backoff's next delay; 1 when stopping (give up). */
 int eng_retry_wait(struct fl_engine *e, struct fl_backoff *b);
@@ -250,6 +262,15 @@ int eng_start_pipeline(struct fl_engine *e);
 int eng_sink_call(struct fl_engine *e,
                   int (*op)(struct fl_engine *, int, void *, struct fl_err *),
                   int ix, void *arg, struct fl_err *err);
+/* The same, giving up after timeout_ms (< 0: never) with
+ * FL_SINK_TRANSIENT and the last error: for commands, which answer. */
+int eng_sink_call_for(struct fl_engine *e,
+                      int (*op)(struct fl_engine *, int, void *,
+                                struct fl_err *),
+                      int ix, void *arg, struct fl_err *err, int timeout_ms);
+/* Continuity and the seeding plan of one ensured index (start-up, and
+ * a stopped index's first ensure on retry). 0, or -1 after eng_fatal. */
+int eng_plan_index(struct fl_engine *e, int ix);
 /* ensure_index of one index (sink_mu taken by eng_sink_call). */
 int eng_op_ensure(struct fl_engine *e, int ix, void *arg, struct fl_err *err);
 /* Stage a rebuild of index ix (N+1, dual write, seeding queued);
@@ -258,7 +279,8 @@ int eng_op_ensure(struct fl_engine *e, int ix, void *arg, struct fl_err *err);
  * reindex); a TRUNCATE or a continuity loss invalidates what a running
  * rebuild already wrote, so they never coalesce. */
 int eng_stage_rebuild(struct fl_engine *e, int ix, const char *why,
-                      int may_coalesce, long *gen, struct fl_err *err);
+                      int may_coalesce, long *gen, struct fl_err *err,
+                      int timeout_ms);
 
 /* ---- engine_cmd.c ---- */
 /* Run the queued commands in arrival order (control thread). */

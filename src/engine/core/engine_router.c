@@ -180,8 +180,8 @@ route_truncate(struct fl_engine *e, void *res, struct fl_change *ch)
 		for (j = 0; j < n; j++) {
 			int ix = eng_index_no(e, names[j]);
 
-			if (ix < 0)
-				continue;
+			if (ix < 0 || !atomic_load(&e->ix[ix].ensured))
+				continue; /* never created: `retry` seeds it */
 			fl_log_warn("engine",
 			            "TRUNCATE of %s.%s: rebuilding "
 			            "index %s",
@@ -189,7 +189,7 @@ route_truncate(struct fl_engine *e, void *res, struct fl_change *ch)
 			            names[j]);
 			if (e->ix[ix].st.tracks_seeding) {
 				if (eng_stage_rebuild(e, ix, "truncate", 0,
-				                      &gen, &err) < 0) {
+				                      &gen, &err, -1) < 0) {
 					/* every document must go and the
 					 * pending set cannot say "all" */
 					if (!atomic_load(&e->stop))

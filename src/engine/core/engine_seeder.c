@@ -135,9 +135,11 @@ eng_page_release(struct eng_page *p)
 
 	if (atomic_fetch_sub(&p->refs, 1) != 1)
 		return;
-	pthread_mutex_lock(&s->mu);
-	seed_page_done_locked(s, p);
-	pthread_mutex_unlock(&s->mu);
+	if (!atomic_load(&p->dropped)) { /* every key flushed */
+		pthread_mutex_lock(&s->mu);
+		seed_page_done_locked(s, p);
+		pthread_mutex_unlock(&s->mu);
+	}
 	free(p->last_key);
 	free(p);
 }
@@ -145,10 +147,8 @@ eng_page_release(struct eng_page *p)
 void
 eng_page_drop(struct eng_page *p)
 {
-	if (atomic_fetch_sub(&p->refs, 1) != 1)
-		return;
-	free(p->last_key);
-	free(p);
+	atomic_store(&p->dropped, 1); /* never done: the cursor stays */
+	eng_page_release(p);
 }
 
 /* ---- the scan ------------------------------------------------------------------ */
@@ -283,10 +283,12 @@ seed_finish(struct fl_engine *e, struct eng_seed *s)
 		    e->sink->ops->mark_seeded(e->sink, name, &e->prep.id, &err);
 		pthread_mutex_unlock(&e->sink_mu);
 		if (rc == FL_SINK_OK) {
+			pthread_mutex_lock(&e->mu);
 			x->st.seeded = 1;
 			x->st.serving_generation = x->st.active_generation;
 			x->st.source = e->prep.id;
 			x->st.has_source = 1;
+			pthread_mutex_unlock(&e->mu);
 		}
 		eng_release(e);
 		if (rc == FL_SINK_OK)
@@ -346,7 +348,7 @@ seed_reap(struct fl_engine *e)
 
 	for (i = 0; i < e->nix; i++) {
 		struct eng_seed *s;
-		int restart;
+		int restart, draining;
 
 		pthread_mutex_lock(&e->mu);
 		s = e->ix[i].seed;
@@ -368,10 +370,28 @@ seed_reap(struct fl_engine *e)
 			eng_set_index_state(e, (int)i);
 			continue;
 		}
-		seed_save_cursor(e, s);
-		if (!s->scan_finished || !seed_all_done(s) ||
+		/* not while a rebuild is staged: staging clears the cursor
+		 * for the new generation, which this task's keys (scanned
+		 * into the old one) must not set again */
+		pthread_mutex_lock(&e->gen_mu);
+		pthread_mutex_lock(&e->mu);
+		restart = s->restart;
+		pthread_mutex_unlock(&e->mu);
+		if (!restart)
+			seed_save_cursor(e, s);
+		pthread_mutex_unlock(&e->gen_mu);
+		if (restart)
+			continue; /* replaced on the next round */
+		/* with a pending set, only once it is known empty */
+		pthread_mutex_lock(&e->mu);
+		draining = e->ix[i].drain != NULL ||
+		           (e->can_hold && e->ix[i].npending != 0);
+		pthread_mutex_unlock(&e->mu);
+		/* a held index is marked seeded once released, and once the
+		 * keys it pended meanwhile are written (its drain) */
+		if (!s->scan_finished || !seed_all_done(s) || draining ||
 		    atomic_load(&e->ix[i].hold) != FL_HOLD_NONE)
-			continue; /* a held index is marked once released */
+			continue;
 		/* no rebuild is staged while this task ends (gen_mu): one
 		 * staged just before is seen here, so this task neither marks
 		 * the new generation seeded nor drops its rebuild */

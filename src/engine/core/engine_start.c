@@ -19,6 +19,7 @@
 #include "config/mapping.h"
 #include "config/schema_hash.h"
 #include "core/engine_int.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/xmem.h"
 
@@ -27,7 +28,16 @@ eng_sink_call(struct fl_engine *e,
               int (*op)(struct fl_engine *, int, void *, struct fl_err *),
               int ix, void *arg, struct fl_err *err)
 {
+	return eng_sink_call_for(e, op, ix, arg, err, -1);
+}
+
+int
+eng_sink_call_for(struct fl_engine *e,
+                  int (*op)(struct fl_engine *, int, void *, struct fl_err *),
+                  int ix, void *arg, struct fl_err *err, int timeout_ms)
+{
 	struct fl_backoff b = FL_BACKOFF_INIT;
+	int64_t end = timeout_ms < 0 ? INT64_MAX : fl_mono_ms() + timeout_ms;
 
 	for (;;) {
 		int rc;
@@ -44,7 +54,8 @@ eng_sink_call(struct fl_engine *e,
 			return FL_SINK_PERMANENT;
 		if (err->code != FL_ERR_CANCELLED)
 			eng_waiting(e, "opensearch", err->msg);
-		if (eng_retry_wait(e, &b) || atomic_load(&e->abort_now)) {
+		if (fl_mono_ms() >= end || eng_retry_wait(e, &b) ||
+		    atomic_load(&e->abort_now)) {
 			if (!err->msg[0])
 				fl_err_set(err, FL_ERR_CANCELLED, "stopping");
 			return FL_SINK_TRANSIENT;
@@ -132,16 +143,24 @@ eng_op_ensure(struct fl_engine *e, int ix, void *arg, struct fl_err *err)
 {
 	struct eng_index *x = &e->ix[ix];
 	struct fl_sink_index_def def;
+	struct fl_sink_index_state st;
 	int rc;
 
 	(void)arg;
 	def.name = x->cfg->name;
 	def.hash = x->hash;
 	def.body = x->body;
-	fl_sink_index_state_done(&x->st);
-	memset(&x->st, 0, sizeof(x->st));
-	rc = e->sink->ops->ensure_index(e->sink, &def, &x->st, err);
-	x->ensured = rc == FL_SINK_OK;
+	memset(&st, 0, sizeof(st));
+	rc = e->sink->ops->ensure_index(e->sink, &def, &st, err);
+	pthread_mutex_lock(&e->mu); /* board readers copy x->st under mu */
+	if (rc == FL_SINK_OK) {
+		fl_sink_index_state_done(&x->st);
+		x->st = st;
+		atomic_store(&x->ensured, 1);
+	} else {
+		fl_sink_index_state_done(&st);
+	}
+	pthread_mutex_unlock(&e->mu);
 	return rc;
 }
 
@@ -225,7 +244,8 @@ eng_staged_note(struct fl_engine *e, int ix, long gen, const char *why)
 
 static int
 stage_rebuild_locked(struct fl_engine *e, int ix, const char *why,
-                     int may_coalesce, long *gen, struct fl_err *err)
+                     int may_coalesce, long *gen, struct fl_err *err,
+                     int timeout_ms)
 {
 	struct eng_index *x = &e->ix[ix];
 	int rc, coalesce;
@@ -240,10 +260,12 @@ stage_rebuild_locked(struct fl_engine *e, int ix, const char *why,
 	}
 	if (!eng_hold(e))
 		return fl_err_set(err, FL_ERR_CANCELLED, "stopping");
-	rc = eng_sink_call(e, eng_op_stage, ix, gen, err);
+	rc = eng_sink_call_for(e, eng_op_stage, ix, gen, err, timeout_ms);
 	if (rc == FL_SINK_OK) {
+		pthread_mutex_lock(&e->mu);
 		x->st.active_generation = *gen;
 		x->st.seeded = 0;
+		pthread_mutex_unlock(&e->mu);
 	}
 	eng_release(e);
 	if (rc != FL_SINK_OK)
@@ -262,19 +284,20 @@ stage_rebuild_locked(struct fl_engine *e, int ix, const char *why,
 
 int
 eng_stage_rebuild(struct fl_engine *e, int ix, const char *why,
-                  int may_coalesce, long *gen, struct fl_err *err)
+                  int may_coalesce, long *gen, struct fl_err *err,
+                  int timeout_ms)
 {
 	int rc;
 
 	fl_err_clear(err);
 	pthread_mutex_lock(&e->gen_mu); /* not while a seeding task ends */
-	rc = stage_rebuild_locked(e, ix, why, may_coalesce, gen, err);
+	rc = stage_rebuild_locked(e, ix, why, may_coalesce, gen, err,
+	                          timeout_ms);
 	pthread_mutex_unlock(&e->gen_mu);
 	return rc;
 }
 
-/* Continuity (source.md §11.3) and the seed plan of one index. */
-static int
+int
 eng_plan_index(struct fl_engine *e, int i)
 {
 	struct eng_index *x = &e->ix[i];
@@ -285,8 +308,10 @@ eng_plan_index(struct fl_engine *e, int i)
 	if (!x->ensured)
 		return 0; /* stopped; retry plans it */
 	if (!x->st.tracks_seeding) {
-		if (!e->o.skip_backfill)
+		pthread_mutex_lock(&e->mu);
+		if (!e->o.skip_backfill && !x->seed)
 			x->seed = eng_seed_new(e, i, ENG_SEED_FRESH, NULL);
+		pthread_mutex_unlock(&e->mu);
 		return 0;
 	}
 	if (x->st.seeded && x->st.has_source)
@@ -310,7 +335,7 @@ eng_plan_index(struct fl_engine *e, int i)
 		                          ? "continuity lost: the slot was "
 		                            "recreated"
 		                          : "source changed",
-		                      0, &gen, &err) < 0) {
+		                      0, &gen, &err, -1) < 0) {
 			if (!atomic_load(&e->stop))
 				eng_fatal(e, "staging a rebuild of %s: %s",
 				          x->cfg->name, err.msg);
@@ -318,7 +343,8 @@ eng_plan_index(struct fl_engine *e, int i)
 		}
 		return 0;
 	}
-	if (!x->st.seeded && !e->o.skip_backfill)
+	pthread_mutex_lock(&e->mu);
+	if (!x->st.seeded && !e->o.skip_backfill && !x->seed)
 		x->seed = eng_seed_new(
 		    e, i,
 		    x->st.active_generation != x->st.serving_generation &&
@@ -326,6 +352,7 @@ eng_plan_index(struct fl_engine *e, int i)
 		        ? ENG_SEED_REBUILD
 		        : ENG_SEED_FRESH,
 		    e->prep.slot_created ? NULL : x->st.backfill_cursor);
+	pthread_mutex_unlock(&e->mu);
 	eng_set_index_state(e, i);
 	return 0;
 }

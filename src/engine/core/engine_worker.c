@@ -272,7 +272,7 @@ wk_attempt(struct eng_worker *w, struct wk_batch *b, int caught_up,
 	eng_failpoint(e, "worker.attempt");
 	fl_docs_init(&docs);
 	for (i = 0; i < e->nix && rc >= 0; i++) {
-		if (t->held[i] != FL_HOLD_NONE && w->writer->ops->pend)
+		if (t->held[i] != FL_HOLD_NONE && e->can_hold)
 			wk_pend_index(w, b, (int)i, t);
 		else
 			rc = wk_build_index(w, b, (int)i, &docs, t);
@@ -364,6 +364,8 @@ wk_set_busy(struct eng_worker *w, int busy)
 		while ((e->hold > 0 || atomic_load(&e->paused)) &&
 		       !atomic_load(&e->stop))
 			pthread_cond_wait(&e->cv, &e->mu);
+	if (!busy && w->busy)
+		w->commits++;
 	w->busy = busy;
 	pthread_cond_broadcast(&e->cv);
 	pthread_mutex_unlock(&e->mu);
