@@ -4,11 +4,13 @@
 # (issue 16), on the shop example's three indexes under a steady load
 # (pgbench, ISO_RATE changes/s), against the real PostgreSQL and
 # OpenSearch of tests/services.sh:
-#   1. baseline: ISO_BASE_SECS of load; commit-to-search latency of
-#      users and orders (probes on rows the load never touches);
+#   1. baseline: ISO_WARM_SECS (20) of load, then ISO_BASE_SECS more
+#      with the commit-to-search latency of users and orders probed (on
+#      rows the load never touches);
 #   2. `pause products` for ISO_HOLD_SECS: the other two keep their
-#      latency, flusso's RSS stays flat, the slot's confirmed_flush_lsn
-#      keeps advancing; kill -9 halfway and restart: still paused;
+#      latency (probed over the first two thirds), flusso's RSS stays
+#      flat, the slot's confirmed_flush_lsn keeps advancing; kill -9 at
+#      two thirds and restart: still paused;
 #      `resume products` drains it, and verify reports 0 differences;
 #   3. the same with a failing index: one order gets a coupon code
 #      OpenSearch refuses (a keyword over 32 KB, a 400 for that document
@@ -116,14 +118,21 @@ advanced() {
 	done
 	[ ${#at[@]} -ge 2 ] && ! [ "${lsn[0]}" = "${lsn[$((${#at[@]} - 1))]}" ]
 }
-hold_phase() { # hold_phase PHASE SECS: load, samples; kill -9 halfway
-	local phase=$1 secs=$2 t=0
+# hold_phase PHASE SECS INDEX...: load and samples for SECS; latency
+# probes on INDEX... for the first two thirds, then kill -9 and a restart
+# (latency across a restart measures the restart, not the isolation)
+hold_phase() {
+	local phase=$1 secs=$2 t=0 killed=''
+	shift 2
+	start_probes "$phase" "$@"
 	while [ $t -lt "$secs" ]; do
 		slot_sample "$phase"
-		if [ $t -lt $((secs / 2)) ] && [ $((t + 10)) -ge $((secs / 2)) ]; then
+		if [ -z "$killed" ] && [ $((t + 10)) -ge $((secs * 2 / 3)) ]; then
+			stop_probes
 			stop_flusso_hard
 			restart
-			ok $? "$phase: kill -9 halfway, flusso restarted"
+			ok $? "$phase: kill -9 after $t s, flusso restarted"
+			killed=1
 		fi
 		sleep 10
 		t=$((t + 10))
@@ -165,7 +174,7 @@ rss_pid=$!
 
 # ---- 1. baseline ------------------------------------------------------------------
 start_load
-sleep 5
+sleep "${ISO_WARM_SECS:-20}" # the node and the caches warm up first
 start_probes base users orders
 sleep "$base_secs"
 stop_probes
@@ -179,9 +188,7 @@ ctl pause products
 ok $? "pause products"
 wait_for 30 "products paused" is_state products paused
 ok $? "products shows paused in /status"
-start_probes pause users orders
-hold_phase pause "$hold_secs"
-stop_probes
+hold_phase pause "$hold_secs" users orders
 is_state products paused
 ok $? "products is still paused after kill -9 and restart"
 lat_note pause users
@@ -217,9 +224,7 @@ ok $? "one order gets a coupon code OpenSearch refuses"
 wait_for 60 "orders stopped" is_state orders stopped
 ok $? "orders stopped (on_error: stop)"
 status | python3 -c 'import json,sys; print("# reason:", json.load(sys.stdin)["index_details"]["orders"].get("hold_reason"))'
-start_probes fail users products
-hold_phase fail "$((hold_secs / 2 > 30 ? hold_secs / 2 : 30))"
-stop_probes
+hold_phase fail "$((hold_secs / 2 > 30 ? hold_secs / 2 : 30))" users products
 lat_note fail users
 lat_note fail products
 is_state orders stopped

@@ -271,7 +271,6 @@ eng_supervise(struct fl_engine *e)
 		}
 		eng_run_commands(e);
 		eng_check_continuity(e);
-		eng_holds_tick(e);
 		eng_publish(e);
 	}
 	eng_set_ready(e, 0);

@@ -22,8 +22,9 @@
  *   is held again and starts over on the next release. At start-up
  *   stored holds are restored and leftover ids drained.
  *   Threads: eng_hold_index from any thread (workers on a failure, the
- *   control thread on `pause`); release, load and tick on the control
- *   thread; drain steps on the seeder thread. x->hold is atomic; the
+ *   control thread on `pause`); release and load on the control thread;
+ *   the tick (storing holds, counting pending ids) and drain steps on
+ *   the seeder thread, where waiting on OpenSearch stalls nothing else. x->hold is atomic; the
  *   hold's details, dirty flag and the drain pointer are under e->mu.
  */
 #include <stdio.h>
@@ -266,7 +267,7 @@ eng_holds_load(struct fl_engine *e)
 }
 
 /* One sink call without waiting out an outage (the sink's own retries
- * still apply): the control thread's tick tries again next time. */
+ * still apply): the tick tries again next time. */
 static int
 hold_try(struct fl_engine *e,
          int (*op)(struct fl_engine *, int, void *, struct fl_err *), int ix,

@@ -303,8 +303,10 @@ int eng_release_index(struct fl_engine *e, int ix, struct fl_err *err);
 /* Load the stored holds and start drains of leftover pending sets
  * (start-up, control thread). */
 int eng_holds_load(struct fl_engine *e);
-/* Store holds that changed and refresh pending counts (control thread,
- * every tick; cheap when nothing changed). */
+/* Store holds that changed and refresh pending counts (seeder thread,
+ * every round; cheap when nothing changed). Off the control thread: a
+ * sink call may wait out OpenSearch's timeouts, and commands and the
+ * board must not. */
 void eng_holds_tick(struct fl_engine *e);
 /* One step of every drain: read, push, remove what was flushed
  * (seeder thread). Returns 1 if it did any work. */

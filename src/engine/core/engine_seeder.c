@@ -434,6 +434,7 @@ eng_seeder_main(void *arg)
 		/* finish and replace tasks first: the task picked next is
 		 * not freed before it is paged */
 		seed_reap(e);
+		eng_holds_tick(e);
 		drained = eng_drains_step(e);
 		s = seed_next(e, &rr);
 		if (!s) {
