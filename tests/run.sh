@@ -33,8 +33,8 @@ for a in "$@"; do
 	esac
 done
 jobs=$(nproc 2>/dev/null || echo 2)
-step() { printf '\n=== %s\n' "$*"; }
 t0=$(date +%s)
+step() { printf '\n=== [%4d s] %s\n' "$(($(date +%s) - t0))" "$*"; }
 
 if [ $deps = 1 ]; then
 	step "dependencies"
