@@ -255,7 +255,7 @@ bench_curl_prepare(struct bench *bn, const char *index)
 		for (i = lo; i < hi; i++) {
 			fl_buf_reset(&b);
 			fl_bulk_put_action(&b, 0, index, bn->ids[i],
-			                   bn->docv[i], bn->lens[i]);
+			                   bn->docv[i], bn->lens[i], 0);
 			sizes[i - lo] = b.len;
 		}
 		k = fl_bulk_plan(sizes, (size_t)(hi - lo), bn->batch,
@@ -269,7 +269,7 @@ bench_curl_prepare(struct bench *bn, const char *index)
 			fl_buf_reset(&b);
 			for (; i < end; i++)
 				fl_bulk_put_action(&b, 0, index, bn->ids[i],
-				                   bn->docv[i], bn->lens[i]);
+				                   bn->docv[i], bn->lens[i], 0);
 			snprintf(path, sizeof(path), "%s/chunk%zu.ndjson",
 			         bn->dir, chunk);
 			f = fopen(path, "w");

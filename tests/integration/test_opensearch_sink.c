@@ -388,6 +388,108 @@ out:
 	t_cleanup(t_base, p);
 }
 
+/* ---- versions: a late write of a killed process changes nothing ---------- */
+
+/* email and _version of users/1 through the hash alias ha ("" and 0 when
+ * absent). */
+static void
+t_doc1(const char *ha, char *email, size_t n, long *version)
+{
+	char path[512];
+	cJSON *j;
+
+	snprintf(path, sizeof(path), "/%s/_doc/1", ha);
+	j = t_json(t_base, path);
+	snprintf(email, n, "%s",
+	         j ? cJSON_GetStringValue(cJSON_GetObjectItem(
+	                 cJSON_GetObjectItem(j, "_source"), "email"))
+	           : "");
+	*version = j && cJSON_IsNumber(cJSON_GetObjectItem(j, "_version"))
+	               ? (long)cJSON_GetObjectItem(j, "_version")->valuedouble
+	               : 0;
+	cJSON_Delete(j);
+}
+
+/* Upsert users/1 with email at version v and flush. */
+static int
+t_put1(struct fl_sink_writer *w, uint64_t v, const char *email,
+       struct fl_sink_report *rep)
+{
+	char doc[128];
+
+	snprintf(doc, sizeof(doc), "{\"email\":\"%s\",\"age\":1}", email);
+	w->ops->set_version(w, v);
+	w->ops->upsert(w, "users", "1", doc, strlen(doc), 0);
+	return t_flush(w, 0, rep);
+}
+
+TAP_TEST(test_versions)
+{
+	struct fl_sink_index_state st;
+	struct fl_sink_report rep;
+	struct fl_sink *s;
+	struct fl_sink_writer *w = NULL;
+	struct t_index ix;
+	char p[64], ha[128], email[64];
+	long v;
+
+	t_prefix(p, sizeof(p), "v");
+	if (!ok(t_index_load(&ix, NULL) == 0, "schema loads"))
+		return;
+	s = t_sink(t_base, p, 1000, 10485760, 3);
+	if (!ok(s && t_ensure(s, &ix, &st) == FL_SINK_OK, "ensure_index"))
+		goto out;
+	fl_sink_index_state_done(&st);
+	snprintf(ha, sizeof(ha), "%susers_%s", p, ix.hash);
+	w = s->ops->writer_new(s);
+	ok(w->ops->set_version != NULL, "the OpenSearch writer keeps versions");
+	t_upsert_range(w, 1, 1, 0);
+	is_long(t_flush(w, 0, &rep), FL_SINK_OK, "an unversioned write");
+	fl_sink_report_done(&rep);
+	is_long(t_put1(w, 5000, "new@x.io", &rep), FL_SINK_OK,
+	        "a versioned write over an unversioned document");
+	fl_sink_report_done(&rep);
+	t_doc1(ha, email, sizeof(email), &v);
+	is_str(email, "new@x.io", "stored");
+	is_long(v, 5000, "with version 5000");
+	is_long(t_put1(w, 4000, "old@x.io", &rep), FL_SINK_OK,
+	        "an older build arriving late: flush ok");
+	is_long((long)rep.n, 0, "not a rejection");
+	fl_sink_report_done(&rep);
+	t_doc1(ha, email, sizeof(email), &v);
+	is_str(email, "new@x.io", "the newer document stays");
+	is_long(v, 5000, "with its version");
+	is_long(t_put1(w, 5000, "same@x.io", &rep), FL_SINK_OK,
+	        "a rebuild at the same position");
+	fl_sink_report_done(&rep);
+	t_doc1(ha, email, sizeof(email), &v);
+	is_str(email, "same@x.io", "is written (external_gte)");
+	w->ops->set_version(w, 4500);
+	w->ops->del(w, "users", "1", 0);
+	is_long(t_flush(w, 0, &rep), FL_SINK_OK, "an older delete: flush ok");
+	fl_sink_report_done(&rep);
+	t_doc1(ha, email, sizeof(email), &v);
+	is_str(email, "same@x.io", "and the document stays");
+	w->ops->set_version(w, 6000);
+	w->ops->del(w, "users", "1", 0);
+	is_long(t_flush(w, 0, &rep), FL_SINK_OK, "a newer delete");
+	fl_sink_report_done(&rep);
+	t_doc1(ha, email, sizeof(email), &v);
+	is_long(v, 0, "removes it");
+	is_long(t_put1(w, 5500, "zombie@x.io", &rep), FL_SINK_OK,
+	        "an older upsert after the delete: flush ok");
+	fl_sink_report_done(&rep);
+	t_doc1(ha, email, sizeof(email), &v);
+	is_long(v, 0, "does not bring it back");
+out:
+	if (w)
+		w->ops->free(w);
+	if (s)
+		s->ops->free(s);
+	fl_val_free(ix.body);
+	t_cleanup(t_base, p);
+}
+
 /* ---- reindex with a reader ------------------------------------------------- */
 
 struct t_reader {
@@ -865,6 +967,7 @@ main(void)
 	       "FLUSSO_TEST_OS_URL is set")) {
 		snprintf(t_base, sizeof(t_base), "%s", base);
 		tap_run(test_create_and_write);
+		tap_run(test_versions);
 		tap_run(test_reindex_swap);
 		tap_run(test_meta_recovery);
 	}

@@ -91,24 +91,31 @@ TAP_TEST(test_actions)
 	struct fl_buf b;
 
 	fl_buf_init(&b, 1 << 20);
-	fl_bulk_put_action(&b, 0, "users_h_1", "42", "{\"email\":\"a\"}", 13);
+	fl_bulk_put_action(&b, 0, "users_h_1", "42", "{\"email\":\"a\"}", 13,
+	                   0);
 	is_str(fl_buf_str(&b),
 	       "{\"index\":{\"_id\":\"42\",\"_index\":\"users_h_1\"}}\n"
 	       "{\"email\":\"a\"}\n",
 	       "index action: meta line then the source");
 	is_long(t_lines(fl_buf_str(&b)), 2, "index action is two lines");
-	fl_bulk_put_action(&b, 1, "users_h_1", "7", NULL, 0);
+	fl_bulk_put_action(&b, 1, "users_h_1", "7", NULL, 0, 0);
 	is_long(t_lines(fl_buf_str(&b)), 3,
 	        "index (2 lines) + delete (1 line) = 3 lines, in order");
 	has_str(fl_buf_str(&b),
 	        "\n{\"delete\":{\"_id\":\"7\",\"_index\":\"users_h_1\"}}\n",
 	        "delete action line last");
 	fl_buf_reset(&b);
-	fl_bulk_put_action(&b, 1, "i", "a\"b\\c\n", NULL, 0);
+	fl_bulk_put_action(&b, 1, "i", "a\"b\\c\n", NULL, 0, 0);
 	is_str(
 	    fl_buf_str(&b),
 	    "{\"delete\":{\"_id\":\"a\\\"b\\\\c\\u000a\",\"_index\":\"i\"}}\n",
 	    "ids are JSON-escaped");
+	fl_buf_reset(&b);
+	fl_bulk_put_action(&b, 1, "i", "5", NULL, 0, 23456789);
+	is_str(fl_buf_str(&b),
+	       "{\"delete\":{\"_id\":\"5\",\"_index\":\"i\",\"version\":"
+	       "23456789,\"version_type\":\"external_gte\"}}\n",
+	       "a version makes the action external_gte versioned");
 	fl_buf_reset(&b);
 	is_str(fl_buf_str(&b), "", "an empty action list is an empty body");
 	fl_buf_done(&b);
@@ -255,6 +262,17 @@ TAP_TEST(test_parse)
 		        "no items for one action: unknown outcome");
 		is_str(why, "the item count differs from the action count",
 		       "why says so");
+	}
+	if (is_long(t_parse("{\"errors\":true,\"items\":[{\"index\":{"
+	                    "\"status\":409,\"error\":{\"type\":"
+	                    "\"version_conflict_engine_exception\"}}},{"
+	                    "\"delete\":{\"status\":409,\"error\":{\"type\":"
+	                    "\"version_conflict_engine_exception\"}}}]}",
+	                    NULL, 2, &it),
+	            2, "version conflicts are reported")) {
+		ok(it[0].cls == FL_BULK_STALE && it[1].cls == FL_BULK_STALE,
+		   "a version conflict is stale (a newer write is stored)");
+		fl_bulk_items_free(it, 2);
 	}
 	is_long(t_parse("{\"took\":1,\"errors\":tr", NULL, 1, &it), -1,
 	        "truncated body: unreadable");
@@ -816,6 +834,27 @@ TAP_TEST(test_writer_items)
 		is_long(rep.v[0].status, 400, "status 400");
 		is_str(rep.v[0].reason, "strict", "reason");
 	}
+	fl_sink_report_done(&rep);
+
+	t_stub_reset(&e.stub);
+	t_stub_reply(&e.stub, "200 OK", NULL,
+	             "{\"took\":1,\"errors\":true,\"items\":["
+	             "{\"index\":{\"status\":201}},"
+	             "{\"index\":{\"status\":409,\"error\":{\"type\":"
+	             "\"version_conflict_engine_exception\",\"reason\":"
+	             "\"v\"}}}]}");
+	e.w->ops->set_version(e.w, 77);
+	t_upserts(&e, 2);
+	is_long(t_flush(&e, 0, &rep, &err), FL_SINK_OK,
+	        "a version conflict is no failure");
+	is_long(t_count(&e.stub, "/_bulk"), 1, "and is not resent");
+	is_long((long)rep.n, 0, "nor rejected");
+	b = t_bulk(&e.stub, 0);
+	if (ok(b != NULL, "bulk recorded"))
+		has_str(b->body,
+		        "\"version\":77,\"version_type\":\"external_gte\"",
+		        "the writer's version goes on each action");
+	e.w->ops->set_version(e.w, 0);
 	fl_sink_report_done(&rep);
 
 	t_stub_reset(&e.stub);

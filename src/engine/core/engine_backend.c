@@ -182,6 +182,12 @@ be_estimate(void *b, void *session, const char *index, struct fl_err *err)
 	return fl_docbuild_estimate(b, session, index, err);
 }
 
+static int
+be_wal_position(void *session, uint64_t *out, struct fl_err *err)
+{
+	return fl_docbuild_wal_position(session, out, err);
+}
+
 static const struct fl_engine_backend be_real = {
 	.ctx = NULL,
 	.session_open = be_session_open,
@@ -210,6 +216,7 @@ static const struct fl_engine_backend be_real = {
 	.build = be_build,
 	.key_page = be_key_page,
 	.estimate = be_estimate,
+	.wal_position = be_wal_position,
 };
 
 const struct fl_engine_backend *

@@ -89,6 +89,9 @@ struct fl_engine_backend {
 	                struct fl_err *err);
 	long long (*estimate)(void *b, void *session, const char *index,
 	                      struct fl_err *err);
+	/* The version of documents built next (WAL position); NULL: the
+	 * documents are written without one. */
+	int (*wal_position)(void *session, uint64_t *out, struct fl_err *err);
 };
 
 /* The table that talks to PostgreSQL and the configured sinks. */

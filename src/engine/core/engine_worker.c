@@ -270,6 +270,14 @@ wk_attempt(struct eng_worker *w, struct wk_batch *b, int caught_up,
 	if (!w->conn && wk_connect(w) < 0)
 		return FL_SINK_PERMANENT;
 	eng_failpoint(e, "worker.attempt");
+	if (b->nids && e->be->wal_position && w->writer->ops->set_version) {
+		uint64_t v;
+
+		if (e->be->wal_position(w->conn, &v, &t->err) < 0)
+			return t->err.code == FL_ERR_PG ? -3
+			                                : FL_SINK_PERMANENT;
+		w->writer->ops->set_version(w->writer, v);
+	}
 	fl_docs_init(&docs);
 	for (i = 0; i < e->nix && rc >= 0; i++) {
 		if (t->held[i] != FL_HOLD_NONE && e->can_hold)

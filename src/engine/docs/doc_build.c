@@ -409,6 +409,28 @@ fl_docbuild_key_page(struct fl_docbuild *b, PGconn *conn, const char *index,
 	return 0;
 }
 
+int
+fl_docbuild_wal_position(PGconn *conn, uint64_t *out, struct fl_err *err)
+{
+	PGresult *r = PQexec(
+	    conn, "SELECT (CASE WHEN pg_is_in_recovery() THEN "
+	          "pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END "
+	          "- '0/0'::pg_lsn)::text");
+	long long v;
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		docbuild_fail(conn, r, err);
+		return fl_err_prefix(err, "reading the WAL position");
+	}
+	v = PQntuples(r) ? fl_pgconn_get_ll(r, 0, 0, -1) : -1;
+	PQclear(r);
+	if (v < 0)
+		return fl_err_set(err, FL_ERR_PG,
+		                  "reading the WAL position: no position");
+	*out = (uint64_t)v;
+	return 0;
+}
+
 /* reltuples of the root table; -1 unknown (or error, in err). */
 long long
 fl_docbuild_estimate(struct fl_docbuild *b, PGconn *conn, const char *index,

@@ -18,6 +18,7 @@
 #define FL_DOC_BUILD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libpq-fe.h>
 
@@ -77,6 +78,11 @@ const char *fl_docbuild_sql(const struct fl_docbuild *b, const char *index);
 int fl_docbuild_key_page(struct fl_docbuild *b, PGconn *conn, const char *index,
                          const char *after, long limit, char ***keys, size_t *n,
                          struct fl_err *err);
+
+/* The WAL position now (on a standby: the replayed one), read before
+ * documents are built: the version they are written with (a document
+ * built later never gets a lower one). 0, or -1 with err. */
+int fl_docbuild_wal_position(PGconn *conn, uint64_t *out, struct fl_err *err);
 
 /* pg_class.reltuples of the index's root table (-1 = unknown). */
 long long fl_docbuild_estimate(struct fl_docbuild *b, PGconn *conn,

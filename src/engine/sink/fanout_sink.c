@@ -242,6 +242,18 @@ fo_pend(struct fl_sink_writer *base, const char *index, const char *id)
 	k->ops->pend(k, index, id);
 }
 
+/* set_version of every inner writer that keeps versions. */
+static void
+fo_set_version(struct fl_sink_writer *base, uint64_t version)
+{
+	struct fo_writer *w = (struct fo_writer *)base;
+	size_t i;
+
+	for (i = 0; i < w->s->n; i++)
+		if (w->kids[i]->ops->set_version)
+			w->kids[i]->ops->set_version(w->kids[i], version);
+}
+
 /* Flush inner writers in order; first error wins, rest dropped. */
 static int
 fo_flush(struct fl_sink_writer *base, int caught_up, struct fl_sink_report *rep,
@@ -296,6 +308,7 @@ static const struct fl_sink_writer_ops fo_writer_ops = {
 	.del = fo_del,
 	.flush = fo_flush,
 	.free = fo_writer_free,
+	.set_version = fo_set_version,
 };
 
 static const struct fl_sink_writer_ops fo_writer_hold_ops = {
@@ -304,6 +317,7 @@ static const struct fl_sink_writer_ops fo_writer_hold_ops = {
 	.flush = fo_flush,
 	.free = fo_writer_free,
 	.pend = fo_pend,
+	.set_version = fo_set_version,
 };
 
 /* One inner writer per sink. */

@@ -10,6 +10,7 @@
  * never parsed here: their bytes are copied (CR/LF made spaces) and
  * passed through; only OpenSearch's responses are parsed (cJSON).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,7 +45,7 @@ fl_bulk_plan(const size_t *sizes, size_t n, long batch_size, long max_bytes,
 
 int
 fl_bulk_put_meta(struct fl_buf *b, int del, const char *index, const char *id,
-                 size_t idlen)
+                 size_t idlen, uint64_t version)
 {
 	int r = fl_buf_puts(b, del ? "{\"delete\":{\"_id\":"
 	                           : "{\"index\":{\"_id\":");
@@ -52,15 +53,23 @@ fl_bulk_put_meta(struct fl_buf *b, int del, const char *index, const char *id,
 	r |= fl_json_put_stringn(b, id, idlen);
 	r |= fl_buf_puts(b, ",\"_index\":");
 	r |= fl_json_put_string(b, index);
+	if (version) {
+		char v[64];
+
+		snprintf(v, sizeof(v),
+		         ",\"version\":%llu,\"version_type\":\"external_gte\"",
+		         (unsigned long long)version);
+		r |= fl_buf_puts(b, v);
+	}
 	r |= fl_buf_puts(b, "}}\n");
 	return r < 0 ? -1 : 0;
 }
 
 int
 fl_bulk_put_action(struct fl_buf *b, int del, const char *index, const char *id,
-                   const char *doc, size_t len)
+                   const char *doc, size_t len, uint64_t version)
 {
-	if (fl_bulk_put_meta(b, del, index, id, strlen(id)) < 0)
+	if (fl_bulk_put_meta(b, del, index, id, strlen(id), version) < 0)
 		return -1;
 	if (del)
 		return 0;
@@ -129,6 +138,9 @@ bulk_item_class(const char *op, int status, const char *type,
 		return FL_BULK_FATAL;
 	if (status >= 200 && status < 300)
 		return FL_BULK_OK;
+	if (status == 409 && type &&
+	    strcmp(type, "version_conflict_engine_exception") == 0)
+		return FL_BULK_STALE;
 	if (strcmp(op, "delete") == 0 &&
 	    (status == 404 || (result && strcmp(result, "not_found") == 0)))
 		return FL_BULK_OK;

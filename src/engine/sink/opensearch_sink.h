@@ -27,6 +27,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sink/sink.h"
 #include "util/buf.h"
@@ -60,14 +61,17 @@ void fl_sink_os_tune(struct fl_sink *s, const struct fl_sink_os_tuning *t);
 size_t fl_bulk_plan(const size_t *sizes, size_t n, long batch_size,
                     long max_bytes, size_t *counts);
 
-/* The action line: {"index"|"delete":{"_id":ID,"_index":INDEX}}\n. */
+/* The action line: {"index"|"delete":{"_id":ID,"_index":INDEX}}\n;
+ * with a version (not 0) also "version":V,"version_type":"external_gte":
+ * OpenSearch keeps a stored document of a higher version (409). */
 int fl_bulk_put_meta(struct fl_buf *b, int del, const char *index,
-                     const char *id, size_t idlen);
+                     const char *id, size_t idlen, uint64_t version);
 
 /* A whole action: the action line, then for an index action the
  * document verbatim and a newline. */
 int fl_bulk_put_action(struct fl_buf *b, int del, const char *index,
-                       const char *id, const char *doc, size_t len);
+                       const char *id, const char *doc, size_t len,
+                       uint64_t version);
 
 /* "/_bulk[?pipeline=P][&refresh=true]", P percent-encoded; caller
  * frees. */
@@ -84,6 +88,8 @@ enum fl_bulk_class {
 	FL_BULK_SPLIT,  /* 413 on several actions: split in halves */
 	FL_BULK_REJECT, /* the document is refused: failure policy */
 	FL_BULK_FATAL,  /* permanent: the flush fails, pipeline stops */
+	FL_BULK_STALE,  /* a versioned write found a newer version stored
+	                   (409 version conflict): superseded, not applied */
 };
 
 /* Class of a whole bulk response by HTTP status (0: transport error)

@@ -33,6 +33,11 @@
  *   The buffer is emptied whatever the outcome; nothing is known
  *   durable unless the flush returns FL_SINK_OK.
  *
+ *   Versions. Each document action carries the version set by
+ *   set_version when it was buffered (the WAL position read before its
+ *   document was built) as an external_gte version. A 409 version
+ *   conflict means a newer build is stored: the item is done (counted,
+ *   one warning per flush). Pending-set documents carry none.
  *   Pending ids (held indexes). pend buffers an index action of a
  *   pending-set document (opensearch_pending.c) like an upsert, marked
  *   `pend`: it goes to the pending index whatever the routing, in the
@@ -69,6 +74,7 @@ struct ow_op {
 	unsigned del : 1;
 	unsigned seeding : 1;
 	unsigned pend : 1; /* a pending-set document (id = its _id) */
+	uint64_t version;  /* external version, 0 none (set_version) */
 };
 
 /* One route as seen by this flush. */
@@ -110,6 +116,8 @@ struct os_writer {
 	/* buffered operations */
 	struct ow_op *ops;
 	size_t nops, capops, npend;
+	uint64_t version; /* of the operations buffered next */
+	size_t nstale;    /* items superseded by a newer stored version */
 	struct fl_buf arena;
 	size_t last_index; /* arena offset of the last interned name */
 	int has_last;
@@ -160,6 +168,7 @@ ow_add(struct os_writer *w, int del, const char *index, const char *id,
 	memset(op, 0, sizeof(*op));
 	op->del = del ? 1u : 0u;
 	op->seeding = seeding ? 1u : 0u;
+	op->version = w->version;
 	op->index_off = ow_intern(w, index);
 	op->id_len = strlen(id);
 	op->id_off = w->arena.len;
@@ -200,9 +209,17 @@ ow_pend(struct fl_sink_writer *base, const char *index, const char *key)
 	fl_sink_os_pending_doc(&doc, index, key, fl_wall_us() / 1000);
 	ow_add(w, 0, index, id, doc.data, doc.len, 0);
 	w->ops[w->nops - 1].pend = 1;
+	w->ops[w->nops - 1].version = 0;
 	w->npend++;
 	fl_buf_done(&doc);
 	free(id);
+}
+
+/* set_version: the version of the operations buffered next. */
+static void
+ow_set_version(struct fl_sink_writer *base, uint64_t version)
+{
+	((struct os_writer *)base)->version = version;
 }
 
 /* ---- routing snapshot ------------------------------------------------- */
@@ -269,7 +286,7 @@ ow_frag_add(struct os_writer *w, size_t opi, const char *gen)
 	f->gen = gen;
 	f->meta_off = w->metas.len;
 	fl_bulk_put_meta(&w->metas, op->del, gen, w->arena.data + op->id_off,
-	                 op->id_len);
+	                 op->id_len, op->version);
 	f->meta_len = w->metas.len - f->meta_off;
 	f->size = f->meta_len + (op->del ? 0 : op->doc_len + 1);
 	if (f->size > (size_t)w->s->max_bytes)
@@ -483,6 +500,8 @@ ow_items(struct os_writer *w, const struct ow_slot *sl)
 			         "bulk request failed: index %s: %s",
 			         w->frags[fi].gen, it[i].reason);
 			ow_fatal(w, msg);
+		} else if (it[i].cls == FL_BULK_STALE) {
+			w->nstale++; /* a newer write is stored: done */
 		} else if (it[i].cls == FL_BULK_RETRY) {
 			w->pool = fl_xgrow(w->pool, &w->cappool, w->npool + 1,
 			                   sizeof(*w->pool));
@@ -525,6 +544,7 @@ ow_done(struct os_writer *w, struct ow_slot *sl)
 	         fl_buf_str(&r->resp));
 	switch (fl_bulk_classify_status(r->status, u.n)) {
 	case FL_BULK_OK:
+	case FL_BULK_STALE: /* never a whole request's class */
 		ow_items(w, sl);
 		break;
 	case FL_BULK_RETRY:
@@ -788,10 +808,18 @@ ow_flush(struct fl_sink_writer *base, int caught_up, struct fl_sink_report *rep,
 	}
 	ow_snapshot_take(w);
 	t0 = fl_mono_ms();
+	w->nstale = 0;
 	rc = ow_plan(w, err);
 	if (rc == FL_SINK_OK)
 		rc = ow_send(w, err);
 	t1 = fl_mono_ms();
+	if (w->nstale)
+		fl_log_warn(OW_LOG,
+		            "%zu document writes found a newer version stored "
+		            "(version %llu) and were dropped: expected after a "
+		            "crash; if it persists, PostgreSQL's WAL position "
+		            "went back (a restore?): reindex",
+		            w->nstale, (unsigned long long)w->version);
 	if (rc == FL_SINK_OK && caught_up)
 		rc = ow_refresh(w, err);
 	t2 = fl_mono_ms();
@@ -844,6 +872,7 @@ static const struct fl_sink_writer_ops ow_ops = {
 	.flush = ow_flush,
 	.free = ow_free,
 	.pend = ow_pend,
+	.set_version = ow_set_version,
 };
 
 struct fl_sink_writer *

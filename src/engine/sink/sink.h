@@ -200,6 +200,13 @@ struct fl_sink_writer_ops {
 	 * when the sink has no pending set (see hold_load). */
 	void (*pend)(struct fl_sink_writer *w, const char *index,
 	             const char *id);
+	/* The version of the documents buffered from now on (0: none): the
+	 * source's WAL position read before they were built, so a document
+	 * built later never has a lower one. A sink that keeps versions
+	 * keeps a stored document of a higher version: a write sent by a
+	 * process killed meanwhile, which lands after its successor's,
+	 * changes nothing. NULL when the sink keeps no versions. */
+	void (*set_version)(struct fl_sink_writer *w, uint64_t version);
 };
 
 struct fl_sink_writer {
