@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # tests/fuzz/smoke.sh - build the libFuzzer targets (clang, ASan+UBSan,
-# build-fuzz/) and run each for FUZZ_SECS seconds (default 60), two at a
+# build-fuzz/) and run each for FUZZ_SECS seconds (default 30), two at a
 # time, from the seeds in tests/fuzz/seeds/<name>. Prints each target's
 # final libFuzzer line; exits 1 if any target crashed, leaked or timed
 # out (the crashing input is kept in build-fuzz/artifacts/).
@@ -10,7 +10,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-secs=${FUZZ_SECS:-60}
+secs=${FUZZ_SECS:-30}
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(fuzz_pgoutput fuzz_schema fuzz_yaml_doc fuzz_http_server)
 gen=()
