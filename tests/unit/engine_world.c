@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "source/watermark.h"
+#include "util/clock.h"
 #include "util/queue.h"
 #include "util/strutil.h"
 #include "util/xmem.h"
@@ -976,12 +977,7 @@ w_hang(struct world *w, struct fl_err *err)
 	while (!(w->abort && atomic_load(w->abort))) {
 		struct timespec dl;
 
-		clock_gettime(CLOCK_REALTIME, &dl);
-		dl.tv_nsec += 20000000;
-		if (dl.tv_nsec >= 1000000000) {
-			dl.tv_sec++;
-			dl.tv_nsec -= 1000000000;
-		}
+		fl_clock_deadline(&dl, CLOCK_REALTIME, 20);
 		pthread_cond_timedwait(&w->cv, &w->mu, &dl);
 	}
 	w->hanging--;

@@ -79,8 +79,10 @@ caught_up(struct run *r)
 	return world_slot_lsn(r->w) >= world_last_lsn(r->w);
 }
 
+/* Start the engine on the world; stay: stay_on_failure (the
+ * dashboard's engine, which waits for `retry`). */
 static void
-start(struct run *r, int workers, long queue)
+start_stay(struct run *r, int workers, long queue, int stay)
 {
 	struct fl_err err;
 
@@ -91,10 +93,17 @@ start(struct run *r, int workers, long queue)
 	r->o.queue_capacity = queue;
 	r->o.batch_max_delay_ms = 5;
 	r->o.shutdown_grace_secs = 1;
+	r->o.stay_on_failure = stay;
 	r->o.backend = world_backend(r->w);
 	r->e = fl_engine_new(&r->o);
 	if (fl_engine_start(r->e, &err) < 0)
 		BAIL_OUT(err.msg);
+}
+
+static void
+start(struct run *r, int workers, long queue)
+{
+	start_stay(r, workers, queue, 0);
 }
 
 static int
@@ -661,21 +670,9 @@ pipeline_failed(struct run *r)
 TAP_TEST(test_retry_restarts_a_failed_pipeline)
 {
 	struct run r = fresh(100);
-	struct fl_err err;
 	char msg[512];
 
-	fl_engine_opts_default(&r.o);
-	r.o.cfg = cfg;
-	r.o.board = r.board = fl_board_new();
-	r.o.workers = 2;
-	r.o.queue_capacity = 32;
-	r.o.batch_max_delay_ms = 5;
-	r.o.shutdown_grace_secs = 1;
-	r.o.stay_on_failure = 1;
-	r.o.backend = world_backend(r.w);
-	r.e = fl_engine_new(&r.o);
-	if (fl_engine_start(r.e, &err) < 0)
-		BAIL_OUT(err.msg);
+	start_stay(&r, 2, 32, 1);
 	ok(wait_for(all_seeded, &r, 30), "seeded");
 	world_fail_capture(r.w, 1);
 	ok(wait_for(pipeline_failed, &r, 30), "the pipeline failed");

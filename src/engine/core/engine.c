@@ -169,12 +169,7 @@ eng_wait_commits(struct fl_engine *e, int timeout_ms)
 			        e->w[i].commits == seen[i];
 		if (!left || atomic_load(&e->abort_now) || fl_mono_ms() >= end)
 			break;
-		clock_gettime(CLOCK_REALTIME, &dl);
-		dl.tv_nsec += 50000000;
-		if (dl.tv_nsec >= 1000000000) {
-			dl.tv_sec++;
-			dl.tv_nsec -= 1000000000;
-		}
+		fl_clock_deadline(&dl, CLOCK_REALTIME, 50);
 		pthread_cond_timedwait(&e->cv, &e->mu, &dl);
 	}
 	pthread_mutex_unlock(&e->mu);

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "core/engine_int.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/strutil.h"
 #include "util/xmem.h"
@@ -484,13 +485,7 @@ fl_engine_command(struct fl_engine *e, enum fl_engine_cmd cmd,
 	c->cmd = cmd;
 	fl_str_copy(c->index, sizeof(c->index), index ? index : "");
 	fl_str_copy(c->arg, sizeof(c->arg), arg ? arg : "");
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += wait_ms / 1000;
-	dl.tv_nsec += (long)(wait_ms % 1000) * 1000000;
-	if (dl.tv_nsec >= 1000000000) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000;
-	}
+	fl_clock_deadline(&dl, CLOCK_REALTIME, wait_ms);
 	pthread_mutex_lock(&e->mu);
 	if (!e->running || !e->ready) {
 		int starting = e->running;

@@ -24,8 +24,9 @@
  *   Threads: eng_hold_index from any thread (workers on a failure, the
  *   control thread on `pause`); release and load on the control thread;
  *   the tick (storing holds, counting pending ids) and drain steps on
- *   the seeder thread, where waiting on OpenSearch stalls nothing else. x->hold is atomic; the
- *   hold's details, dirty flag and the drain pointer are under e->mu.
+ *   the seeder thread, where waiting on OpenSearch stalls nothing else.
+ *   x->hold is atomic; the hold's details, dirty flag and the drain
+ *   pointer are under e->mu.
  */
 #include <stdio.h>
 #include <stdlib.h>

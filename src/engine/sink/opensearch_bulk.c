@@ -10,7 +10,6 @@
  * never parsed here: their bytes are copied (CR/LF made spaces) and
  * passed through; only OpenSearch's responses are parsed (cJSON).
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,14 +52,10 @@ fl_bulk_put_meta(struct fl_buf *b, int del, const char *index, const char *id,
 	r |= fl_json_put_stringn(b, id, idlen);
 	r |= fl_buf_puts(b, ",\"_index\":");
 	r |= fl_json_put_string(b, index);
-	if (version) {
-		char v[64];
-
-		snprintf(v, sizeof(v),
-		         ",\"version\":%llu,\"version_type\":\"external_gte\"",
-		         (unsigned long long)version);
-		r |= fl_buf_puts(b, v);
-	}
+	if (version)
+		r |= fl_buf_printf(
+		    b, ",\"version\":%llu,\"version_type\":\"external_gte\"",
+		    (unsigned long long)version);
 	r |= fl_buf_puts(b, "}}\n");
 	return r < 0 ? -1 : 0;
 }

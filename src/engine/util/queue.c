@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "util/clock.h"
 #include "util/fl.h"
 #include "util/xmem.h"
 
@@ -60,19 +61,6 @@ queue_cond_init(pthread_cond_t *c)
 	pthread_condattr_destroy(&attr);
 }
 
-/* The absolute CLOCK_MONOTONIC time timeout_ms (>= 0) from now. */
-static void
-queue_deadline(struct timespec *ts, int timeout_ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += timeout_ms / 1000;
-	ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 /*
  * Wait on c (q->mu held) until the caller's condition may have changed.
  * Returns 0 to re-check, 1 when the deadline has passed (or timeout_ms
@@ -89,7 +77,7 @@ queue_wait(struct fl_queue *q, pthread_cond_t *c, int timeout_ms,
 		return 0;
 	}
 	if (!*armed) {
-		queue_deadline(deadline, timeout_ms);
+		fl_clock_deadline(deadline, CLOCK_MONOTONIC, timeout_ms);
 		*armed = 1;
 	}
 	return pthread_cond_timedwait(c, &q->mu, deadline) == ETIMEDOUT;
