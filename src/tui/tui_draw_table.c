@@ -36,9 +36,9 @@ tui_ix_state(const struct tui *t, size_t i, char *out, size_t n,
 		snprintf(out, n, "paused");
 		return;
 	}
-	if (x->state == FL_IX_STOPPED) {
+	if (x->state == FL_IX_STOPPED || x->state == FL_IX_DRIFT) {
 		*sem = TUI_ERROR;
-		snprintf(out, n, "stopped");
+		snprintf(out, n, "%s", fl_ixstate_name(x->state));
 		return;
 	}
 	if (x->last_error[0] && t->st->phase == FL_PHASE_ERROR) {

@@ -292,7 +292,7 @@ t_emit_cb(void *arg, const char *index, const char *key)
 		                      : -1;
 		PQclear(r);
 	}
-	t_set_add(&e->got, index, key);
+	t_set_add(&e->got, index, key ? key : "<unresolved>");
 	return 0;
 }
 

@@ -65,6 +65,7 @@ struct world {
 	unsigned char *poison[WORLD_NIX];
 	long *rejected[WORLD_NIX]; /* highest version the sink refused */
 	int broken[WORLD_NIX];
+	int lose_ids[WORLD_NIX];
 	int transient_builds, transient_lose;
 	int fail_gc, fail_stage, fail_ensure[WORLD_NIX];
 	int gate_gc, gate_open;
@@ -128,11 +129,14 @@ w_check_upto(struct world *w, uint64_t conf)
 			                ? x->docs[x->serving][t->key[i]]
 			                : -1;
 
-			/* durable, durably pending, or refused by the sink
+			/* durable, durably pending, refused by the sink
 			 * (then quarantined under skip; under stop the test
-			 * sees it pending and drained) */
+			 * sees it pending and drained), or owed by a stored
+			 * hold that rebuilds every document on release */
 			if (have >= t->ver[i] || w->pend[t->ix[i]][t->key[i]] ||
-			    w->rejected[t->ix[i]][t->key[i]] >= t->ver[i])
+			    w->rejected[t->ix[i]][t->key[i]] >= t->ver[i] ||
+			    (w->hold[t->ix[i]].state != FL_HOLD_NONE &&
+			     w->hold[t->ix[i]].resync))
 				continue;
 			w_violation(
 			    w,
@@ -198,6 +202,7 @@ world_last_lsn(struct world *w)
 
 struct w_session {
 	int ok;
+	struct world *w;
 };
 
 static void *
@@ -206,11 +211,11 @@ w_session_open(void *ctx, const char *conninfo, const char *app,
 {
 	struct w_session *s = fl_xcalloc(1, sizeof(*s));
 
-	(void)ctx;
 	(void)conninfo;
 	(void)app;
 	(void)err;
 	s->ok = 1;
+	s->w = ctx;
 	return s;
 }
 
@@ -495,11 +500,38 @@ w_resolve(void *r, void *session, const struct fl_change *c,
 	const struct w_change *wc = (const struct w_change *)c;
 	char key[16];
 
+	int lose;
+
 	(void)session;
 	snprintf(key, sizeof(key), "%d", wc->key);
-	if (emit(arg, w->names[wc->ix], key) < 0)
+	pthread_mutex_lock(&w->mu);
+	lose = w->lose_ids[wc->ix];
+	pthread_mutex_unlock(&w->mu);
+	if (emit(arg, w->names[wc->ix], lose ? NULL : key) < 0)
 		return fl_err_set(err, FL_ERR_CANCELLED, "emit aborted");
 	return 0;
+}
+
+/* The schema check of a broken index fails like `check` would. */
+static int
+w_drift_check(void *session, const struct fl_config *cfg, const char *index,
+              int untracked_warning, char *why, size_t n, struct fl_err *err)
+{
+	struct world *w = ((struct w_session *)session)->w;
+	int ix = w_ix(w, index), broken;
+
+	(void)cfg;
+	(void)untracked_warning;
+	(void)err;
+	pthread_mutex_lock(&w->mu);
+	broken = ix >= 0 && w->broken[ix];
+	pthread_mutex_unlock(&w->mu);
+	if (broken)
+		snprintf(why, n,
+		         "%s.schema.yml:7:5: fields[1].title: column `title` "
+		         "does not exist in table public.%s",
+		         index, index);
+	return broken;
 }
 
 static unsigned long
@@ -1160,6 +1192,7 @@ world_new(const char *const *names, int nkeys)
 	w->be.build = w_build;
 	w->be.key_page = w_key_page;
 	w->be.estimate = w_estimate;
+	w->be.drift_check = w_drift_check;
 	return w;
 }
 
@@ -1245,6 +1278,14 @@ world_break_index(struct world *w, int ix, int on)
 {
 	pthread_mutex_lock(&w->mu);
 	w->broken[ix] = on;
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+world_lose_ids(struct world *w, int ix, int on)
+{
+	pthread_mutex_lock(&w->mu);
+	w->lose_ids[ix] = on;
 	pthread_mutex_unlock(&w->mu);
 }
 

@@ -63,8 +63,11 @@ uint64_t world_last_lsn(struct world *w);
 void world_set_flush(struct world *w, const struct world_flush_script *s);
 /* Reject every document of (index, key) while poisoned. */
 void world_poison(struct world *w, int ix, int key, int on);
-/* Building documents of index ix fails permanently while broken. */
+/* Building documents of index ix fails permanently while broken, and
+ * its schema check (drift_check) reports the mismatch. */
 void world_break_index(struct world *w, int ix, int on);
+/* The changes of index ix resolve to "ids unknown" while on. */
+void world_lose_ids(struct world *w, int ix, int on);
 /* The next n builds fail with a transient error (40001); with lose=1
  * they also lose the session. */
 void world_transient_builds(struct world *w, int n, int lose);

@@ -364,6 +364,12 @@ users_stopped(struct run *r)
 }
 
 static int
+users_drift(struct run *r)
+{
+	return world_hold(r->w, USERS) == FL_HOLD_DRIFT;
+}
+
+static int
 users_drained(struct run *r)
 {
 	return world_pending(r->w, USERS) == 0 &&
@@ -371,8 +377,10 @@ users_drained(struct run *r)
 }
 
 /* A permanent build error (a renamed column) stopped the pipeline
- * (failed before: the engine ended). */
-TAP_TEST(test_build_error_stops_one_index)
+ * (failed before: the engine ended); now that index alone goes to
+ * drift, with the schema check's reason, and `retry` is refused until
+ * the database matches again, then rebuilds it. */
+TAP_TEST(test_build_error_drifts_one_index)
 {
 	struct run r = fresh(150);
 	struct fl_status_index x;
@@ -382,17 +390,52 @@ TAP_TEST(test_build_error_stops_one_index)
 	ok(wait_for(all_seeded, &r, 30), "seeded");
 	world_break_index(r.w, USERS, 1);
 	commit_many(&r, 200, -1);
-	ok(wait_for(users_stopped, &r, 30), "users stopped");
+	ok(wait_for(users_drift, &r, 30), "users in drift");
 	ok(wait_for(caught_up, &r, 30), "every change confirmed");
 	ok(!fl_engine_finished(r.e), "the engine runs on");
 	same_as_db(&r, PRODUCTS);
 	same_as_db(&r, ORDERS);
 	row(&r, "users", &x);
-	has_str(x.hold_reason, "42703", "the reason names the SQLSTATE");
+	is_long(x.state, FL_IX_DRIFT, "the row says drift");
+	has_str(x.hold_reason, "users.schema.yml:7:5",
+	        "the reason is the check's, with file:line:col");
+	ok(x.resync, "its release rebuilds every document");
+	is_long(cmd(&r, FL_ECMD_RETRY, "users", NULL, msg, sizeof(msg)), 409,
+	        "retry refused while the database still differs");
+	has_str(msg, "still differs", "and says why");
 	world_break_index(r.w, USERS, 0);
 	is_long(cmd(&r, FL_ECMD_RETRY, "users", NULL, msg, sizeof(msg)), 200,
 	        "retry users");
 	ok(wait_for(users_drained, &r, 30), "users drained and equal");
+	no_violations(&r, "invariant");
+	stop(&r);
+	world_free(r.w);
+}
+
+/* A change whose ids cannot be found for one index (its resolution
+ * failed): that index is held, marked to rebuild, the change is still
+ * confirmed, and the release rebuilds every document. */
+TAP_TEST(test_lost_ids_rebuild_on_release)
+{
+	struct run r = fresh(150);
+	struct fl_status_index x;
+	char msg[512];
+
+	start(&r, 2, 32);
+	ok(wait_for(all_seeded, &r, 30), "seeded");
+	world_lose_ids(r.w, USERS, 1);
+	commit_many(&r, 200, -1);
+	ok(wait_for(users_stopped, &r, 30), "users stopped");
+	ok(wait_for(caught_up, &r, 30), "every change confirmed");
+	same_as_db(&r, PRODUCTS);
+	same_as_db(&r, ORDERS);
+	row(&r, "users", &x);
+	ok(x.resync, "marked to rebuild every document");
+	has_str(x.hold_reason, "cannot be found", "the reason says why");
+	world_lose_ids(r.w, USERS, 0);
+	is_long(cmd(&r, FL_ECMD_RETRY, "users", NULL, msg, sizeof(msg)), 200,
+	        "retry users");
+	ok(wait_for(users_drained, &r, 60), "users rebuilt and equal");
 	no_violations(&r, "invariant");
 	stop(&r);
 	world_free(r.w);
@@ -867,7 +910,8 @@ main(void)
 	RUN(test_pause_survives_restart);
 	RUN(test_stop_policy_stops_one_index);
 	RUN(test_skip_policy_quarantines);
-	RUN(test_build_error_stops_one_index);
+	RUN(test_build_error_drifts_one_index);
+	RUN(test_lost_ids_rebuild_on_release);
 	RUN(test_admin_failures_are_answers);
 	RUN(test_commands_run_in_order);
 	RUN(test_command_without_engine);

@@ -8,6 +8,7 @@
 
 #include <libpq-fe.h>
 
+#include "source/pg_check.h"
 #include "source/pg_conn.h"
 
 static void *
@@ -188,6 +189,14 @@ be_wal_position(void *session, uint64_t *out, struct fl_err *err)
 	return fl_docbuild_wal_position(session, out, err);
 }
 
+static int
+be_drift_check(void *session, const struct fl_config *cfg, const char *index,
+               int untracked_warning, char *why, size_t n, struct fl_err *err)
+{
+	return fl_check_db_index(session, cfg, index, untracked_warning, why,
+	                         n, err);
+}
+
 static const struct fl_engine_backend be_real = {
 	.ctx = NULL,
 	.session_open = be_session_open,
@@ -217,6 +226,7 @@ static const struct fl_engine_backend be_real = {
 	.key_page = be_key_page,
 	.estimate = be_estimate,
 	.wal_position = be_wal_position,
+	.drift_check = be_drift_check,
 };
 
 const struct fl_engine_backend *

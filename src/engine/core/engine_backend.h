@@ -92,6 +92,14 @@ struct fl_engine_backend {
 	/* The version of documents built next (WAL position); NULL: the
 	 * documents are written without one. */
 	int (*wal_position)(void *session, uint64_t *out, struct fl_err *err);
+
+	/* ---- schema drift (pg_check.h) ---- */
+	/* Does the database still match the schema of `index`? 1 with the
+	 * first mismatch in why[0..n), 0, or -1 with err. NULL: never
+	 * checked (a failure is then classified by its SQLSTATE alone). */
+	int (*drift_check)(void *session, const struct fl_config *cfg,
+	                   const char *index, int untracked_warning, char *why,
+	                   size_t n, struct fl_err *err);
 };
 
 /* The table that talks to PostgreSQL and the configured sinks. */

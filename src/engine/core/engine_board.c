@@ -110,9 +110,13 @@ eng_ixrow_cb(void *arg, struct fl_status *st)
 	r->paused = a->hold == FL_HOLD_PAUSED;
 	r->draining = a->draining;
 	r->pending = a->npending;
+	r->resync = a->hold != FL_HOLD_NONE && a->info.resync;
 	fl_str_copy(r->hold_reason, sizeof(r->hold_reason),
-	            a->hold == FL_HOLD_STOPPED ? a->info.reason : "");
-	if (a->hold == FL_HOLD_STOPPED && a->info.reason[0])
+	            a->hold == FL_HOLD_STOPPED || a->hold == FL_HOLD_DRIFT
+	                ? a->info.reason
+	                : "");
+	if ((a->hold == FL_HOLD_STOPPED || a->hold == FL_HOLD_DRIFT) &&
+	    a->info.reason[0])
 		fl_str_copy(r->last_error, sizeof(r->last_error),
 		            a->info.reason);
 	if (a->ensured) {
@@ -133,6 +137,8 @@ eng_ixrow_cb(void *arg, struct fl_status *st)
 		r->state = FL_IX_PAUSED;
 	else if (a->hold == FL_HOLD_STOPPED)
 		r->state = FL_IX_STOPPED;
+	else if (a->hold == FL_HOLD_DRIFT)
+		r->state = FL_IX_DRIFT;
 	else if (a->seed_mode >= 0)
 		r->state = a->seed_mode == ENG_SEED_REBUILD ? FL_IX_REBUILDING
 		                                            : FL_IX_BACKFILLING;

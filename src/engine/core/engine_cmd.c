@@ -163,7 +163,8 @@ eng_cmd_release_one(struct fl_engine *e, struct eng_cmd *c, int ix,
 	if (h == FL_HOLD_NONE) {
 		eng_reply(e, c, want == FL_HOLD_STOPPED ? 409 : 200,
 		          "%s is not %s", c->index,
-		          want == FL_HOLD_STOPPED ? "stopped" : "paused");
+		          want == FL_HOLD_STOPPED ? "stopped or in drift"
+		                                  : "paused");
 		return;
 	}
 	if (want == FL_HOLD_STOPPED && h == FL_HOLD_PAUSED) {
@@ -175,8 +176,11 @@ eng_cmd_release_one(struct fl_engine *e, struct eng_cmd *c, int ix,
 		if (err.code == FL_ERR_CANCELLED)
 			eng_reply(e, c, 503, "stopping");
 		else
-			eng_reply(e, c, 500, "%s stays %s: %s", c->index,
-			          h == FL_HOLD_PAUSED ? "paused" : "stopped",
+			eng_reply(e, c, err.code == FL_ERR_CONFIG ? 409 : 500,
+			          "%s stays %s: %s", c->index,
+			          h == FL_HOLD_PAUSED    ? "paused"
+			          : h == FL_HOLD_DRIFT ? "in drift"
+			                               : "stopped",
 			          err.msg);
 		return;
 	}
@@ -239,8 +243,9 @@ eng_cmd_retry(struct fl_engine *e, struct eng_cmd *c)
 	}
 	for (i = 0; i < e->nix; i++) {
 		struct fl_err err;
+		int h = atomic_load(&e->ix[i].hold);
 
-		if (atomic_load(&e->ix[i].hold) != FL_HOLD_STOPPED)
+		if (h != FL_HOLD_STOPPED && h != FL_HOLD_DRIFT)
 			continue;
 		if (eng_release_index(e, (int)i, &err) < 0)
 			failed++;
@@ -248,15 +253,16 @@ eng_cmd_retry(struct fl_engine *e, struct eng_cmd *c)
 			n++;
 	}
 	if (failed)
-		eng_reply(e, c, 500, "retried %zu index%s, %d still stopped", n,
+		eng_reply(e, c, 500,
+		          "retried %zu index%s, %d still stopped or in drift", n,
 		          n == 1 ? "" : "es", failed);
 	else if (n)
 		eng_reply(e, c, 200, "retried %zu index%s", n,
 		          n == 1 ? "" : "es");
 	else
 		eng_reply(e, c, 409,
-		          "nothing to retry: no index is stopped "
-		          "and the pipeline runs");
+		          "nothing to retry: no index is stopped or in "
+		          "drift, and the pipeline runs");
 }
 
 static void

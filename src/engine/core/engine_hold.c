@@ -45,6 +45,7 @@ hold_name(enum fl_hold h)
 {
 	return h == FL_HOLD_PAUSED    ? "paused"
 	       : h == FL_HOLD_STOPPED ? "stopped"
+	       : h == FL_HOLD_DRIFT   ? "in drift"
 	                              : "syncing";
 }
 
@@ -67,16 +68,23 @@ eng_hold_index(struct fl_engine *e, int ix, enum fl_hold h, const char *reason)
 	x->hold_info.since_us = fl_wall_us();
 	fl_str_copy(x->hold_info.reason, sizeof(x->hold_info.reason),
 	            reason ? reason : "");
+	/* DDL changes values without row changes (a column dropped and
+	 * added back, a retype USING ...): its release rebuilds them all */
+	x->hold_info.resync = h == FL_HOLD_DRIFT;
 	x->hold_dirty = 1;
 	pthread_mutex_unlock(&e->mu);
-	if (h == FL_HOLD_STOPPED) {
+	if (h == FL_HOLD_STOPPED || h == FL_HOLD_DRIFT) {
 		fl_log_error("engine",
-		             "index %s stopped: %s; its changes are kept as "
+		             "index %s %s: %s; its changes are kept as "
 		             "pending ids, the other indexes go on (`retry "
-		             "%s` once fixed)",
-		             x->cfg->name, reason ? reason : "", x->cfg->name);
-		fl_board_error(e->board, "index %s stopped: %s", x->cfg->name,
-		               reason ? reason : "");
+		             "%s` once %s)",
+		             x->cfg->name, hold_name(h), reason ? reason : "",
+		             x->cfg->name,
+		             h == FL_HOLD_DRIFT ? "the database matches the "
+		                                  "schema again"
+		                                : "fixed");
+		fl_board_error(e->board, "index %s %s: %s", x->cfg->name,
+		               hold_name(h), reason ? reason : "");
 	} else {
 		fl_log_info("engine", "index %s paused", x->cfg->name);
 		fl_board_event(e->board, FL_LOG_INFO, "paused %s",
@@ -85,6 +93,79 @@ eng_hold_index(struct fl_engine *e, int ix, enum fl_hold h, const char *reason)
 	eng_set_index_state(e, ix);
 	eng_poke(e);
 	return 1;
+}
+
+/* Is a failure's SQLSTATE one of a schema that no longer matches
+ * (undefined column or table, datatype mismatch, undefined function)? */
+static int
+hold_drift_sqlstate(const char *msg)
+{
+	static const char *const codes[] = { "42703", "42P01", "42804",
+		                             "42883" };
+	size_t i;
+
+	for (i = 0; i < FL_ARRAY_LEN(codes); i++) {
+		char pat[24];
+
+		snprintf(pat, sizeof(pat), "(SQLSTATE %s)", codes[i]);
+		if (strstr(msg, pat))
+			return 1;
+	}
+	return 0;
+}
+
+void
+eng_index_broken(struct fl_engine *e, int ix, void *session, const char *what)
+{
+	const char *name = e->ix[ix].cfg->name;
+	char why[sizeof(((struct fl_sink_hold *)0)->reason)];
+	int drift = 0;
+
+	if (!e->can_hold) {
+		eng_fatal(e, "index %s: %s", name, what);
+		return;
+	}
+	if (e->be->drift_check && session) {
+		struct fl_err err;
+		int rc = e->be->drift_check(session, e->o.cfg, name,
+		                            e->o.allow_untracked, why,
+		                            sizeof(why), &err);
+
+		if (rc < 0)
+			fl_log_warn("engine",
+			            "checking index %s against the database: %s",
+			            name, err.msg);
+		drift = rc > 0;
+		if (drift)
+			fl_log_error("engine", "index %s: %s", name, what);
+	}
+	if (!drift) {
+		drift = hold_drift_sqlstate(what);
+		fl_str_copy(why, sizeof(why), what);
+	}
+	eng_hold_index(e, ix, drift ? FL_HOLD_DRIFT : FL_HOLD_STOPPED, why);
+}
+
+void
+eng_hold_resync(struct fl_engine *e, int ix)
+{
+	struct eng_index *x = &e->ix[ix];
+	int was;
+
+	pthread_mutex_lock(&e->mu);
+	was = x->hold_info.resync;
+	if (atomic_load(&x->hold) != FL_HOLD_NONE) {
+		x->hold_info.resync = 1;
+		x->hold_dirty |= !was;
+	}
+	pthread_mutex_unlock(&e->mu);
+	if (!was) {
+		fl_log_warn("engine",
+		            "index %s: a change's documents could not be "
+		            "found; its release rebuilds every document",
+		            x->cfg->name);
+		eng_set_index_state(e, ix);
+	}
 }
 
 /* ---- sink calls (sink_mu held by eng_sink_call) ---------------------- */
@@ -140,6 +221,31 @@ hold_clear_error_cb(void *arg, struct fl_status *st)
 		r->last_error[0] = '\0';
 }
 
+/* Before releasing an index in drift: does the database match its
+ * schema again? 1 (not yet, or it cannot be told) with err. */
+static int
+hold_still_drift(struct fl_engine *e, int ix, struct fl_err *err)
+{
+	char why[sizeof(((struct fl_sink_hold *)0)->reason)];
+	void *s;
+	int rc;
+
+	if (!e->be->drift_check)
+		return 0;
+	s = e->be->session_open(e->be->ctx, e->conninfo, "flusso-check", err);
+	rc = s ? e->be->drift_check(s, e->o.cfg, e->ix[ix].cfg->name,
+	                            e->o.allow_untracked, why, sizeof(why), err)
+	       : -1;
+	if (s)
+		e->be->session_close(s);
+	if (rc < 0)
+		fl_err_prefix(err, "checking the database");
+	else if (rc > 0)
+		fl_err_set(err, FL_ERR_CONFIG,
+		           "the database still differs from the schema: %s", why);
+	return rc != 0;
+}
+
 int
 eng_release_index(struct fl_engine *e, int ix, struct fl_err *err)
 {
@@ -147,6 +253,7 @@ eng_release_index(struct fl_engine *e, int ix, struct fl_err *err)
 	struct fl_sink_hold none;
 	enum fl_hold was = (enum fl_hold)atomic_load(&x->hold);
 	char reason[256];
+	int resync;
 	union {
 		const char *c;
 		void *v;
@@ -158,6 +265,21 @@ eng_release_index(struct fl_engine *e, int ix, struct fl_err *err)
 		                      ENG_CMD_SINK_MS) != FL_SINK_OK ||
 		    eng_plan_index(e, ix) < 0)
 			return -1;
+	}
+	if (was == FL_HOLD_DRIFT && hold_still_drift(e, ix, err))
+		return -1;
+	pthread_mutex_lock(&e->mu);
+	resync = x->hold_info.resync;
+	pthread_mutex_unlock(&e->mu);
+	if (resync && x->st.tracks_seeding) {
+		/* ids were lost while it was held: a new generation, built
+		 * alongside live sync, durable across a restart */
+		long gen;
+
+		if (eng_stage_rebuild(e, ix, "changes lost while held", 1,
+		                      &gen, err, ENG_CMD_SINK_MS) < 0)
+			return -1;
+		resync = 0;
 	}
 	memset(&none, 0, sizeof(none));
 	if (eng_sink_call_for(e, hold_op_save, ix, &none, err,
@@ -184,15 +306,19 @@ eng_release_index(struct fl_engine *e, int ix, struct fl_err *err)
 	pthread_mutex_lock(&e->mu);
 	if (x->drain)
 		x->drain->waiting = 0;
+	/* a sink that does not track seeding: every document, in place */
+	if (resync && !x->seed)
+		x->seed = eng_seed_new(e, ix, ENG_SEED_INPLACE, NULL);
 	pthread_mutex_unlock(&e->mu);
 	eng_set_index_state(e, ix);
-	fl_log_info("engine", "index %s %s: draining its pending ids",
-	            x->cfg->name,
-	            was == FL_HOLD_STOPPED ? "retried" : "resumed");
-	fl_board_event(e->board, FL_LOG_INFO, "%s %s%s%s", x->cfg->name,
-	               was == FL_HOLD_STOPPED ? "retried" : "resumed",
-	               was == FL_HOLD_STOPPED && reason[0] ? " after: " : "",
-	               was == FL_HOLD_STOPPED ? reason : "");
+	fl_log_info("engine", "index %s %s: draining its pending ids%s",
+	            x->cfg->name, was == FL_HOLD_PAUSED ? "resumed" : "retried",
+	            resync ? " and rebuilding every document" : "");
+	fl_board_event(e->board, FL_LOG_INFO, "%s %s%s%s%s", x->cfg->name,
+	               was == FL_HOLD_PAUSED ? "resumed" : "retried",
+	               was != FL_HOLD_PAUSED && reason[0] ? " after: " : "",
+	               was != FL_HOLD_PAUSED ? reason : "",
+	               resync ? " (rebuilding every document)" : "");
 	return 0;
 }
 
@@ -244,9 +370,15 @@ eng_holds_load(struct fl_engine *e)
 			 * start (its index could not be created) */
 			if (atomic_load(&x->hold) == FL_HOLD_NONE ||
 			    h.state == FL_HOLD_PAUSED) {
+				h.resync |= x->hold_info.resync;
 				atomic_store(&x->hold, (int)h.state);
 				x->hold_info = h;
 				x->hold_dirty = 0;
+			} else if (h.resync && !x->hold_info.resync) {
+				/* found at start (drift): keep what the
+				 * stored hold owes */
+				x->hold_info.resync = 1;
+				x->hold_dirty = 1;
 			}
 			pthread_mutex_unlock(&e->mu);
 			fl_log_warn("engine", "index %s is %s%s%s (`%s %s`)",

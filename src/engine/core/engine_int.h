@@ -157,6 +157,7 @@ struct eng_worker {
 	void *conn;
 	void *db;
 	struct fl_sink_writer *writer;
+	unsigned schema_epoch; /* of its prepared statements */
 	int busy;         /* inside a commit (under e->mu) */
 	uint64_t commits; /* commits ended (under e->mu) */
 	atomic_int exited;
@@ -211,6 +212,9 @@ struct fl_engine {
 	atomic_int paused;    /* `pause all` */
 	atomic_uint_least64_t pending_changes; /* routed, not confirmed */
 	atomic_uint_least64_t committed;       /* changes confirmed */
+	/* a tracked table's definition changed (a Relation message): the
+	 * workers and the router derive their statements again */
+	atomic_uint schema_epoch;
 
 	pthread_mutex_t mu; /* hold, busy flags, commands, seeds, drains */
 	pthread_cond_t cv;
@@ -289,12 +293,23 @@ void eng_run_commands(struct fl_engine *e);
 void eng_close_commands(struct fl_engine *e, const char *why);
 
 /* ---- engine_hold.c ---- */
-/* Hold index ix (FL_HOLD_PAUSED or FL_HOLD_STOPPED) from any thread:
+/* Hold index ix (paused, stopped, drift) from any thread:
  * from the next commit attempt on, its ids go to the pending set. The
  * control thread stores the hold. Returns 1 if the hold changed. */
 int eng_hold_index(struct fl_engine *e, int ix, enum fl_hold h,
                    const char *reason);
-/* Store index ix's hold now (control thread): 0, or -1 with err. */
+/* A change's ids for held index ix could not be resolved: its release
+ * rebuilds every document (a new generation). Store the hold before
+ * confirming that change. */
+void eng_hold_resync(struct fl_engine *e, int ix);
+/* A permanent failure of index ix (a build, a resolution, preparing its
+ * statements): drift when the database no longer matches its schema
+ * (checked on `session` when the backend can), else stopped; fatal for
+ * the pipeline when the sink cannot hold. `what` says what failed. */
+void eng_index_broken(struct fl_engine *e, int ix, void *session,
+                      const char *what);
+/* Store index ix's hold now (any thread; waits out OpenSearch for a
+ * while): 0, or -1 with err. */
 int eng_hold_store(struct fl_engine *e, int ix, struct fl_err *err);
 /* Release a held index (control thread): clear and store its hold, wait
  * for commits in flight, start draining its pending set. 0, or -1 with

@@ -118,6 +118,7 @@ eng_push(struct fl_engine *e, struct fl_queue *q, struct eng_item *it)
 struct route_ctx {
 	struct fl_engine *e;
 	struct eng_pending *pc;
+	unsigned char lost[FL_MAX_INDEXES]; /* ids that cannot be found */
 };
 
 static int
@@ -130,6 +131,10 @@ route_emit(void *arg, const char *index, const char *key)
 
 	if (ix < 0)
 		return 0;
+	if (!key) {
+		rc->lost[ix] = 1;
+		return 0;
+	}
 	it = eng_item_new(ENG_ITEM_LIVE, ix, key);
 	it->pc = rc->pc;
 	atomic_fetch_add(&rc->pc->refs, 1);
@@ -213,6 +218,97 @@ out:
 	fl_change_free(ch);
 }
 
+/* A tracked table's definition changed: the statements are derived
+ * again (workers at their next attempt, the resolver here), and every
+ * index reading the table is checked against the database: one that
+ * no longer matches goes to drift before its next change is built. */
+static void
+route_relation(struct fl_engine *e, void **conn, void *res,
+               struct fl_change *ch)
+{
+	const char *names[FL_MAX_INDEXES];
+	size_t j, n;
+
+	atomic_fetch_add(&e->schema_epoch, 1);
+	fl_board_event(e->board, FL_LOG_WARN, "table %s.%s: %s",
+	               ch->table->schema, ch->table->table, ch->what);
+	if (*conn) { /* a new session prepares it again */
+		e->be->session_close(*conn);
+		*conn = NULL;
+	}
+	n = e->be->resolve_truncate(res, ch->table, names,
+	                            FL_ARRAY_LEN(names));
+	for (j = 0; j < n && e->be->drift_check; j++) {
+		int ix = eng_index_no(e, names[j]);
+		char why[sizeof(((struct fl_sink_hold *)0)->reason)];
+		struct fl_err err;
+		int rc;
+
+		if (ix < 0 || !e->can_hold ||
+		    atomic_load(&e->ix[ix].hold) == FL_HOLD_DRIFT)
+			continue;
+		if (!*conn && route_connect(e, conn, res) < 0)
+			break;
+		rc = e->be->drift_check(*conn, e->o.cfg, names[j],
+		                        e->o.allow_untracked, why, sizeof(why),
+		                        &err);
+		if (rc > 0)
+			eng_hold_index(e, ix, FL_HOLD_DRIFT, why);
+		else if (rc == 0)
+			fl_log_info("engine",
+			            "index %s still matches the database",
+			            names[j]);
+		else
+			fl_log_warn("engine",
+			            "checking index %s against the database: %s "
+			            "(a failing build will tell)",
+			            names[j], err.msg);
+	}
+	e->be->capture_confirm(e->cap, ch->ack);
+	fl_change_free(ch);
+}
+
+/* Indexes whose ids for this change could not be found: held (drift or
+ * stopped), and marked to rebuild every document on release - stored
+ * before the change is confirmed. 0, or -1 when stopping. */
+static int
+route_lost(struct fl_engine *e, void *conn, const struct route_ctx *rc,
+           const struct fl_change *ch)
+{
+	size_t ix;
+
+	for (ix = 0; ix < e->nix; ix++) {
+		struct fl_backoff b = FL_BACKOFF_INIT;
+		char what[256];
+
+		if (!rc->lost[ix])
+			continue;
+		snprintf(what, sizeof(what),
+		         "the documents a change of %s.%s touches cannot be "
+		         "found",
+		         ch->table ? ch->table->schema : "?",
+		         ch->table ? ch->table->table : "?");
+		if (atomic_load(&e->ix[ix].hold) == FL_HOLD_NONE)
+			eng_index_broken(e, (int)ix, conn, what);
+		if (atomic_load(&e->failed))
+			return -1;
+		eng_hold_resync(e, (int)ix);
+		for (;;) {
+			struct fl_err err;
+
+			if (eng_hold_store(e, (int)ix, &err) == 0)
+				break;
+			fl_log_warn("engine",
+			            "storing the hold of index %s (will retry): "
+			            "%s",
+			            e->ix[ix].cfg->name, err.msg);
+			if (eng_retry_wait(e, &b))
+				return -1;
+		}
+	}
+	return 0;
+}
+
 static void
 route_untracked_cb(void *arg, struct fl_status *st)
 {
@@ -225,10 +321,14 @@ static int
 route_change(struct fl_engine *e, void **conn, void *res, struct fl_change *ch)
 {
 	struct eng_pending *pc = fl_xcalloc(1, sizeof(*pc));
-	struct route_ctx rc = { e, pc };
+	struct route_ctx rc;
 	unsigned long untracked = e->be->resolver_untracked(res);
 	struct fl_backoff b = FL_BACKOFF_INIT;
+	int unconfirmed = 0;
 
+	memset(&rc, 0, sizeof(rc));
+	rc.e = e;
+	rc.pc = pc;
 	pc->e = e;
 	pc->ch = ch;
 	atomic_init(&pc->refs, 1);
@@ -257,12 +357,15 @@ route_change(struct fl_engine *e, void **conn, void *res, struct fl_change *ch)
 		if (eng_retry_wait(e, &b))
 			break;
 	}
+	if (!atomic_load(&e->stop) && !atomic_load(&e->failed) &&
+	    route_lost(e, *conn, &rc, ch) < 0)
+		unconfirmed = 1;
 	if (e->be->resolver_untracked(res) != untracked) {
 		unsigned long n = e->be->resolver_untracked(res);
 
 		fl_board_update(e->board, route_untracked_cb, &n);
 	}
-	if (atomic_load(&e->stop) || atomic_load(&e->failed)) {
+	if (unconfirmed || atomic_load(&e->stop) || atomic_load(&e->failed)) {
 		/* never confirm a change that was not completely routed */
 		pc->dropped = 1;
 		eng_pending_unref(pc, 0);
@@ -296,6 +399,8 @@ eng_router_main(void *arg)
 		}
 		if (ch->op == FL_CHANGE_TRUNCATE)
 			route_truncate(e, res, ch);
+		else if (ch->op == FL_CHANGE_RELATION)
+			route_relation(e, &conn, res, ch);
 		else
 			route_change(e, &conn, res, ch);
 	}

@@ -463,7 +463,7 @@ eng_seeder_main(void *arg)
 				          e->ix[s->ix].cfg->name, err.msg);
 				break;
 			}
-			eng_hold_index(e, s->ix, FL_HOLD_STOPPED, why);
+			eng_index_broken(e, s->ix, conn, why);
 			continue;
 		}
 		fl_log_warn("engine", "seeding %s (will retry): %s",

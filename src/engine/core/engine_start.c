@@ -74,6 +74,7 @@ eng_prepare_source(struct fl_engine *e)
 	so.publication = e->o.publication;
 	so.manage_publication = e->o.manage_publication;
 	so.allow_untracked = e->o.allow_untracked;
+	so.tolerate_drift = e->can_hold;
 	while (!atomic_load(&e->stop)) {
 		struct fl_diags d;
 		struct fl_err err;
@@ -96,6 +97,13 @@ eng_prepare_source(struct fl_engine *e)
 		fl_diags_done(&d);
 		if (rc == 0) {
 			eng_recovered(e, "postgres");
+			for (i = 0; i < e->prep.ndrift; i++) {
+				int ix = eng_index_no(e, e->prep.drift[i].index);
+
+				if (ix >= 0)
+					eng_hold_index(e, ix, FL_HOLD_DRIFT,
+					               e->prep.drift[i].why);
+			}
 			return 0;
 		}
 		if (err.code != FL_ERR_PG && err.code != FL_ERR_BUSY) {

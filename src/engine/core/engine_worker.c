@@ -146,10 +146,14 @@ wk_connect(struct eng_worker *w)
 	while (!atomic_load(&e->stop)) {
 		struct fl_err err;
 
+		unsigned epoch = atomic_load(&e->schema_epoch);
+
 		if (!w->conn && !(w->conn = eng_connect(e, app)))
 			return -1;
-		if (e->be->builder_prepare(w->db, w->conn, &err) == 0)
+		if (e->be->builder_prepare(w->db, w->conn, &err) == 0) {
+			w->schema_epoch = epoch;
 			return 0;
+		}
 		e->be->session_close(w->conn);
 		w->conn = NULL;
 		if (err.code != FL_ERR_PG) {
@@ -221,7 +225,7 @@ wk_build_index(struct eng_worker *w, struct wk_batch *b, int ix,
 
 		snprintf(why, sizeof(why), "building documents: %s",
 		         t->err.msg);
-		eng_hold_index(e, ix, FL_HOLD_STOPPED, why);
+		eng_index_broken(e, ix, w->conn, why);
 		wk_pend_index(w, b, ix, t);
 		fl_err_clear(&t->err);
 		return 1;
@@ -266,6 +270,12 @@ wk_attempt(struct eng_worker *w, struct wk_batch *b, int caught_up,
 	for (i = 0; i < e->nix; i++) {
 		t->ix_docs[i] = 0;
 		t->held[i] = atomic_load(&e->ix[i].hold);
+	}
+	if (w->conn && w->schema_epoch != atomic_load(&e->schema_epoch)) {
+		/* a table's definition changed: derive the statements
+		 * again on a new session */
+		e->be->session_close(w->conn);
+		w->conn = NULL;
 	}
 	if (!w->conn && wk_connect(w) < 0)
 		return FL_SINK_PERMANENT;

@@ -38,7 +38,7 @@ static const char *const phase_names[] = {
 
 static const char *const ixstate_names[] = {
 	"disabled",   "pending", "skipped", "backfilling",
-	"rebuilding", "live",    "paused",  "stopped",
+	"rebuilding", "live",    "paused",  "stopped", "drift",
 };
 
 const char *
@@ -368,7 +368,9 @@ json_index(struct fl_buf *o, const struct fl_status_index *x, int64_t now)
 		json_kv_i(o, "pending", x->pending);
 	else
 		fl_buf_puts(o, ",\"pending\":null");
-	fl_buf_printf(o, ",\"draining\":%s", x->draining ? "true" : "false");
+	fl_buf_printf(o, ",\"draining\":%s,\"resync\":%s",
+	              x->draining ? "true" : "false",
+	              x->resync ? "true" : "false");
 	json_kv_str(o, "hold_reason", x->hold_reason[0] ? x->hold_reason : NULL,
 	            1);
 	json_kv_str(o, "last_error", x->last_error[0] ? x->last_error : NULL,
@@ -622,7 +624,8 @@ fl_status_to_metrics(const struct fl_status *st, struct fl_buf *o)
 	metric(o, "flusso_paused", "gauge", "1 while paused.");
 	fl_buf_printf(o, "flusso_paused %d\n", st->paused);
 	metric(o, "flusso_index_held", "gauge",
-	       "1 while an index is held: paused, or stopped by a failure.");
+	       "1 while an index is held: paused, stopped by a failure, or in "
+	       "drift from its schema.");
 	for (i = 0; i < st->nindexes; i++)
 		if (st->indexes[i].enabled)
 			fl_buf_printf(
@@ -630,11 +633,15 @@ fl_status_to_metrics(const struct fl_status *st, struct fl_buf *o)
 			    "flusso_index_held{index=\"%s\",state=\"paused\"} "
 			    "%d\n"
 			    "flusso_index_held{index=\"%s\",state=\"stopped\"} "
+			    "%d\n"
+			    "flusso_index_held{index=\"%s\",state=\"drift\"} "
 			    "%d\n",
 			    st->indexes[i].name,
 			    st->indexes[i].state == FL_IX_PAUSED,
 			    st->indexes[i].name,
-			    st->indexes[i].state == FL_IX_STOPPED);
+			    st->indexes[i].state == FL_IX_STOPPED,
+			    st->indexes[i].name,
+			    st->indexes[i].state == FL_IX_DRIFT);
 	metric(o, "flusso_index_pending_ids", "gauge",
 	       "Ids in an index's pending set (applied on resume or retry).");
 	for (i = 0; i < st->nindexes; i++)

@@ -54,9 +54,10 @@ enum fl_ixstate {
 	FL_IX_LIVE,
 	FL_IX_PAUSED,  /* `pause INDEX`: its ids go to the pending set */
 	FL_IX_STOPPED, /* failed permanently: its ids go to the pending set */
+	FL_IX_DRIFT,   /* the database no longer matches its schema: ditto */
 };
 
-#define FL_IX_NSTATES 8
+#define FL_IX_NSTATES 9
 
 const char *fl_ixstate_name(enum fl_ixstate s);
 
@@ -86,7 +87,8 @@ struct fl_status_index {
 	int paused;            /* held by `pause INDEX` (state paused) */
 	long long pending;     /* ids in its pending set, -1 unknown */
 	int draining;          /* its pending set is being applied */
-	char hold_reason[256]; /* why it is stopped */
+	char hold_reason[256]; /* why it is stopped or in drift */
+	int resync; /* its release rebuilds every document (ids were lost) */
 };
 
 struct fl_status_sink {

@@ -146,6 +146,7 @@ sp_index(const cJSON *x, const cJSON *enabled, struct fl_status_index *ix)
 	sp_str(x, "last_error", ix->last_error, sizeof(ix->last_error));
 	ix->paused = sp_bool(x, "paused");
 	ix->draining = sp_bool(x, "draining");
+	ix->resync = sp_bool(x, "resync");
 	ix->pending = cJSON_IsNumber(sp_get(x, "pending"))
 	                  ? (long long)sp_num(x, "pending")
 	                  : -1;

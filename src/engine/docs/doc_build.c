@@ -210,7 +210,37 @@ docbuild_catalog(struct fl_docbuild *b, PGconn *conn, struct fl_err *err)
 	return rc;
 }
 
-/* Catalog, SQL and one prepared statement per index on conn. */
+/* The SQL and the prepared statement of one index (catalog loaded). */
+static int
+docbuild_prepare_one(struct fl_docbuild *b, struct db_index *x, PGconn *conn,
+                     struct fl_err *err)
+{
+	PGresult *r;
+
+	fl_docsql_done(&x->q);
+	if (x->ready) {
+		char sql[64];
+
+		snprintf(sql, sizeof(sql), "DEALLOCATE \"%s\"", x->stmt);
+		PQclear(PQexec(conn, sql));
+		x->ready = 0;
+	}
+	if (fl_docsql_gen(x->ix->schema, &b->cat, &x->q, err) < 0)
+		return fl_err_prefix(err, "index `%s`", x->ix->name);
+	r = PQprepare(conn, x->stmt, x->q.sql, (int)(1 + x->q.nparams), NULL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		docbuild_fail(conn, r, err);
+		return fl_err_prefix(err, "preparing the documents of index `%s`",
+		                     x->ix->name);
+	}
+	PQclear(r);
+	x->ready = 1;
+	return 0;
+}
+
+/* Catalog, SQL and one prepared statement per index on conn. An index
+ * whose statement cannot be made (its table or a column is gone) is
+ * left unprepared: building it tries again and reports why. */
 int
 fl_docbuild_prepare(struct fl_docbuild *b, PGconn *conn, struct fl_err *err)
 {
@@ -222,33 +252,11 @@ fl_docbuild_prepare(struct fl_docbuild *b, PGconn *conn, struct fl_err *err)
 	b->conn = conn;
 	if (docbuild_catalog(b, conn, err) < 0)
 		return -1;
-	for (i = 0; i < b->n; i++) {
-		struct db_index *x = &b->v[i];
-		PGresult *r;
-
-		fl_docsql_done(&x->q);
-		if (fl_docsql_gen(x->ix->schema, &b->cat, &x->q, err) < 0)
-			return fl_err_prefix(err, "index `%s`", x->ix->name);
-		if (x->ready) {
-			char sql[64];
-
-			snprintf(sql, sizeof(sql), "DEALLOCATE \"%s\"",
-			         x->stmt);
-			PQclear(PQexec(conn, sql));
-			x->ready = 0;
-		}
-		r = PQprepare(conn, x->stmt, x->q.sql, (int)(1 + x->q.nparams),
-		              NULL);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			docbuild_fail(conn, r, err);
-			return fl_err_prefix(err,
-			                     "preparing the documents of "
-			                     "index `%s`",
-			                     x->ix->name);
-		}
-		PQclear(r);
-		x->ready = 1;
-	}
+	for (i = 0; i < b->n; i++)
+		if (docbuild_prepare_one(b, &b->v[i], conn, err) < 0 &&
+		    err->code == FL_ERR_PG)
+			return -1;
+	fl_err_clear(err);
 	return 0;
 }
 
@@ -335,11 +343,14 @@ fl_docbuild_build(struct fl_docbuild *b, PGconn *conn, const char *index,
 
 	if (!x)
 		return -1;
-	if (!x->ready || b->conn != conn)
+	if (b->conn != conn)
 		return fl_err_set(err, FL_ERR_INVALID,
 		                  "index `%s`: documents not prepared on this "
 		                  "connection",
 		                  index);
+	if (!x->ready && (docbuild_catalog(b, conn, err) < 0 ||
+	                  docbuild_prepare_one(b, x, conn, err) < 0))
+		return -1;
 	if (!n)
 		return 0;
 	u = fl_xmalloc(n * sizeof(*u));

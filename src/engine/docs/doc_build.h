@@ -49,8 +49,11 @@ void fl_docbuild_free(struct fl_docbuild *b);
 
 /*
  * Read the catalog types the SQL needs and prepare one statement per
- * enabled index on `conn` (call again after reconnecting). Fails when a
- * table or column is missing (check catches that earlier).
+ * enabled index on `conn` (call again after reconnecting, and after a
+ * table's definition changed). Fails only when the catalog cannot be
+ * read or a failure is transient: an index whose table or column is
+ * missing stays unprepared, and building it tries again and fails with
+ * the reason (FL_ERR_CONFIG, or the statement's SQLSTATE).
  */
 int fl_docbuild_prepare(struct fl_docbuild *b, PGconn *conn,
                         struct fl_err *err);

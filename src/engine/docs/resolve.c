@@ -43,6 +43,7 @@
 #include "source/pg_catalog.h"
 #include "source/pg_conn.h"
 #include "util/buf.h"
+#include "util/log.h"
 #include "util/xmem.h"
 
 #define RS_CHUNK   10000
@@ -73,6 +74,8 @@ struct rs_index {
 	const char *db, *root, *root_key;
 	struct rs_rel *rels;
 	size_t nrels, cap;
+	int broken;   /* its hop statements could not be made (prepare) */
+	int failed;   /* per call: this change's ids for it are unknown */
 };
 
 enum rs_what {
@@ -399,12 +402,20 @@ fl_resolver_prepare(struct fl_resolver *r, PGconn *conn, struct fl_err *err)
 		return fl_err_prefix(err, "resolver");
 	rs_free_sql(r);
 	rs_build_roles(r);
-	for (i = 0; i < r->nix; i++)
-		for (j = 0; j < r->ix[i].nrels; j++)
-			if (rs_level_sql(r, &r->ix[i], &r->ix[i].rels[j], err) <
-			    0)
-				return fl_err_prefix(err, "index `%s`",
-				                     r->ix[i].cfg->name);
+	for (i = 0; i < r->nix; i++) {
+		struct rs_index *x = &r->ix[i];
+
+		x->broken = 0;
+		for (j = 0; j < x->nrels && !x->broken; j++)
+			if (rs_level_sql(r, x, &x->rels[j], err) < 0) {
+				/* its table or a column is gone: every change
+				 * it reads reports it (fl_resolve) */
+				fl_log_warn("resolve", "index %s: %s",
+				            x->cfg->name, err->msg);
+				x->broken = 1;
+			}
+	}
+	fl_err_clear(err);
 	r->prepared = 1;
 	return 0;
 }
@@ -704,8 +715,36 @@ fl_resolve(struct fl_resolver *r, PGconn *conn, const struct fl_change *c,
 	r->arg = arg;
 	r->depth = 0;
 	r->own_txn = 0;
-	for (i = 0; i < rl->n && !rc; i++)
-		rc = rs_apply(r, c, &rl->v[i], &missing, err);
+	for (i = 0; i < r->nix; i++)
+		r->ix[i].failed = 0;
+	for (i = 0; i < rl->n && !rc; i++) {
+		struct rs_index *x = &r->ix[rl->v[i].ix];
+
+		if (x->failed)
+			continue;
+		if (!x->broken)
+			rc = rs_apply(r, c, &rl->v[i], &missing, err);
+		if (!x->broken &&
+		    (!rc || err->code == FL_ERR_PG ||
+		     err->code == FL_ERR_CANCELLED))
+			continue;
+		/* permanent, and about this index alone (its table or a
+		 * column is gone): say so, go on with the others */
+		if (rc)
+			fl_log_warn("resolve", "a change of %s.%s, index %s: %s",
+			            tt->schema, tt->table, x->cfg->name,
+			            err->msg);
+		if (r->own_txn) {
+			PQclear(PQexec(conn, "ROLLBACK"));
+			r->own_txn = 0;
+		}
+		x->failed = 1;
+		fl_err_clear(err);
+		rc = 0;
+		if (emit(arg, x->cfg->name, NULL) < 0)
+			rc = fl_err_set(err, FL_ERR_CANCELLED,
+			                "resolution cancelled");
+	}
 	if (r->own_txn) {
 		PQclear(PQexec(conn, rc ? "ROLLBACK" : "COMMIT"));
 		r->own_txn = 0;

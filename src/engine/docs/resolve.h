@@ -26,7 +26,9 @@
 struct fl_resolver;
 
 /* Called for every affected document id; may be called for the same id
- * more than once (the caller deduplicates). Return -1 to abort. */
+ * more than once (the caller deduplicates). Return -1 to abort. `key`
+ * NULL: the change's ids in `index` cannot be found (a permanent
+ * failure of that index alone: its table or a column is gone; logged). */
 typedef int (*fl_resolve_emit)(void *arg, const char *index, const char *key);
 
 struct fl_resolver *fl_resolver_new(const struct fl_config *cfg,

@@ -31,8 +31,8 @@
  *   `key` would be text and could not be sorted.
  *
  *   Documents. kind "id": {index, key, kind, since}, id
- *   fl_osnames_pending_id(); kind "hold": {index, kind, reason, since,
- *   state}, id fl_osnames_hold_id(). `since` is epoch milliseconds (a
+ *   fl_osnames_pending_id(); kind "hold": {index, kind, reason,
+ *   [resync], since, state}, id fl_osnames_hold_id(). `since` is epoch milliseconds (a
  *   hold's since_us loses its microseconds). The mapping is strict.
  *
  *   Creation. Lazily and idempotently (HEAD, then PUT treating
@@ -74,10 +74,15 @@ static const char op_index_body[] =
     "\"key\":{\"type\":\"keyword\"},"
     "\"kind\":{\"type\":\"keyword\"},"
     "\"reason\":{\"type\":\"keyword\",\"index\":false},"
+    "\"resync\":{\"type\":\"boolean\",\"index\":false},"
     "\"since\":{\"type\":\"date\",\"format\":\"epoch_millis\"},"
     "\"state\":{\"type\":\"keyword\"}}},"
     "\"settings\":{\"index\":{\"auto_expand_replicas\":\"0-1\","
     "\"hidden\":true,\"number_of_shards\":1}}}";
+
+/* Fields added since the first version of the index. */
+static const char op_mapping_add[] =
+    "{\"properties\":{\"resync\":{\"type\":\"boolean\",\"index\":false}}}";
 
 static int
 op_2xx(const struct fl_http_req *r)
@@ -115,6 +120,17 @@ fl_sink_os_pending_ensure(struct fl_sink_os *s, struct fl_http *h,
 			rc = fl_sink_os_status_error(&r, what, err);
 	} else if (rc == FL_SINK_OK && !op_2xx(&r)) {
 		rc = fl_sink_os_status_error(&r, what, err);
+	} else if (rc == FL_SINK_OK) {
+		/* made by an older flusso: add the fields it lacks */
+		char *mp = fl_xasprintf("/%s/_mapping", s->pending_index);
+
+		fl_http_req_done(&r);
+		fl_http_req_init(&r);
+		rc = fl_sink_os_call(s, h, "PUT", mp, op_mapping_add, &r, what,
+		                     err);
+		if (rc == FL_SINK_OK && !op_2xx(&r))
+			rc = fl_sink_os_status_error(&r, what, err);
+		free(mp);
 	}
 	if (rc == FL_SINK_OK)
 		atomic_store(&s->pending_ready, 1);
@@ -197,6 +213,8 @@ op_hold_read(const cJSON *src, const char *index, struct fl_sink_hold *out,
 		out->state = FL_HOLD_PAUSED;
 	} else if (st && strcmp(st, "stopped") == 0) {
 		out->state = FL_HOLD_STOPPED;
+	} else if (st && strcmp(st, "drift") == 0) {
+		out->state = FL_HOLD_DRIFT;
 	} else {
 		fl_err_set(err, FL_ERR_SINK,
 		           "hold get failed: index %s has an unknown hold "
@@ -207,6 +225,8 @@ op_hold_read(const cJSON *src, const char *index, struct fl_sink_hold *out,
 	if (cJSON_IsNumber(since))
 		out->since_us = (int64_t)since->valuedouble * 1000;
 	snprintf(out->reason, sizeof(out->reason), "%s", why ? why : "");
+	out->resync = cJSON_IsTrue(
+	    cJSON_GetObjectItemCaseSensitive(src, "resync"));
 	return FL_SINK_OK;
 }
 
@@ -273,6 +293,9 @@ fl_sink_os_hold_save(struct fl_sink *base, const char *index,
 	case FL_HOLD_STOPPED:
 		state = "stopped";
 		break;
+	case FL_HOLD_DRIFT:
+		state = "drift";
+		break;
 	default:
 		fl_err_set(err, FL_ERR_INVALID, "hold put failed: bad state %d",
 		           (int)h->state);
@@ -298,6 +321,8 @@ fl_sink_os_hold_save(struct fl_sink *base, const char *index,
 	fl_json_put_string(&b, index);
 	fl_buf_puts(&b, ",\"kind\":\"hold\",\"reason\":");
 	fl_json_put_string(&b, h->reason);
+	if (h->resync)
+		fl_buf_puts(&b, ",\"resync\":true");
 	fl_buf_printf(&b, ",\"since\":%lld,\"state\":\"%s\"}",
 	              (long long)(h->since_us / 1000), state);
 	rc = fl_sink_os_simple(s, "PUT", path, fl_buf_str(&b), 0,

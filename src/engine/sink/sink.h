@@ -89,12 +89,16 @@ enum fl_hold {
 	FL_HOLD_NONE = 0, /* syncing */
 	FL_HOLD_PAUSED,   /* `pause INDEX` */
 	FL_HOLD_STOPPED,  /* a permanent failure under on_error: stop */
+	FL_HOLD_DRIFT,    /* the database no longer matches its schema */
 };
 
 struct fl_sink_hold {
 	enum fl_hold state;
 	int64_t since_us; /* Unix µs when it began */
-	char reason[256]; /* why (stopped); may be empty */
+	char reason[256]; /* why (stopped, drift); may be empty */
+	/* some change's ids could not be resolved while it was held: the
+	 * release rebuilds every document of the index in place */
+	int resync;
 };
 
 /* One id of a pending set, with the version it was read at: removing it

@@ -39,6 +39,9 @@ struct cap_rel {
 	uint32_t oid;
 	const struct fl_track_table *tt; /* NULL: no enabled index uses it */
 	int *colmap; /* [tt->ncols]: tuple position of each needed column */
+	uint64_t sig;      /* of the definition: names, types, identity */
+	uint32_t *coltype; /* [tt->ncols]: type OID of each needed column */
+	int32_t *colmod;   /* [tt->ncols]: its typmod */
 };
 
 /* A transaction whose commit the watermark has not passed yet. */
@@ -173,19 +176,109 @@ cap_rels_clear(struct fl_capture *c)
 {
 	size_t i;
 
-	for (i = 0; i < c->nrels; i++)
+	for (i = 0; i < c->nrels; i++) {
 		free(c->rels[i].colmap);
+		free(c->rels[i].coltype);
+		free(c->rels[i].colmod);
+	}
 	c->nrels = 0;
 }
 
-/* Cache a Relation message, replacing an earlier one for the OID. */
+/* FNV-1a over a Relation message's definition. */
+static uint64_t
+cap_rel_sig(const struct fl_pgo_msg *m)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+#define CAP_MIX(p, n)                                                    \
+	do {                                                             \
+		const unsigned char *b_ = (const unsigned char *)(p);    \
+		size_t k_;                                               \
+		for (k_ = 0; k_ < (n); k_++)                             \
+			h = (h ^ b_[k_]) * 0x100000001b3ULL;             \
+	} while (0)
+	CAP_MIX(m->nspname, strlen(m->nspname) + 1);
+	CAP_MIX(m->relname, strlen(m->relname) + 1);
+	CAP_MIX(&m->replident, 1);
+	for (i = 0; i < m->ncols; i++) {
+		CAP_MIX(&m->cols[i].flags, 1);
+		CAP_MIX(m->cols[i].name, strlen(m->cols[i].name) + 1);
+		CAP_MIX(&m->cols[i].type_oid, sizeof(m->cols[i].type_oid));
+		CAP_MIX(&m->cols[i].typmod, sizeof(m->cols[i].typmod));
+	}
+#undef CAP_MIX
+	return h;
+}
+
+/* What changed between the cached definition `was` (tracked table
+ * `tt`) and message m, for the engine and the log. */
 static void
-cap_rel_put(struct fl_capture *c, const struct fl_pgo_msg *m)
+cap_rel_describe(const struct cap_rel *was, const struct fl_pgo_msg *m,
+                 const struct fl_track_table *now, char *out, size_t n)
+{
+	const struct fl_track_table *tt = was->tt;
+	size_t i, j, len = 0;
+
+	out[0] = '\0';
+	if (tt && !now) {
+		snprintf(out, n, "table %s.%s is now %s.%s", tt->schema,
+		         tt->table, m->nspname[0] ? m->nspname : "pg_catalog",
+		         m->relname);
+		return;
+	}
+	for (i = 0; tt && i < tt->ncols && len + 1 < n; i++) {
+		const struct fl_pgo_column *col = NULL;
+
+		for (j = 0; j < m->ncols; j++)
+			if (!strcmp(m->cols[j].name, tt->cols[i]))
+				col = &m->cols[j];
+		if (!col && was->colmap[i] >= 0)
+			len += (size_t)snprintf(out + len, n - len,
+			                        "%scolumn %s is gone",
+			                        len ? "; " : "", tt->cols[i]);
+		else if (col && was->colmap[i] >= 0 &&
+		         (col->type_oid != was->coltype[i] ||
+		          col->typmod != was->colmod[i]))
+			len += (size_t)snprintf(out + len, n - len,
+			                        "%scolumn %s changed type",
+			                        len ? "; " : "", tt->cols[i]);
+		else if (col && was->colmap[i] < 0)
+			len += (size_t)snprintf(out + len, n - len,
+			                        "%scolumn %s is back",
+			                        len ? "; " : "", tt->cols[i]);
+	}
+	if (!out[0])
+		snprintf(out, n, "its definition changed (no column flusso "
+		                 "reads)");
+}
+
+/* Cache a Relation message, replacing an earlier one for the OID. When
+ * it differs from the earlier one and a tracked table is concerned,
+ * *changed is that table and why[] says what changed. */
+static void
+cap_rel_put(struct fl_capture *c, const struct fl_pgo_msg *m,
+            const struct fl_track_table **changed, char *why, size_t nwhy)
 {
 	const char *nsp = m->nspname[0] ? m->nspname : "pg_catalog";
 	struct cap_rel *r = cap_rel_find(c, m->rel_oid);
+	uint64_t sig = cap_rel_sig(m);
 	size_t i, j;
 
+	*changed = NULL;
+	if (r && r->sig != sig) {
+		const struct fl_track_table *now =
+		    fl_track_find(c->o.track, nsp, m->relname);
+
+		if (r->tt || now) {
+			*changed = r->tt ? r->tt : now;
+			if (r->tt)
+				cap_rel_describe(r, m, now, why, nwhy);
+			else
+				snprintf(why, nwhy, "a table is now %s.%s",
+				         nsp, m->relname);
+		}
+	}
 	if (!r) {
 		c->rels = fl_xgrow(c->rels, &c->relcap, c->nrels + 1,
 		                   sizeof(*c->rels));
@@ -196,18 +289,27 @@ cap_rel_put(struct fl_capture *c, const struct fl_pgo_msg *m)
 		c->nrels++;
 	} else {
 		free(r->colmap);
+		free(r->coltype);
+		free(r->colmod);
 	}
 	memset(r, 0, sizeof(*r));
 	r->oid = m->rel_oid;
+	r->sig = sig;
 	r->tt = fl_track_find(c->o.track, nsp, m->relname);
 	if (!r->tt)
 		return;
 	r->colmap = fl_xcalloc(r->tt->ncols ? r->tt->ncols : 1, sizeof(int));
+	r->coltype =
+	    fl_xcalloc(r->tt->ncols ? r->tt->ncols : 1, sizeof(uint32_t));
+	r->colmod = fl_xcalloc(r->tt->ncols ? r->tt->ncols : 1, sizeof(int32_t));
 	for (i = 0; i < r->tt->ncols; i++) {
 		r->colmap[i] = -1;
 		for (j = 0; j < m->ncols; j++)
-			if (strcmp(m->cols[j].name, r->tt->cols[i]) == 0)
+			if (strcmp(m->cols[j].name, r->tt->cols[i]) == 0) {
 				r->colmap[i] = (int)j;
+				r->coltype[i] = m->cols[j].type_oid;
+				r->colmod[i] = m->cols[j].typmod;
+			}
 		if (r->colmap[i] < 0)
 			fl_log_warn("capture",
 			            "table %s.%s has no column %s in the "
@@ -338,6 +440,24 @@ cap_build_truncate(struct fl_capture *c, const struct fl_pgo_msg *m)
 	return ch;
 }
 
+/* A tracked table's definition changed, at this position of the stream. */
+static struct fl_change *
+cap_build_relation(struct fl_capture *c, const struct fl_track_table *tt,
+                   const char *why)
+{
+	size_t n = strlen(why) + 1;
+	struct fl_change *ch = fl_xcalloc(1, sizeof(*ch) + n);
+
+	ch->op = FL_CHANGE_RELATION;
+	ch->table = tt;
+	ch->what = memcpy((char *)(ch + 1), why, n);
+	ch->commit_lsn = c->txn_lsn;
+	ch->commit_time = c->txn_time;
+	ch->xid = c->txn_xid;
+	ch->pos = c->txn_pos++;
+	return ch;
+}
+
 /* ---- sending status ------------------------------------------------------ */
 
 /* Send a standby status update with the watermark; -1 on I/O failure. */
@@ -465,9 +585,18 @@ cap_message(struct fl_capture *c, PGconn *conn, const struct fl_pgo_msg *m,
 	case FL_PGO_COMMIT:
 		cap_commit(c, m);
 		return 0;
-	case FL_PGO_RELATION:
-		cap_rel_put(c, m);
-		return 0;
+	case FL_PGO_RELATION: {
+		const struct fl_track_table *tt;
+		char why[512];
+
+		cap_rel_put(c, m, &tt, why, sizeof(why));
+		if (!tt)
+			return 0;
+		fl_log_warn("capture", "table %s.%s: %s", tt->schema,
+		            tt->table, why);
+		ch = cap_build_relation(c, tt, why);
+		break;
+	}
 	case FL_PGO_INSERT:
 	case FL_PGO_UPDATE:
 	case FL_PGO_DELETE:
@@ -713,7 +842,9 @@ cap_stream(struct fl_capture *c, struct fl_err *err)
 		goto out;
 	atomic_store(&c->restart, 0); /* asked of an older stream */
 	fl_wm_reset(c->wm, start);
-	cap_rels_clear(c);
+	/* the relation cache is kept: a new stream sends each Relation
+	 * again before its first change, and one that differs from the
+	 * cached one (DDL while the stream was down) is a change too */
 	c->in_txn = 0;
 	c->ring_len = 0;
 	c->keepalive_end = 0;

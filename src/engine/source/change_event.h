@@ -26,6 +26,8 @@ enum fl_change_op {
 	FL_CHANGE_UPDATE,
 	FL_CHANGE_DELETE,
 	FL_CHANGE_TRUNCATE,
+	/* a tracked table's definition changed (DDL): `table`, `what` */
+	FL_CHANGE_RELATION,
 };
 
 /* State of one needed column in the new or old image. */
@@ -51,6 +53,8 @@ struct fl_change {
 	/* TRUNCATE: the tracked tables truncated */
 	const struct fl_track_table **trunc;
 	size_t ntrunc;
+	/* RELATION: what changed ("column title is gone"), for the log */
+	const char *what;
 	/* transaction */
 	fl_lsn commit_lsn;   /* the transaction's final (commit) LSN */
 	int64_t commit_time; /* µs since 2000-01-01 UTC */

@@ -488,6 +488,31 @@ chk_col_type_ok(enum fl_ftype t, const struct chk_col *c, char *const *custom,
 	        fl_check_db_type_ok(t, c->base, c->is_enum, custom, ncustom));
 }
 
+/* A wider integer than the declared one (int4 -> int8 under `integer`):
+ * a widening migration, accepted with a Warning - a value beyond the
+ * field's range is one rejected document, not a broken index. */
+static int
+chk_col_widened(enum fl_ftype t, const struct chk_col *c)
+{
+	if (t == FL_T_SHORT)
+		return chk_col_type_ok(FL_T_INTEGER, c, NULL, 0) ||
+		       chk_col_type_ok(FL_T_LONG, c, NULL, 0);
+	if (t == FL_T_INTEGER)
+		return chk_col_type_ok(FL_T_LONG, c, NULL, 0);
+	return 0;
+}
+
+static void
+chk_widened_warn(struct chk_scope *sc, const struct fl_pos *at,
+                 const char *sub, enum fl_ftype t, const struct chk_col *c)
+{
+	chk_diag(sc, FL_DIAG_WARNING, at, sub,
+	         "column `%s` is `%s`, wider than the declared `%s`: a value "
+	         "beyond its range is rejected by OpenSearch (declare `long` "
+	         "and reindex)",
+	         c->name, c->type, fl_ftype_name(t));
+}
+
 /* Numeric for a geo coordinate: accepted by double, float, decimal,
  * integer, long or short. */
 static int
@@ -974,8 +999,10 @@ chk_column(struct chk_scope *sc, const struct fl_field *x,
 	c = chk_colref(sc, cx, x->col.column, &x->at, NULL, "field");
 	if (!c)
 		return;
-	if (!chk_col_type_ok(x->col.type, c, x->col.pg_types,
-	                     x->col.npg_types)) {
+	if (chk_col_widened(x->col.type, c)) {
+		chk_widened_warn(sc, &x->at, NULL, x->col.type, c);
+	} else if (!chk_col_type_ok(x->col.type, c, x->col.pg_types,
+	                            x->col.npg_types)) {
 		chk_diag(sc, FL_DIAG_ERROR, &x->at, NULL,
 		         "declared type `%s` does not accept the column's "
 		         "database type `%s`",
@@ -1107,7 +1134,10 @@ chk_agg(struct chk_scope *sc, const struct fl_field *x)
 		chk_tracked(sc, &cx, x->agg.foreign_key, at, "foreign_key");
 	c = chk_colref(sc, &cx, x->agg.column, at, "column", "aggregate");
 	if (c && x->agg.has_value_type && x->agg.op != FL_AGG_AVG &&
-	    !chk_col_type_ok(x->agg.value_type, c, NULL, 0))
+	    chk_col_widened(x->agg.value_type, c))
+		chk_widened_warn(sc, at, "value_type", x->agg.value_type, c);
+	else if (c && x->agg.has_value_type && x->agg.op != FL_AGG_AVG &&
+	         !chk_col_type_ok(x->agg.value_type, c, NULL, 0))
 		chk_diag(sc, FL_DIAG_ERROR, at, "value_type",
 		         "declared aggregate type `%s` does not accept the "
 		         "column's database type `%s`",
@@ -1574,7 +1604,8 @@ fl_check_db_run(PGconn *conn, const struct fl_config *cfg,
 	fl_publication_tables_init(&k.req);
 	fl_publication_required(cfg, &k.req);
 	k.tabs = fl_xcalloc(k.req.n + 1, sizeof(*k.tabs));
-	if (chk_server(&k, err) < 0 || chk_slot(&k, slot, err) < 0 ||
+	if ((!k.opts.schemas_only &&
+	     (chk_server(&k, err) < 0 || chk_slot(&k, slot, err) < 0)) ||
 	    chk_load_columns(&k, err) < 0 || chk_load_indexes(&k, err) < 0)
 		goto done;
 	for (i = 0; i < cfg->nindexes; i++)
@@ -1593,6 +1624,48 @@ done:
 	chk_casts_free(&k);
 	chk_tables_free(&k);
 	fl_publication_tables_done(&k.req);
+	return rc;
+}
+
+int
+fl_check_db_index(PGconn *conn, const struct fl_config *cfg,
+                  const char *index, int untracked_warning, char *why,
+                  size_t n, struct fl_err *err)
+{
+	struct fl_check_db_opts o = { 0 };
+	struct fl_config one = *cfg;
+	struct fl_index_cfg ix;
+	struct fl_check_db r;
+	struct fl_diags d;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < cfg->nindexes; i++)
+		if (!strcmp(cfg->indexes[i].name, index))
+			break;
+	if (i == cfg->nindexes || !cfg->indexes[i].schema)
+		return fl_err_set(err, FL_ERR_NOTFOUND, "no index `%s`", index);
+	ix = cfg->indexes[i];
+	ix.enabled = 1;
+	one.indexes = &ix;
+	one.nindexes = 1;
+	o.untracked_warning = untracked_warning;
+	o.skip_publication = 1;
+	o.schemas_only = 1;
+	fl_diags_init(&d);
+	rc = fl_check_db_run(conn, &one, &o, &r, &d, err);
+	fl_check_db_done(&r);
+	for (i = 0; rc == 0 && i < d.n; i++) {
+		char *line;
+
+		if (d.v[i].sev != FL_DIAG_ERROR)
+			continue;
+		line = fl_diag_format(&d.v[i]);
+		snprintf(why, n, "%s", line);
+		free(line);
+		rc = 1;
+	}
+	fl_diags_done(&d);
 	return rc;
 }
 

@@ -33,6 +33,8 @@ struct fl_check_db_opts {
 	/* skip publication coverage and its problems (the caller, `run`,
 	 * provisions the publication itself) */
 	int skip_publication;
+	/* the schemas only: no server, role or slot checks */
+	int schemas_only;
 };
 
 /* The slot's state (source.md §3.2), for the report. */
@@ -75,6 +77,16 @@ int fl_check_db_run(PGconn *conn, const struct fl_config *cfg,
                     struct fl_check_db *out, struct fl_diags *diags,
                     struct fl_err *err);
 void fl_check_db_done(struct fl_check_db *r);
+
+/*
+ * Does the database still match the schema of one index (the check's
+ * schema rules alone, the index taken as enabled)? 1 with the first
+ * Error, formatted "file:line:col: key: message", in why[0..n); 0 when
+ * it matches; -1 with err when a catalog query failed.
+ */
+int fl_check_db_index(PGconn *conn, const struct fl_config *cfg,
+                      const char *index, int untracked_warning, char *why,
+                      size_t n, struct fl_err *err);
 
 /*
  * Does a catalog type (format_type spelling) satisfy a declared scalar

@@ -35,15 +35,50 @@ source_copy(char *dst, size_t n, const char *src)
 	fl_str_copy(dst, n, src ? src : "");
 }
 
+/* The enabled index whose schema file is `file`, or NULL. */
+static const struct fl_index_cfg *
+source_index_of(const struct fl_config *cfg, const char *file)
+{
+	size_t i;
+
+	for (i = 0; file && i < cfg->nindexes; i++)
+		if (cfg->indexes[i].enabled && cfg->indexes[i].schema_file &&
+		    !strcmp(cfg->indexes[i].schema_file, file))
+			return &cfg->indexes[i];
+	return NULL;
+}
+
+/* List an index in drift once, with its first Error. */
+static void
+source_drift_add(struct fl_source_prep *out, const char *index,
+                 const struct fl_diag *g)
+{
+	char *line;
+	size_t i;
+
+	for (i = 0; i < out->ndrift; i++)
+		if (!strcmp(out->drift[i].index, index))
+			return;
+	if (out->ndrift == FL_SOURCE_MAX_DRIFT)
+		return;
+	line = fl_diag_format(g);
+	source_copy(out->drift[out->ndrift].index,
+	            sizeof(out->drift[0].index), index);
+	source_copy(out->drift[out->ndrift].why, sizeof(out->drift[0].why),
+	            line);
+	out->ndrift++;
+	free(line);
+}
+
 /* Steps 1-2: check_db without the publication part. */
 static int
 source_check(PGconn *conn, const struct fl_config *cfg,
-             const struct fl_source_opts *o, struct fl_diags *diags,
-             struct fl_err *err)
+             const struct fl_source_opts *o, struct fl_source_prep *out,
+             struct fl_diags *diags, struct fl_err *err)
 {
 	struct fl_check_db_opts co = { 0 };
 	struct fl_check_db r;
-	size_t before = diags->nerrors;
+	size_t before = diags->n, i, nerr = 0;
 	int rc;
 
 	co.slot = o->slot;
@@ -54,14 +89,44 @@ source_check(PGconn *conn, const struct fl_config *cfg,
 	fl_check_db_done(&r);
 	if (rc < 0)
 		return -1;
-	if (diags->nerrors > before)
+	for (i = before; i < diags->n; i++) {
+		const struct fl_diag *g = &diags->v[i];
+		const struct fl_index_cfg *ix;
+
+		if (g->sev != FL_DIAG_ERROR)
+			continue;
+		ix = o->tolerate_drift ? source_index_of(cfg, g->file) : NULL;
+		if (ix)
+			source_drift_add(out, ix->name, g);
+		else
+			nerr++;
+	}
+	if (nerr)
 		return fl_err_set(err, FL_ERR_CONFIG,
 		                  "the database does not match the "
 		                  "configuration: %zu error%s (listed above; "
 		                  "`flusso check` shows them too)",
-		                  diags->nerrors - before,
-		                  diags->nerrors - before == 1 ? "" : "s");
+		                  nerr, nerr == 1 ? "" : "s");
 	return 0;
+}
+
+/* The configuration without the indexes in drift (for the publication:
+ * a dropped table cannot be published); free view->indexes. */
+static void
+source_without_drift(const struct fl_config *cfg,
+                     const struct fl_source_prep *out, struct fl_config *view)
+{
+	size_t i, j;
+
+	*view = *cfg;
+	view->indexes =
+	    fl_xcalloc(cfg->nindexes ? cfg->nindexes : 1, sizeof(*view->indexes));
+	for (i = 0; i < cfg->nindexes; i++) {
+		view->indexes[i] = cfg->indexes[i];
+		for (j = 0; j < out->ndrift; j++)
+			if (!strcmp(out->drift[j].index, cfg->indexes[i].name))
+				view->indexes[i].enabled = 0;
+	}
 }
 
 /* Run one DDL statement; -1 with the statement in the message. */
@@ -380,10 +445,20 @@ fl_source_prepare(const char *conninfo, const struct fl_config *cfg,
 	memset(out, 0, sizeof(*out));
 	if (!(conn = fl_pgconn_open(conninfo, "flusso", 0, err)))
 		return -1;
-	if (source_check(conn, cfg, o, diags, err) < 0)
+	if (source_check(conn, cfg, o, out, diags, err) < 0)
 		goto done;
-	if (source_publication(conn, cfg, o, err) < 0)
+	if (out->ndrift) {
+		struct fl_config view;
+
+		source_without_drift(cfg, out, &view);
+		rc = source_publication(conn, &view, o, err);
+		free(view.indexes);
+		if (rc < 0)
+			goto done;
+		rc = -1;
+	} else if (source_publication(conn, cfg, o, err) < 0) {
 		goto done;
+	}
 	if (fl_source_ensure_slot(conn, o, out, err) < 0)
 		goto done;
 	if (source_identity(conninfo, conn, &out->id, err) < 0)

@@ -38,6 +38,18 @@ struct fl_source_opts {
 	int manage_publication;
 	int allow_untracked; /* untracked child tables only warn */
 	int slot_wait_secs;  /* wait for an active slot (default 60) */
+	/* an index whose schema no longer matches the database does not
+	 * stop the start: it is listed in prep->drift (the engine holds
+	 * it), and its tables are left out of the publication step */
+	int tolerate_drift;
+};
+
+#define FL_SOURCE_MAX_DRIFT 32
+
+/* An index whose schema the database no longer matches. */
+struct fl_source_drift {
+	char index[64];
+	char why[256]; /* the first Error: "file:line:col: key: message" */
 };
 
 struct fl_source_prep {
@@ -45,12 +57,15 @@ struct fl_source_prep {
 	int slot_created;  /* the slot did not exist (or was lost) */
 	int slot_was_lost; /* it existed but was invalidated: recreated */
 	char confirmed_flush_lsn[32];
+	struct fl_source_drift drift[FL_SOURCE_MAX_DRIFT];
+	size_t ndrift;
 };
 
 /*
  * Run start-up steps 1-4 of source.md §3.1 on an admin connection made
  * from `conninfo`. Diagnostics from the schema checks go to `diags`; any
- * Error stops the start.
+ * Error stops the start, except (tolerate_drift) those of an index's
+ * schema file, which list that index in out->drift.
  */
 int fl_source_prepare(const char *conninfo, const struct fl_config *cfg,
                       const struct fl_source_opts *o,
