@@ -193,8 +193,8 @@ static int
 be_drift_check(void *session, const struct fl_config *cfg, const char *index,
                int untracked_warning, char *why, size_t n, struct fl_err *err)
 {
-	return fl_check_db_index(session, cfg, index, untracked_warning, why,
-	                         n, err);
+	return fl_check_db_index(session, cfg, index, untracked_warning, why, n,
+	                         err);
 }
 
 static const struct fl_engine_backend be_real = {

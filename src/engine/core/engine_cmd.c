@@ -178,7 +178,7 @@ eng_cmd_release_one(struct fl_engine *e, struct eng_cmd *c, int ix,
 		else
 			eng_reply(e, c, err.code == FL_ERR_CONFIG ? 409 : 500,
 			          "%s stays %s: %s", c->index,
-			          h == FL_HOLD_PAUSED    ? "paused"
+			          h == FL_HOLD_PAUSED  ? "paused"
 			          : h == FL_HOLD_DRIFT ? "in drift"
 			                               : "stopped",
 			          err.msg);
@@ -254,8 +254,8 @@ eng_cmd_retry(struct fl_engine *e, struct eng_cmd *c)
 	}
 	if (failed)
 		eng_reply(e, c, 500,
-		          "retried %zu index%s, %d still stopped or in drift", n,
-		          n == 1 ? "" : "es", failed);
+		          "retried %zu index%s, %d still stopped or in drift",
+		          n, n == 1 ? "" : "es", failed);
 	else if (n)
 		eng_reply(e, c, 200, "retried %zu index%s", n,
 		          n == 1 ? "" : "es");

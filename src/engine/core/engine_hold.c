@@ -132,9 +132,10 @@ eng_index_broken(struct fl_engine *e, int ix, void *session, const char *what)
 		                            sizeof(why), &err);
 
 		if (rc < 0)
-			fl_log_warn("engine",
-			            "checking index %s against the database: %s",
-			            name, err.msg);
+			fl_log_warn(
+			    "engine",
+			    "checking index %s against the database: %s", name,
+			    err.msg);
 		drift = rc > 0;
 		if (drift)
 			fl_log_error("engine", "index %s: %s", name, what);
@@ -242,7 +243,8 @@ hold_still_drift(struct fl_engine *e, int ix, struct fl_err *err)
 		fl_err_prefix(err, "checking the database");
 	else if (rc > 0)
 		fl_err_set(err, FL_ERR_CONFIG,
-		           "the database still differs from the schema: %s", why);
+		           "the database still differs from the schema: %s",
+		           why);
 	return rc != 0;
 }
 
@@ -276,8 +278,8 @@ eng_release_index(struct fl_engine *e, int ix, struct fl_err *err)
 		 * alongside live sync, durable across a restart */
 		long gen;
 
-		if (eng_stage_rebuild(e, ix, "changes lost while held", 1,
-		                      &gen, err, ENG_CMD_SINK_MS) < 0)
+		if (eng_stage_rebuild(e, ix, "changes lost while held", 1, &gen,
+		                      err, ENG_CMD_SINK_MS) < 0)
 			return -1;
 		resync = 0;
 	}
@@ -288,6 +290,8 @@ eng_release_index(struct fl_engine *e, int ix, struct fl_err *err)
 	/* the drain exists from the moment the hold is gone, so nothing
 	 * (a seeding task about to be marked seeded) sees "not held, no
 	 * drain" while ids are pending */
+	if (was != FL_HOLD_PAUSED) /* the database may have changed: */
+		atomic_fetch_add(&e->schema_epoch, 1); /* prepare again */
 	pthread_mutex_lock(&e->mu);
 	fl_str_copy(reason, sizeof(reason), x->hold_info.reason);
 	atomic_store(&x->hold, FL_HOLD_NONE);

@@ -158,8 +158,8 @@ struct eng_worker {
 	void *db;
 	struct fl_sink_writer *writer;
 	unsigned schema_epoch; /* of its prepared statements */
-	int busy;         /* inside a commit (under e->mu) */
-	uint64_t commits; /* commits ended (under e->mu) */
+	int busy;              /* inside a commit (under e->mu) */
+	uint64_t commits;      /* commits ended (under e->mu) */
 	atomic_int exited;
 };
 
@@ -215,6 +215,7 @@ struct fl_engine {
 	/* a tracked table's definition changed (a Relation message): the
 	 * workers and the router derive their statements again */
 	atomic_uint schema_epoch;
+	unsigned router_epoch; /* of the router's resolver (router only) */
 
 	pthread_mutex_t mu; /* hold, busy flags, commands, seeds, drains */
 	pthread_cond_t cv;

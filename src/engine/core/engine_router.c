@@ -152,12 +152,15 @@ route_connect(struct fl_engine *e, void **conn, void *res)
 	struct fl_backoff b = FL_BACKOFF_INIT;
 
 	while (!atomic_load(&e->stop)) {
+		unsigned epoch = atomic_load(&e->schema_epoch);
 		struct fl_err err;
 
 		if (!*conn && !(*conn = eng_connect(e, "flusso-router")))
 			return -1;
-		if (e->be->resolver_prepare(res, *conn, &err) == 0)
+		if (e->be->resolver_prepare(res, *conn, &err) == 0) {
+			e->router_epoch = epoch;
 			return 0;
+		}
 		if (err.code != FL_ERR_PG) {
 			eng_fatal(e, "resolver: %s", err.msg);
 			return -1;
@@ -229,15 +232,12 @@ route_relation(struct fl_engine *e, void **conn, void *res,
 	const char *names[FL_MAX_INDEXES];
 	size_t j, n;
 
-	atomic_fetch_add(&e->schema_epoch, 1);
-	fl_board_event(e->board, FL_LOG_WARN, "table %s.%s: %s",
-	               ch->table->schema, ch->table->table, ch->what);
-	if (*conn) { /* a new session prepares it again */
-		e->be->session_close(*conn);
-		*conn = NULL;
+	if (!ch->rel_first) {
+		atomic_fetch_add(&e->schema_epoch, 1);
+		fl_board_event(e->board, FL_LOG_WARN, "table %s.%s: %s",
+		               ch->table->schema, ch->table->table, ch->what);
 	}
-	n = e->be->resolve_truncate(res, ch->table, names,
-	                            FL_ARRAY_LEN(names));
+	n = e->be->resolve_truncate(res, ch->table, names, FL_ARRAY_LEN(names));
 	for (j = 0; j < n && e->be->drift_check; j++) {
 		int ix = eng_index_no(e, names[j]);
 		char why[sizeof(((struct fl_sink_hold *)0)->reason)];
@@ -254,15 +254,16 @@ route_relation(struct fl_engine *e, void **conn, void *res,
 		                        &err);
 		if (rc > 0)
 			eng_hold_index(e, ix, FL_HOLD_DRIFT, why);
-		else if (rc == 0)
+		else if (rc == 0 && !ch->rel_first)
 			fl_log_info("engine",
 			            "index %s still matches the database",
 			            names[j]);
 		else
-			fl_log_warn("engine",
-			            "checking index %s against the database: %s "
-			            "(a failing build will tell)",
-			            names[j], err.msg);
+			fl_log_warn(
+			    "engine",
+			    "checking index %s against the database: %s "
+			    "(a failing build will tell)",
+			    names[j], err.msg);
 	}
 	e->be->capture_confirm(e->cap, ch->ack);
 	fl_change_free(ch);
@@ -298,10 +299,11 @@ route_lost(struct fl_engine *e, void *conn, const struct route_ctx *rc,
 
 			if (eng_hold_store(e, (int)ix, &err) == 0)
 				break;
-			fl_log_warn("engine",
-			            "storing the hold of index %s (will retry): "
-			            "%s",
-			            e->ix[ix].cfg->name, err.msg);
+			fl_log_warn(
+			    "engine",
+			    "storing the hold of index %s (will retry): "
+			    "%s",
+			    e->ix[ix].cfg->name, err.msg);
 			if (eng_retry_wait(e, &b))
 				return -1;
 		}
@@ -336,6 +338,12 @@ route_change(struct fl_engine *e, void **conn, void *res, struct fl_change *ch)
 	for (;;) {
 		struct fl_err err;
 
+		if (*conn && e->router_epoch != atomic_load(&e->schema_epoch)) {
+			/* a table's definition changed, or an index was
+			 * released: a new session prepares it again */
+			e->be->session_close(*conn);
+			*conn = NULL;
+		}
 		if (!*conn && route_connect(e, conn, res) < 0)
 			break;
 		if (e->be->resolve(res, *conn, ch, route_emit, &rc, &err) == 0)

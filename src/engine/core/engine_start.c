@@ -98,7 +98,8 @@ eng_prepare_source(struct fl_engine *e)
 		if (rc == 0) {
 			eng_recovered(e, "postgres");
 			for (i = 0; i < e->prep.ndrift; i++) {
-				int ix = eng_index_no(e, e->prep.drift[i].index);
+				int ix =
+				    eng_index_no(e, e->prep.drift[i].index);
 
 				if (ix >= 0)
 					eng_hold_index(e, ix, FL_HOLD_DRIFT,

@@ -37,8 +37,8 @@ static const char *const phase_names[] = {
 };
 
 static const char *const ixstate_names[] = {
-	"disabled",   "pending", "skipped", "backfilling",
-	"rebuilding", "live",    "paused",  "stopped", "drift",
+	"disabled", "pending", "skipped", "backfilling", "rebuilding",
+	"live",     "paused",  "stopped", "drift",
 };
 
 const char *

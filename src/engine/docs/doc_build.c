@@ -230,8 +230,8 @@ docbuild_prepare_one(struct fl_docbuild *b, struct db_index *x, PGconn *conn,
 	r = PQprepare(conn, x->stmt, x->q.sql, (int)(1 + x->q.nparams), NULL);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		docbuild_fail(conn, r, err);
-		return fl_err_prefix(err, "preparing the documents of index `%s`",
-		                     x->ix->name);
+		return fl_err_prefix(
+		    err, "preparing the documents of index `%s`", x->ix->name);
 	}
 	PQclear(r);
 	x->ready = 1;

@@ -74,8 +74,8 @@ struct rs_index {
 	const char *db, *root, *root_key;
 	struct rs_rel *rels;
 	size_t nrels, cap;
-	int broken;   /* its hop statements could not be made (prepare) */
-	int failed;   /* per call: this change's ids for it are unknown */
+	int broken; /* its hop statements could not be made (prepare) */
+	int failed; /* per call: this change's ids for it are unknown */
 };
 
 enum rs_what {
@@ -724,16 +724,15 @@ fl_resolve(struct fl_resolver *r, PGconn *conn, const struct fl_change *c,
 			continue;
 		if (!x->broken)
 			rc = rs_apply(r, c, &rl->v[i], &missing, err);
-		if (!x->broken &&
-		    (!rc || err->code == FL_ERR_PG ||
-		     err->code == FL_ERR_CANCELLED))
+		if (!x->broken && (!rc || err->code == FL_ERR_PG ||
+		                   err->code == FL_ERR_CANCELLED))
 			continue;
 		/* permanent, and about this index alone (its table or a
 		 * column is gone): say so, go on with the others */
 		if (rc)
-			fl_log_warn("resolve", "a change of %s.%s, index %s: %s",
-			            tt->schema, tt->table, x->cfg->name,
-			            err->msg);
+			fl_log_warn(
+			    "resolve", "a change of %s.%s, index %s: %s",
+			    tt->schema, tt->table, x->cfg->name, err->msg);
 		if (r->own_txn) {
 			PQclear(PQexec(conn, "ROLLBACK"));
 			r->own_txn = 0;

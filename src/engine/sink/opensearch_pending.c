@@ -225,8 +225,8 @@ op_hold_read(const cJSON *src, const char *index, struct fl_sink_hold *out,
 	if (cJSON_IsNumber(since))
 		out->since_us = (int64_t)since->valuedouble * 1000;
 	snprintf(out->reason, sizeof(out->reason), "%s", why ? why : "");
-	out->resync = cJSON_IsTrue(
-	    cJSON_GetObjectItemCaseSensitive(src, "resync"));
+	out->resync =
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(src, "resync"));
 	return FL_SINK_OK;
 }
 

@@ -38,8 +38,8 @@
 struct cap_rel {
 	uint32_t oid;
 	const struct fl_track_table *tt; /* NULL: no enabled index uses it */
-	int *colmap; /* [tt->ncols]: tuple position of each needed column */
-	uint64_t sig;      /* of the definition: names, types, identity */
+	int *colmap;  /* [tt->ncols]: tuple position of each needed column */
+	uint64_t sig; /* of the definition: names, types, identity */
 	uint32_t *coltype; /* [tt->ncols]: type OID of each needed column */
 	int32_t *colmod;   /* [tt->ncols]: its typmod */
 };
@@ -191,12 +191,12 @@ cap_rel_sig(const struct fl_pgo_msg *m)
 	uint64_t h = 0xcbf29ce484222325ULL;
 	size_t i;
 
-#define CAP_MIX(p, n)                                                    \
-	do {                                                             \
-		const unsigned char *b_ = (const unsigned char *)(p);    \
-		size_t k_;                                               \
-		for (k_ = 0; k_ < (n); k_++)                             \
-			h = (h ^ b_[k_]) * 0x100000001b3ULL;             \
+#define CAP_MIX(p, n)                                                 \
+	do {                                                          \
+		const unsigned char *b_ = (const unsigned char *)(p); \
+		size_t k_;                                            \
+		for (k_ = 0; k_ < (n); k_++)                          \
+			h = (h ^ b_[k_]) * 0x100000001b3ULL;          \
 	} while (0)
 	CAP_MIX(m->nspname, strlen(m->nspname) + 1);
 	CAP_MIX(m->relname, strlen(m->relname) + 1);
@@ -249,16 +249,19 @@ cap_rel_describe(const struct cap_rel *was, const struct fl_pgo_msg *m,
 			                        len ? "; " : "", tt->cols[i]);
 	}
 	if (!out[0])
-		snprintf(out, n, "its definition changed (no column flusso "
-		                 "reads)");
+		snprintf(out, n,
+		         "its definition changed (no column flusso "
+		         "reads)");
 }
 
 /* Cache a Relation message, replacing an earlier one for the OID. When
  * it differs from the earlier one and a tracked table is concerned,
- * *changed is that table and why[] says what changed. */
+ * *changed is that table and why[] says what changed; the first one of
+ * a tracked table sets *changed and *first. */
 static void
 cap_rel_put(struct fl_capture *c, const struct fl_pgo_msg *m,
-            const struct fl_track_table **changed, char *why, size_t nwhy)
+            const struct fl_track_table **changed, int *first, char *why,
+            size_t nwhy)
 {
 	const char *nsp = m->nspname[0] ? m->nspname : "pg_catalog";
 	struct cap_rel *r = cap_rel_find(c, m->rel_oid);
@@ -266,7 +269,13 @@ cap_rel_put(struct fl_capture *c, const struct fl_pgo_msg *m,
 	size_t i, j;
 
 	*changed = NULL;
-	if (r && r->sig != sig) {
+	*first = 0;
+	if (!r && (*changed = fl_track_find(c->o.track, nsp, m->relname))) {
+		/* first seen by this process: DDL since the start-up check
+		 * shows only here */
+		*first = 1;
+		snprintf(why, nwhy, "first definition seen");
+	} else if (r && r->sig != sig) {
 		const struct fl_track_table *now =
 		    fl_track_find(c->o.track, nsp, m->relname);
 
@@ -275,8 +284,8 @@ cap_rel_put(struct fl_capture *c, const struct fl_pgo_msg *m,
 			if (r->tt)
 				cap_rel_describe(r, m, now, why, nwhy);
 			else
-				snprintf(why, nwhy, "a table is now %s.%s",
-				         nsp, m->relname);
+				snprintf(why, nwhy, "a table is now %s.%s", nsp,
+				         m->relname);
 		}
 	}
 	if (!r) {
@@ -301,7 +310,8 @@ cap_rel_put(struct fl_capture *c, const struct fl_pgo_msg *m,
 	r->colmap = fl_xcalloc(r->tt->ncols ? r->tt->ncols : 1, sizeof(int));
 	r->coltype =
 	    fl_xcalloc(r->tt->ncols ? r->tt->ncols : 1, sizeof(uint32_t));
-	r->colmod = fl_xcalloc(r->tt->ncols ? r->tt->ncols : 1, sizeof(int32_t));
+	r->colmod =
+	    fl_xcalloc(r->tt->ncols ? r->tt->ncols : 1, sizeof(int32_t));
 	for (i = 0; i < r->tt->ncols; i++) {
 		r->colmap[i] = -1;
 		for (j = 0; j < m->ncols; j++)
@@ -588,13 +598,16 @@ cap_message(struct fl_capture *c, PGconn *conn, const struct fl_pgo_msg *m,
 	case FL_PGO_RELATION: {
 		const struct fl_track_table *tt;
 		char why[512];
+		int first;
 
-		cap_rel_put(c, m, &tt, why, sizeof(why));
+		cap_rel_put(c, m, &tt, &first, why, sizeof(why));
 		if (!tt)
 			return 0;
-		fl_log_warn("capture", "table %s.%s: %s", tt->schema,
-		            tt->table, why);
+		if (!first)
+			fl_log_warn("capture", "table %s.%s: %s", tt->schema,
+			            tt->table, why);
 		ch = cap_build_relation(c, tt, why);
+		ch->rel_first = first;
 		break;
 	}
 	case FL_PGO_INSERT:

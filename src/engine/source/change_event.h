@@ -53,8 +53,11 @@ struct fl_change {
 	/* TRUNCATE: the tracked tables truncated */
 	const struct fl_track_table **trunc;
 	size_t ntrunc;
-	/* RELATION: what changed ("column title is gone"), for the log */
+	/* RELATION: what changed ("column title is gone"), for the log;
+	 * rel_first: the table's first definition this process saw (not a
+	 * change, but DDL since start-up can only show here) */
 	const char *what;
+	int rel_first;
 	/* transaction */
 	fl_lsn commit_lsn;   /* the transaction's final (commit) LSN */
 	int64_t commit_time; /* µs since 2000-01-01 UTC */

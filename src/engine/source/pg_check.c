@@ -503,8 +503,8 @@ chk_col_widened(enum fl_ftype t, const struct chk_col *c)
 }
 
 static void
-chk_widened_warn(struct chk_scope *sc, const struct fl_pos *at,
-                 const char *sub, enum fl_ftype t, const struct chk_col *c)
+chk_widened_warn(struct chk_scope *sc, const struct fl_pos *at, const char *sub,
+                 enum fl_ftype t, const struct chk_col *c)
 {
 	chk_diag(sc, FL_DIAG_WARNING, at, sub,
 	         "column `%s` is `%s`, wider than the declared `%s`: a value "
@@ -1628,9 +1628,9 @@ done:
 }
 
 int
-fl_check_db_index(PGconn *conn, const struct fl_config *cfg,
-                  const char *index, int untracked_warning, char *why,
-                  size_t n, struct fl_err *err)
+fl_check_db_index(PGconn *conn, const struct fl_config *cfg, const char *index,
+                  int untracked_warning, char *why, size_t n,
+                  struct fl_err *err)
 {
 	struct fl_check_db_opts o = { 0 };
 	struct fl_config one = *cfg;

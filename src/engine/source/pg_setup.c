@@ -62,8 +62,8 @@ source_drift_add(struct fl_source_prep *out, const char *index,
 	if (out->ndrift == FL_SOURCE_MAX_DRIFT)
 		return;
 	line = fl_diag_format(g);
-	source_copy(out->drift[out->ndrift].index,
-	            sizeof(out->drift[0].index), index);
+	source_copy(out->drift[out->ndrift].index, sizeof(out->drift[0].index),
+	            index);
 	source_copy(out->drift[out->ndrift].why, sizeof(out->drift[0].why),
 	            line);
 	out->ndrift++;
@@ -119,8 +119,8 @@ source_without_drift(const struct fl_config *cfg,
 	size_t i, j;
 
 	*view = *cfg;
-	view->indexes =
-	    fl_xcalloc(cfg->nindexes ? cfg->nindexes : 1, sizeof(*view->indexes));
+	view->indexes = fl_xcalloc(cfg->nindexes ? cfg->nindexes : 1,
+	                           sizeof(*view->indexes));
 	for (i = 0; i < cfg->nindexes; i++) {
 		view->indexes[i] = cfg->indexes[i];
 		for (j = 0; j < out->ndrift; j++)
