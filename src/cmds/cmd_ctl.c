@@ -2,7 +2,7 @@
 /*
  * cmd_ctl.c - `flusso ctl COMMAND [ARGS]`: any command of the control
  * table (engine commands.c) sent to a running daemon's admin API; and the
- * shortcuts `flusso indexes|reindex|backfill|pause|resume|retry`, built
+ * shortcuts `flusso indexes|reindex|backfill|pause|resume|retry|reload`, built
  * here from the table entries flagged FL_CTL_SHORTCUT.
  *
  * Both check the call with fl_ctl_check (the validation every surface

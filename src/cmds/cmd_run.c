@@ -36,6 +36,18 @@ run_wait(struct fl_daemon *d, const sigset_t *set)
 
 		if (sig <= 0)
 			continue;
+		if (sig == SIGHUP) {
+			char msg[512];
+			int code =
+			    fl_engine_command(d->engine, FL_ECMD_RELOAD, NULL,
+			                      NULL, msg, sizeof(msg), 0);
+
+			if (code >= 300 && code != 409)
+				fl_log_warn("run", "SIGHUP: %s", msg);
+			else
+				fl_log_info("run", "SIGHUP: reloading");
+			continue;
+		}
 		if (++signals == 1) {
 			fl_log_info("run",
 			            "%s: stopping (finishing the current "
@@ -60,6 +72,7 @@ run_exec(struct fl_cmd_ctx *ctx)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);                /* reload */
 	pthread_sigmask(SIG_BLOCK, &set, NULL); /* every thread inherits it */
 	code = fl_daemon_open(ctx, &d, 1);
 	if (code == FL_EXIT_OK)
@@ -86,7 +99,8 @@ const struct fl_cmd_entry fl_cmd_run_entry = {
 	        "seeded yet, then\nfollows PostgreSQL logical replication and "
 	        "keeps OpenSearch current.\nServes /healthz, /readyz, /status "
 	        "and /metrics on the public address and\nthe admin API on the "
-	        "private address. SIGINT/SIGTERM stop it cleanly.",
+	        "private address. SIGINT/SIGTERM stop it cleanly; SIGHUP "
+	        "reloads flusso.yml and the schemas (`flusso reload`).",
 	.opts = run_opts,
 	.nopts = FL_ARRAY_LEN(run_opts),
 	.exec = run_exec,

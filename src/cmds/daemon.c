@@ -53,6 +53,39 @@ daemon_address(const struct fl_cmd_ctx *ctx, const char *opt,
 	return from_file;
 }
 
+/* `reload`: the same file and overrides, loaded again; every problem
+ * is logged, the first named in why. */
+static struct fl_config *
+daemon_reload(void *arg, char *why, size_t n)
+{
+	struct fl_daemon *d = arg;
+	struct fl_config *cfg;
+	struct fl_diags diags;
+	size_t i;
+
+	fl_diags_init(&diags);
+	cfg = fl_config_load(d->config_path, d->prefix_override, &diags);
+	for (i = 0; i < diags.n; i++) {
+		char *line = fl_diag_format(&diags.v[i]);
+
+		if (diags.v[i].sev == FL_DIAG_ERROR)
+			fl_log_error("reload", "%s", line);
+		else
+			fl_log_warn("reload", "%s", line);
+		if (!cfg && diags.v[i].sev == FL_DIAG_ERROR && !why[0])
+			snprintf(why, n,
+			         "%zu error%s in the configuration, "
+			         "first: %s",
+			         diags.nerrors, diags.nerrors == 1 ? "" : "s",
+			         line);
+		free(line);
+	}
+	if (!cfg && !why[0])
+		snprintf(why, n, "the configuration could not be loaded");
+	fl_diags_done(&diags);
+	return cfg;
+}
+
 static void
 daemon_engine_opts(struct fl_cmd_ctx *ctx, struct fl_daemon *d,
                    struct fl_engine_opts *o)
@@ -82,6 +115,8 @@ daemon_engine_opts(struct fl_cmd_ctx *ctx, struct fl_daemon *d,
 	/* the dashboard stays after a pipeline failure and offers `retry`;
 	 * `flusso run` ends so its supervisor sees the failure */
 	o->stay_on_failure = strcmp(ctx->entry->name, "tui") == 0;
+	o->reload = daemon_reload;
+	o->reload_arg = d;
 }
 
 static int
@@ -132,9 +167,11 @@ fl_daemon_open(struct fl_cmd_ctx *ctx, struct fl_daemon *d, int with_http)
 	if ((rc = daemon_names(ctx)) || (rc = daemon_admin(ctx, d)))
 		return rc;
 	fl_diags_init(&diags);
-	d->cfg =
-	    fl_config_load(fl_args_str(&ctx->args, "config"),
-	                   fl_args_str(&ctx->args, "index-prefix"), &diags);
+	d->config_path = fl_xstrdup(fl_args_str(&ctx->args, "config"));
+	if (fl_args_str(&ctx->args, "index-prefix"))
+		d->prefix_override =
+		    fl_xstrdup(fl_args_str(&ctx->args, "index-prefix"));
+	d->cfg = fl_config_load(d->config_path, d->prefix_override, &diags);
 	fl_check_print_diags(&diags, stderr, ctx->color);
 	fl_diags_done(&diags);
 	if (!d->cfg)
@@ -181,6 +218,8 @@ fl_daemon_close(struct fl_daemon *d)
 	free(d->admin_password);
 	free(d->public_address);
 	free(d->private_address);
+	free(d->config_path);
+	free(d->prefix_override);
 	memset(d, 0, sizeof(*d));
 	return code;
 }

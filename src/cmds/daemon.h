@@ -27,6 +27,7 @@ struct fl_daemon {
 	char *admin_password;
 	const char *admin_user;
 	char *public_address, *private_address;
+	char *config_path, *prefix_override; /* for `reload` */
 	int started;
 };
 

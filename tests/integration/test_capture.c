@@ -297,6 +297,10 @@ struct t_cap {
 	enum fl_capture_event ev[64];
 	size_t nev;
 	int drop_stale; /* drop changes of older epochs, as the engine does */
+	/* definitions changed (RELATION events, first sightings left out),
+	 * taken off the queue by t_pop and confirmed */
+	int nrel;
+	char rel_what[512];
 };
 
 static const char *const t_ev_names[] = { "connected", "disconnected",
@@ -429,6 +433,18 @@ t_pop(struct t_cap *tc, int timeout_ms)
 		if (tc->drop_stale && ((struct fl_change *)item)->ack.epoch !=
 		                          fl_capture_epoch(tc->c)) {
 			fl_change_free(item);
+			continue;
+		}
+		if (((struct fl_change *)item)->op == FL_CHANGE_RELATION) {
+			struct fl_change *ch = item;
+
+			if (!ch->rel_first) {
+				tc->nrel++;
+				snprintf(tc->rel_what, sizeof(tc->rel_what),
+				         "%s", ch->what);
+			}
+			fl_capture_confirm(tc->c, ch->ack);
+			fl_change_free(ch);
 			continue;
 		}
 		return item;
@@ -1078,6 +1094,70 @@ TAP_TEST(test_two_schemas)
 	t_case_all_tables();
 }
 
+/* ---- 5b. DDL inside a transaction ---------------------------------------- */
+
+static const struct t_want t_w_ddl[] = {
+	{ FL_CHANGE_INSERT, "orders", "id", "70", NULL, "user_id", "7", NULL,
+	  0 },
+	{ FL_CHANGE_INSERT, "orders", "id", "71", NULL, "user_id", "8", NULL,
+	  0 },
+	{ FL_CHANGE_INSERT, "orders", "id", "72", NULL, "user_id", "9", NULL,
+	  0 },
+};
+static const struct t_want t_w_gone[] = {
+	{ FL_CHANGE_INSERT, "orders", "id", "73", NULL, "user_id", NULL, NULL,
+	  0 },
+};
+static const struct t_want t_w_back[] = {
+	{ FL_CHANGE_INSERT, "orders", "id", "74", NULL, "user_id", "5", NULL,
+	  0 },
+};
+
+/* Each change is decoded against the columns in force at its position
+ * (a Relation message mid-transaction), and a changed definition of a
+ * tracked table is reported with what changed in the columns capture
+ * reads (keys and foreign keys). */
+TAP_TEST(test_ddl_mid_transaction)
+{
+	char *slot = t_slot("ddl");
+	struct t_cap tc;
+	struct t_tx tx;
+
+	if (!ok(t_prepare(slot, t_pub, t_cfg, 1, NULL) == 0, "prepare") ||
+	    !ok(t_cap_start(&tc, t_dburl, slot, t_pub, &t_track, 1024) == 0,
+	        "capture streams")) {
+		free(slot);
+		return;
+	}
+	ok(t_tx_run("INSERT INTO orders VALUES (70, 7, 1);"
+	            "ALTER TABLE orders ADD COLUMN extra text;"
+	            "INSERT INTO orders (extra, id, user_id, total) "
+	            "VALUES ('x', 71, 8, 2);"
+	            "ALTER TABLE orders DROP COLUMN total;"
+	            "INSERT INTO orders (id, user_id) VALUES (72, 9)",
+	            &tx) == 0,
+	   "tx: inserts around ADD and DROP COLUMN");
+	t_expect_tx(&tc, t_w_ddl, FL_ARRAY_LEN(t_w_ddl), &tx, "ddl");
+	ok(tc.nrel >= 1, "a changed definition is reported");
+	has_str(tc.rel_what, "its definition changed", "  ... as such");
+	ok(t_tx_run("ALTER TABLE orders RENAME COLUMN user_id TO uid;"
+	            "INSERT INTO orders VALUES (73, 4)",
+	            &tx) == 0,
+	   "tx: a foreign key renamed");
+	t_expect_tx(&tc, t_w_gone, 1, &tx, "renamed");
+	has_str(tc.rel_what, "column user_id is gone", "  ... reported gone");
+	ok(t_tx_run("ALTER TABLE orders RENAME COLUMN uid TO user_id;"
+	            "ALTER TABLE orders DROP COLUMN extra;"
+	            "ALTER TABLE orders ADD COLUMN total numeric(10,2);"
+	            "INSERT INTO orders VALUES (74, 5)",
+	            &tx) == 0,
+	   "tx: renamed back");
+	t_expect_tx(&tc, t_w_back, 1, &tx, "back");
+	has_str(tc.rel_what, "column user_id is back", "  ... reported back");
+	t_cap_done(&tc);
+	free(slot);
+}
+
 /* ---- 6. a big transaction, half confirmed, then kill -9 ----------------- */
 
 /* What the child reports before it is killed. */
@@ -1720,6 +1800,7 @@ main(void)
 	tap_run(test_keys_and_ops);
 	tap_run(test_identities_and_partitions);
 	tap_run(test_two_schemas);
+	tap_run(test_ddl_mid_transaction);
 	tap_run(test_kill_mid_transaction);
 	tap_run(test_walsender_killed);
 	tap_run(test_slot_dropped);

@@ -582,6 +582,19 @@ TAP_TEST(test_holds)
 	is_long(s->ops->hold_load(s, "users", &got, &err), FL_SINK_OK, "load");
 	is_long(got.state, FL_HOLD_STOPPED, "stopped");
 	is_str(got.reason, h.reason, "with its reason");
+	ok(!got.resync, "not marked to rebuild");
+	h.state = FL_HOLD_DRIFT;
+	h.resync = 1;
+	snprintf(h.reason, sizeof(h.reason),
+	         "users.schema.yml:7:5: fields[1].text title: field "
+	         "references unknown column `public.users.title`");
+	is_long(s->ops->hold_save(s, "users", &h, &err), FL_SINK_OK,
+	        "save drift");
+	is_long(s->ops->hold_load(s, "users", &got, &err), FL_SINK_OK, "load");
+	is_long(got.state, FL_HOLD_DRIFT, "drift");
+	is_str(got.reason, h.reason, "with its reason");
+	ok(got.resync, "marked to rebuild every document");
+	h.resync = 0;
 	is_long(s->ops->hold_load(s, "orders", &got, &err), FL_SINK_OK,
 	        "another index");
 	is_long(got.state, FL_HOLD_NONE, "has no hold");

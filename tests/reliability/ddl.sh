@@ -24,7 +24,14 @@
 #        an `integer` field's column retyped to text (order_items
 #          .quantity: users and orders);
 #        an identity that no longer covers a foreign key (addresses);
-#      and `flusso check` reports the drift with the schema position.
+#      and `flusso check` reports the drift with the schema position;
+#   4. reload: a broken file is refused as a whole (file:line:col) and
+#      the running configuration stays; an unchanged file changes
+#      nothing; a changed schema (adopting the column added in 1) gets a
+#      new generation, a new index is seeded, a removed one is no longer
+#      synced (its documents stay), an unchanged one keeps its
+#      generation and counters, and a setting that cannot change live
+#      is named; verify finds 0 differences.
 # TAP output.
 set -u
 bin=${1:?usage: ddl.sh FLUSSO SRC}
@@ -64,14 +71,16 @@ fresh() {
 products_fresh() { fresh products products name name match 0; }
 orders_fresh() { fresh orders orders coupon_code couponCode term 0; }
 # only_drift "users orders": those in drift, every other index live
+ixs="users orders products"
 only_drift() {
 	local ix want
-	for ix in users orders products; do
+	for ix in $ixs; do
 		case " $1 " in *" $ix "*) want=drift ;; *) want=live ;; esac
 		is_state "$ix" "$want" || return 1
 	done
 }
 all_live_now() { only_drift ""; }
+all_live() { all_live_now; } # lib.sh's caught_up: the indexes configured now
 # breaking NAME "INDEXES" BREAK FIX [KILL]: one breaking change and its recovery
 breaking() {
 	local name=$1 held=$2 brk=$3 fix=$4 ix
@@ -188,7 +197,78 @@ breaking retype "orders users" \
 breaking identity users \
 	"ALTER TABLE addresses REPLICA IDENTITY DEFAULT; UPDATE addresses SET kind = kind WHERE id = 1" \
 	"ALTER TABLE addresses REPLICA IDENTITY FULL"
-quiesce_verify "after recovery"
+
+# ---- 4. reload --------------------------------------------------------------------
+ix_field() { # ix_field INDEX FIELD
+	status | python3 -c 'import json,sys; print(json.load(sys.stdin)["index_details"].get(sys.argv[1], {}).get(sys.argv[2], ""))' "$1" "$2" 2>/dev/null
+}
+reload() { "$bin" reload >"$tmp/reload.out" 2>&1; }
+cfg=$tmp/cfg
+cp "$cfg/flusso.yml" "$tmp/flusso.yml.good"
+printf '  - name: [broken\n' >>"$cfg/flusso.yml"
+reload
+rc=$?
+note "$(head -c 300 "$tmp/reload.out")"
+[ $rc != 0 ] && grep -q 'flusso.yml:[0-9]*:[0-9]*' "$tmp/reload.out"
+ok $? "reload: a broken file is refused as a whole, with file:line:col"
+alive && all_live_now && products_fresh
+ok $? "reload: the running configuration stays (every index live, products fresh)"
+cp "$tmp/flusso.yml.good" "$cfg/flusso.yml"
+reload && grep -q 'nothing to change' "$tmp/reload.out"
+ok $? "reload: an unchanged file changes nothing ($(head -c 120 "$tmp/reload.out"))"
+orders_gen=$(ix_field orders serving_generation)
+orders_built=$(ix_field orders documents_built)
+users_hash=$(ix_field users hash)
+# adopt the column added earlier, add an index, remove one, and change
+# a setting that needs a restart (the source, now a literal URL)
+printf '  - keyword: nickname\n    required: false\n' >>"$cfg/users.schema.yml"
+cat >"$cfg/categories.schema.yml" <<'EOF2'
+version: 1
+table: categories
+primary_key: id
+fields:
+  - integer: id
+    required: true
+  - keyword: slug
+    required: true
+  - text: name
+    required: true
+EOF2
+python3 - "$cfg/flusso.yml" "$DIRECT_PG_URL" <<'EOF2'
+import re, sys
+p, url = sys.argv[1], sys.argv[2]
+s = open(p).read()
+s = re.sub(r"  - name: products\n(    .*\n)*", "  - name: categories\n    schema: categories.schema.yml\n    enabled: true\n", s)
+s = s.replace("connection_url: {env: SHOP_DATABASE_URL}", "connection_url: \"%s\"" % url)
+open(p, "w").write(s)
+EOF2
+reload
+ok $? "reload: a changed schema, a new index, a removed one ($(head -c 400 "$tmp/reload.out"))"
+grep -q 'users changed' "$tmp/reload.out" && grep -q 'categories added' "$tmp/reload.out" &&
+	grep -q 'products removed' "$tmp/reload.out"
+ok $? "reload: the answer names each index change"
+grep -q 'needs a restart to apply: source' "$tmp/reload.out"
+ok $? "reload: the setting that cannot change live is named"
+ixs="users orders categories"
+wait_for 180 "reload: users, orders, categories live" all_live_now
+ok $? "reload: every index live, the new one seeded"
+[ "$(ix_field users hash)" != "$users_hash" ] && [ -n "$(ix_field users hash)" ]
+ok $? "reload: users has a new hash ($users_hash -> $(ix_field users hash))"
+fresh users users nickname nickname term 1
+ok $? "reload: users reads the adopted column"
+[ "$(ix_field orders serving_generation)" = "$orders_gen" ] &&
+	[ "$(ix_field orders documents_built)" -ge "$orders_built" ]
+ok $? "reload: orders untouched (generation $orders_gen, its counters kept)"
+[ -z "$(ix_field products state)" ] &&
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "$DIRECT_OS_URL/${id}_products")" = 200 ]
+ok $? "reload: products no longer synced, its documents still in OpenSearch"
+n_cat=$(sql "SELECT count(*) FROM categories")
+wait_for 30 "categories count" sh -c "curl -s '$DIRECT_OS_URL/${id}_categories/_count' | grep -q '\"count\":$n_cat,'"
+ok $? "reload: categories holds its $n_cat rows"
+orders_fresh
+ok $? "reload: orders fresh"
+
+quiesce_verify "after recovery and reload"
 
 stop_flusso
 ok $? "graceful stop"

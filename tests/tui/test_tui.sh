@@ -92,7 +92,7 @@ wait_dead() {
 	while [ $i -lt $(($2 * 5)) ]; do dead "$1" && return 0; sleep 0.2; i=$((i + 1)); done
 	return 1
 }
-users_doc() { curl -s "$FLUSSO_TEST_OS_URL/${id}_users/_doc/1"; }
+users_doc() { curl -s "$FLUSSO_TEST_OS_URL/${id}_users/_doc/${1:-1}"; }
 row() { screen "$1" | grep -E "^$2 "; }
 
 # ---- set up ---------------------------------------------------------------
@@ -111,7 +111,7 @@ wait_screen a 60 '^status: keeping up'; ok $? "status word: keeping up"
 
 keys a '?'
 wait_screen a 5 '^── HELP' && r=0 || r=1
-for word in ':' 'Space' '+ -' 'Enter' 'q F10' status indexes reindex backfill pause resume policy quarantine errors gc loglevel retry help quit; do
+for word in ':' 'Space' '+ -' 'Enter' 'q F10' status indexes reindex backfill pause resume policy quarantine errors gc loglevel retry reload help quit; do
 	screen a | grep -qF -- "$word" || { echo "# help lacks $word"; r=1; }
 done
 ok $r "? overlay lists every key and command"
@@ -136,6 +136,19 @@ keys a y
 wait_screen a 10 '^users +live'; ok $? ":resume users shows the row live"
 i=0; until users_doc | grep -q "TUI paused $$" || [ $i -ge 60 ]; do sleep 0.5; i=$((i + 1)); done
 users_doc | grep -q "TUI paused $$"; ok $? "after :resume the pending change arrives"
+
+sql "ALTER TABLE addresses RENAME COLUMN city TO town"
+sql "UPDATE users SET full_name = 'TUI drift $$' WHERE id = 2"
+wait_screen a 30 '^users +drift'; ok $? "a renamed column shows the users row in drift"
+wait_screen a 5 'index users in drift: .*users.schema.yml:[0-9]+:[0-9]+'; ok $? "the events pane says why, with the schema position"
+row a orders | grep -q live && row a products | grep -q live; ok $? "the other rows stay live"
+sql "ALTER TABLE addresses RENAME COLUMN town TO city"
+keys a ':' 'retry users' Enter y
+wait_screen a 120 '^users +live'; ok $? ":retry users after the revert: live again"
+i=0; until users_doc 2 | grep -q "TUI drift $$" || [ $i -ge 60 ]; do sleep 0.5; i=$((i + 1)); done
+users_doc 2 | grep -q "TUI drift $$"; ok $? "the change made in drift arrives"
+keys a ':' 'reload' Enter y
+wait_screen a 10 'nothing to change'; ok $? ":reload answers (nothing to change)"
 
 keys a ':' 'backfill users' Enter y
 max=-1 i=0

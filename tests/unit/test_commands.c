@@ -277,8 +277,10 @@ TAP_TEST(test_validation)
 	is_str(msg, "unknown command `nosuch` (try `help`)", "prompt hint");
 	is_long(t_parse(FL_CTL_PROMPT, "re", 0, &k, msg, sizeof(msg)), 404,
 	        "ambiguous: 404");
-	is_str(msg, "ambiguous command `re`, could be: reindex, resume, retry",
-	       "ambiguous names the candidates");
+	is_str(
+	    msg,
+	    "ambiguous command `re`, could be: reindex, resume, retry, reload",
+	    "ambiguous names the candidates");
 	is_long(t_parse(FL_CTL_PROMPT, "st", 0, &k, msg, sizeof(msg)), 200,
 	        "prefix unique among prompt commands");
 	is_str(k.cmd->name, "status", "st is status at the prompt");

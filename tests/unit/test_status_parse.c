@@ -78,6 +78,9 @@ t_fill(struct fl_status *st)
 	x->norphans = 2;
 	snprintf(x->last_error, sizeof(x->last_error), "boom \"quoted\"");
 	x->paused = 1;
+	x->resync = 1;
+	snprintf(x->hold_reason, sizeof(x->hold_reason),
+	         "users.schema.yml:7:5: fields[1]: drift");
 	snprintf(st->indexes[1].name, sizeof(st->indexes[1].name), "old");
 	st->indexes[1].state = FL_IX_DISABLED;
 	snprintf(st->last_error, sizeof(st->last_error), "last\nerror");
@@ -137,6 +140,14 @@ TAP_TEST(test_round_trip)
 	is_str(b->indexes[0].untracked[0], "addresses", "lists");
 	is_str(b->indexes[0].last_error, "boom \"quoted\"", "escapes");
 	is_long(b->indexes[1].enabled, 0, "disabled index not in `indexes`");
+	a->indexes[0].state = FL_IX_DRIFT;
+	fl_buf_reset(&js);
+	fl_status_to_json(a, T_NOW, &js);
+	ok(strstr(fl_buf_str(&js), "\"state\":\"drift\"") != NULL,
+	   "state drift in the document");
+	ok(fl_status_parse(fl_buf_str(&js), T_NOW, b, &err) == 0 &&
+	       b->indexes[0].state == FL_IX_DRIFT && b->indexes[0].resync,
+	   "drift and resync parse back");
 	fl_buf_done(&js);
 	free(a);
 	free(b);

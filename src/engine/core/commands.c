@@ -59,7 +59,7 @@ static int
 ctl_engine(const struct fl_ctl_local *l, const struct fl_ctl_call *k,
            enum fl_engine_cmd ec, struct fl_buf *out)
 {
-	char msg[256];
+	char msg[512];
 	int code;
 
 	if (!l->engine)
@@ -244,6 +244,13 @@ ctl_retry(const struct fl_ctl_local *l, const struct fl_ctl_call *k,
 }
 
 static int
+ctl_reload(const struct fl_ctl_local *l, const struct fl_ctl_call *k,
+           struct fl_buf *out)
+{
+	return ctl_engine(l, k, FL_ECMD_RELOAD, out);
+}
+
+static int
 ctl_policy(const struct fl_ctl_local *l, const struct fl_ctl_call *k,
            struct fl_buf *out)
 {
@@ -340,12 +347,22 @@ const struct fl_ctl_cmd fl_ctl_table[] = {
 	{
 	    .name = "retry",
 	    .args = { CTL_INDEX_OR_ALL },
-	    .summary = "restart a stopped index from its pending set; without "
-	               "INDEX, every stopped index and a failed pipeline",
+	    .summary = "restart a stopped index (or one in drift, once the "
+	               "database matches it) from its pending set; without "
+	               "INDEX, every such index and a failed pipeline",
 	    .flags = CTL_EVERYWHERE | FL_CTL_MUTATING | FL_CTL_SHORTCUT,
 	    .method = "POST",
 	    .path = "/retry",
 	    .exec = ctl_retry,
+	},
+	{
+	    .name = "reload",
+	    .summary = "read flusso.yml and the schemas again and apply them "
+	               "without a restart (SIGHUP does the same)",
+	    .flags = CTL_EVERYWHERE | FL_CTL_MUTATING | FL_CTL_SHORTCUT,
+	    .method = "POST",
+	    .path = "/reload",
+	    .exec = ctl_reload,
 	},
 	{
 	    .name = "policy",

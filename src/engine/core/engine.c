@@ -391,10 +391,11 @@ eng_wait_retry(struct fl_engine *e)
 	e->waiting_retry = 1;
 	eng_set_ready(e, 1);
 	while (!atomic_load(&e->stop)) {
-		if (!atomic_load(&e->failed)) {
+		if (!atomic_load(&e->failed) || eng_reload_pending(e)) {
 			e->waiting_retry = 0;
 			eng_set_ready(e, 0);
-			return 1; /* `retry` cleared it */
+			atomic_store(&e->failed, 0);
+			return 1; /* `retry` cleared it, or `reload` */
 		}
 		poll(&p, 1, 250);
 		while (read(e->wake[0], buf, sizeof(buf)) > 0) {
@@ -426,6 +427,15 @@ eng_control_main(void *arg)
 			eng_supervise(e);
 		}
 		eng_shutdown(e);
+		if (eng_reload_pending(e) && !atomic_load(&e->failed) &&
+		    !atomic_load(&e->stop_requested)) {
+			/* `reload`: the same process, a new pipeline */
+			atomic_store(&e->stop, 0);
+			atomic_store(&e->abort_now, 0);
+			eng_teardown(e);
+			eng_reload_apply(e);
+			continue;
+		}
 		if (!atomic_load(&e->failed) || !e->o.stay_on_failure ||
 		    atomic_load(&e->stop_requested)) {
 			fl_board_set_phase(e->board, atomic_load(&e->failed)
@@ -441,6 +451,7 @@ eng_control_main(void *arg)
 			break;
 		}
 		eng_teardown(e);
+		eng_reload_apply(e);
 		fl_log_info("engine", "retrying: starting the pipeline again");
 		fl_board_event(e->board, FL_LOG_INFO,
 		               "retrying: starting the pipeline again");
@@ -560,6 +571,7 @@ fl_engine_free(struct fl_engine *e)
 	if (!e)
 		return;
 	eng_teardown(e);
+	eng_reload_free(e);
 	if (e->wake[0] >= 0) {
 		close(e->wake[0]);
 		close(e->wake[1]);

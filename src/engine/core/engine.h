@@ -27,7 +27,8 @@
 struct fl_engine_backend;
 
 struct fl_engine_opts {
-	const struct fl_config *cfg; /* borrowed; outlives the engine */
+	const struct fl_config *cfg; /* borrowed; outlives the engine
+	                              * (after a reload, the engine's) */
 	struct fl_board *board;      /* borrowed */
 	const char *slot;
 	const char *publication;
@@ -49,6 +50,12 @@ struct fl_engine_opts {
 	/* What the engine talks to; NULL: PostgreSQL and the configured
 	 * sinks (fl_engine_backend_real()). Tests pass doubles. */
 	const struct fl_engine_backend *backend;
+	/* `reload`: the configuration loaded again (the same file and
+	 * overrides), owned by the engine from then on; NULL with why[]
+	 * (every problem is logged) when it is invalid. NULL: reload is
+	 * not offered. */
+	struct fl_config *(*reload)(void *arg, char *why, size_t n);
+	void *reload_arg;
 	/* Tests only: called at named points of the engine's threads. */
 	void (*failpoint)(void *arg, const char *where);
 	void *failpoint_arg;
@@ -85,6 +92,7 @@ enum fl_engine_cmd {
 	FL_ECMD_GC,
 	FL_ECMD_RETRY,
 	FL_ECMD_STOP,
+	FL_ECMD_RELOAD,
 };
 
 /*

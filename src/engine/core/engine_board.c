@@ -179,14 +179,25 @@ eng_board_init_cb(void *arg, struct fl_status *st)
 {
 	struct fl_engine *e = arg;
 	const struct fl_config *c = e->o.cfg;
-	size_t i;
+	/* after a reload, an unchanged index keeps its row (counters) */
+	struct fl_status_index *was = fl_xmalloc(FL_MAX_INDEXES * sizeof(*was));
+	size_t nwas = st->nindexes, i, j;
 
+	memcpy(was, st->indexes, nwas * sizeof(*was));
 	st->nindexes = 0;
 	for (i = 0; i < c->nindexes && i < FL_MAX_INDEXES; i++) {
 		const struct fl_index_cfg *x = &c->indexes[i];
 		struct fl_status_index *r = &st->indexes[st->nindexes++];
+		char hash[17] = "";
 
+		if (x->enabled && x->schema)
+			fl_hash_schema(x->schema, hash);
 		memset(r, 0, sizeof(*r));
+		for (j = 0; j < nwas; j++)
+			if (!strcmp(was[j].name, x->name) &&
+			    !strcmp(was[j].hash, hash) &&
+			    was[j].enabled == x->enabled)
+				*r = was[j];
 		fl_str_copy(r->name, sizeof(r->name), x->name);
 		r->enabled = x->enabled;
 		r->state = x->enabled ? FL_IX_PENDING : FL_IX_DISABLED;
@@ -195,9 +206,6 @@ eng_board_init_cb(void *arg, struct fl_status *st)
 		r->rows_estimate = -1;
 		r->pending = -1;
 		if (x->enabled && x->schema) {
-			char hash[17];
-
-			fl_hash_schema(x->schema, hash);
 			memcpy(r->hash, hash, sizeof(hash));
 			snprintf(r->hash_alias, sizeof(r->hash_alias),
 			         "%s%s_%s", c->prefix, x->name, hash);
@@ -233,6 +241,7 @@ eng_board_init_cb(void *arg, struct fl_status *st)
 		fl_str_copy(st->sinks[0].state, sizeof(st->sinks[0].state),
 		            "ok");
 	}
+	free(was);
 }
 
 void

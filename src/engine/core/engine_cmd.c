@@ -25,10 +25,7 @@
 #include "util/strutil.h"
 #include "util/xmem.h"
 
-static void eng_reply(struct fl_engine *e, struct eng_cmd *c, int code,
-                      const char *fmt, ...) FL_PRINTF(4, 5);
-
-static void
+void
 eng_reply(struct fl_engine *e, struct eng_cmd *c, int code, const char *fmt,
           ...)
 {
@@ -370,6 +367,9 @@ eng_command(struct fl_engine *e, struct eng_cmd *c)
 		fl_engine_request_stop(e);
 		eng_reply(e, c, 202, "stopping");
 		return;
+	case FL_ECMD_RELOAD:
+		eng_cmd_reload(e, c);
+		return;
 	default:
 		break;
 	}
@@ -413,6 +413,9 @@ eng_command_failed(struct fl_engine *e, struct eng_cmd *c)
 	if (c->cmd == FL_ECMD_STOP) {
 		fl_engine_request_stop(e);
 		eng_reply(e, c, 202, "stopping");
+	} else if (c->cmd == FL_ECMD_RELOAD && e->waiting_retry &&
+	           !atomic_load(&e->stop_requested)) {
+		eng_cmd_reload(e, c); /* a new configuration may be the fix */
 	} else if (c->cmd == FL_ECMD_RETRY && e->waiting_retry &&
 	           !atomic_load(&e->stop_requested)) {
 		atomic_store(&e->failed, 0);

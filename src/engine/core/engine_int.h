@@ -228,6 +228,11 @@ struct fl_engine {
 	int exit_code;
 	atomic_int finished;
 	char fail_msg[512]; /* why the pipeline failed (first error) */
+	/* `reload` (engine_reload.c): the configuration the pipeline
+	 * restarts on (under mu), and every loaded one (control thread) */
+	struct fl_config *reload_next;
+	struct fl_config **owned_cfgs;
+	size_t nowned_cfgs;
 };
 
 /* ---- engine.c ---- */
@@ -292,6 +297,20 @@ int eng_stage_rebuild(struct fl_engine *e, int ix, const char *why,
 void eng_run_commands(struct fl_engine *e);
 /* Answer every queued command with 503 and stop taking new ones. */
 void eng_close_commands(struct fl_engine *e, const char *why);
+
+/* ---- engine_reload.c ---- */
+/* `reload` (control thread): load, compare, answer; restart the
+ * pipeline on the new configuration when an index changes. */
+void eng_cmd_reload(struct fl_engine *e, struct eng_cmd *c);
+/* Is a reloaded configuration waiting for the pipeline's restart? */
+int eng_reload_pending(struct fl_engine *e);
+/* Between two runs of the pipeline: take the reloaded configuration. */
+void eng_reload_apply(struct fl_engine *e);
+/* Free every configuration the engine loaded (fl_engine_free). */
+void eng_reload_free(struct fl_engine *e);
+/* Answer a command (engine_cmd.c). */
+void eng_reply(struct fl_engine *e, struct eng_cmd *c, int code,
+               const char *fmt, ...) FL_PRINTF(4, 5);
 
 /* ---- engine_hold.c ---- */
 /* Hold index ix (paused, stopped, drift) from any thread:

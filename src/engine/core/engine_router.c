@@ -258,7 +258,7 @@ route_relation(struct fl_engine *e, void **conn, void *res,
 			fl_log_info("engine",
 			            "index %s still matches the database",
 			            names[j]);
-		else
+		else if (rc < 0)
 			fl_log_warn(
 			    "engine",
 			    "checking index %s against the database: %s "

@@ -248,10 +248,8 @@ cap_rel_describe(const struct cap_rel *was, const struct fl_pgo_msg *m,
 			                        "%scolumn %s is back",
 			                        len ? "; " : "", tt->cols[i]);
 	}
-	if (!out[0])
-		snprintf(out, n,
-		         "its definition changed (no column flusso "
-		         "reads)");
+	if (!out[0]) /* none that a change is resolved by */
+		snprintf(out, n, "its definition changed");
 }
 
 /* Cache a Relation message, replacing an earlier one for the OID. When
@@ -464,7 +462,7 @@ cap_build_relation(struct fl_capture *c, const struct fl_track_table *tt,
 	ch->commit_lsn = c->txn_lsn;
 	ch->commit_time = c->txn_time;
 	ch->xid = c->txn_xid;
-	ch->pos = c->txn_pos++;
+	ch->pos = c->txn_pos; /* before the next change; not one itself */
 	return ch;
 }
 

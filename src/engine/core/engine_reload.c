@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * engine_reload.c - `reload`: the configuration and the schemas read
+ * again without ending the process.
+ *
+ * DESIGN
+ *   The command (control thread) asks the caller's loader for a new
+ *   configuration (the same file and overrides); an invalid one is
+ *   refused as a whole and the running one stays. The new one is
+ *   compared with the running one index by index (schema hash, enabled,
+ *   failure policy) and for the settings that cannot change while
+ *   running (the source connection, the prefix, the listener addresses:
+ *   named in the answer, the running values stay; slot and publication
+ *   come from flags, never from the file). Nothing changed: answered,
+ *   nothing restarts. Otherwise the answer lists what changes, and the
+ *   pipeline restarts in-process on the new configuration (stop at a
+ *   batch boundary, teardown, start: engine.c): the HTTP surfaces, the
+ *   board and the process stay; unconfirmed changes are redelivered by
+ *   the new stream (at-least-once, as after any restart). What the
+ *   start-up sequence then does is what makes each case right:
+ *     - an unchanged index keeps its generation, its hold and its
+ *       pending set (stored in OpenSearch); its board row keeps its
+ *       counters;
+ *     - a new index is created and seeded alongside live sync;
+ *     - a changed schema has a new hash: a new hash alias whose first
+ *       generation is seeded alongside live sync, the convenience alias
+ *       swapped when seeded (the old hash alias is then superseded);
+ *     - a removed or disabled index is no longer synced; its
+ *       generations stay until `gc`.
+ *   Ownership: the loader's configurations belong to the engine and
+ *   are all kept until the engine is freed (a replaced one may still be
+ *   borrowed: the caller's own, a command in flight); a reload is rare.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/schema_hash.h"
+#include "core/engine_int.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/strutil.h"
+#include "util/xmem.h"
+
+static int
+rl_streq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static int
+rl_secret_eq(const struct fl_secret *a, const struct fl_secret *b)
+{
+	return a->kind == b->kind && rl_streq(a->value, b->value);
+}
+
+static int
+rl_source_eq(const struct fl_source *a, const struct fl_source *b)
+{
+	return a->conn == b->conn && rl_streq(a->url, b->url) &&
+	       rl_streq(a->url_env, b->url_env) && rl_streq(a->host, b->host) &&
+	       a->port == b->port && rl_streq(a->user, b->user) &&
+	       rl_secret_eq(&a->password, &b->password) &&
+	       rl_streq(a->database, b->database) &&
+	       a->manage_publication == b->manage_publication;
+}
+
+static int
+rl_sink_eq(const struct fl_sink_cfg *a, const struct fl_sink_cfg *b)
+{
+	return rl_streq(a->name, b->name) && a->type == b->type &&
+	       rl_secret_eq(&a->url, &b->url) &&
+	       rl_secret_eq(&a->username, &b->username) &&
+	       rl_secret_eq(&a->password, &b->password) &&
+	       a->tls_verify == b->tls_verify &&
+	       a->batch_size == b->batch_size && a->max_bytes == b->max_bytes &&
+	       a->timeout_secs == b->timeout_secs &&
+	       a->max_retries == b->max_retries &&
+	       rl_streq(a->pipeline, b->pipeline) &&
+	       a->number_of_shards == b->number_of_shards &&
+	       a->number_of_replicas == b->number_of_replicas &&
+	       rl_streq(a->refresh_interval, b->refresh_interval) &&
+	       a->text_analysis == b->text_analysis &&
+	       a->auto_subfields == b->auto_subfields && a->pretty == b->pretty;
+}
+
+static int
+rl_sinks_eq(const struct fl_config *a, const struct fl_config *b)
+{
+	size_t i;
+
+	if (a->nsinks != b->nsinks)
+		return 0;
+	for (i = 0; i < a->nsinks; i++)
+		if (!rl_sink_eq(&a->sinks[i], &b->sinks[i]))
+			return 0;
+	return 1;
+}
+
+static const struct fl_index_cfg *
+rl_find(const struct fl_config *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nindexes; i++)
+		if (!strcmp(c->indexes[i].name, name))
+			return &c->indexes[i];
+	return NULL;
+}
+
+/* The schema hash of an enabled index, "" when disabled. */
+static void
+rl_hash(const struct fl_index_cfg *x, char out[17])
+{
+	out[0] = '\0';
+	if (x && x->enabled && x->schema)
+		fl_hash_schema(x->schema, out);
+}
+
+/* "a; b; c": one more part of an answer. */
+static void
+rl_say(struct fl_buf *b, int *n, const char *what, const char *name)
+{
+	fl_buf_puts(b, (*n)++ ? "; " : "");
+	fl_buf_puts(b, name);
+	fl_buf_puts(b, what);
+}
+
+/* What changes from `old` to `cfg`, as a sentence; the number of index
+ * changes in *nix. Settings that cannot change live go to `fixed`. */
+static void
+rl_diff(const struct fl_config *old, const struct fl_config *cfg,
+        struct fl_buf *b, int *nix, struct fl_buf *fixed)
+{
+	int n = 0, nf = 0;
+	size_t i;
+
+	for (i = 0; i < cfg->nindexes; i++) {
+		const struct fl_index_cfg *x = &cfg->indexes[i];
+		const struct fl_index_cfg *was = rl_find(old, x->name);
+		char h0[17], h1[17];
+
+		rl_hash(was, h0);
+		rl_hash(x, h1);
+		if (!was && x->enabled)
+			rl_say(b, &n, " added: seeding", x->name);
+		else if (!was || !strcmp(h0, h1)) {
+			if (was && fl_config_policy(old, was) !=
+			               fl_config_policy(cfg, x))
+				rl_say(b, &n, ": new on_error", x->name);
+		} else if (!x->enabled)
+			rl_say(b, &n,
+			       " disabled: no longer synced, its "
+			       "generations stay until `gc`",
+			       x->name);
+		else if (!h0[0])
+			rl_say(b, &n, " enabled: seeding", x->name);
+		else
+			rl_say(b, &n,
+			       " changed: a new generation is built "
+			       "alongside live sync",
+			       x->name);
+	}
+	for (i = 0; i < old->nindexes; i++)
+		if (!rl_find(cfg, old->indexes[i].name) &&
+		    old->indexes[i].enabled)
+			rl_say(b, &n,
+			       " removed: no longer synced, its generations "
+			       "stay until `gc`",
+			       old->indexes[i].name);
+	if (!rl_sinks_eq(old, cfg))
+		rl_say(b, &n, " changed: applied", "sinks");
+	*nix = n;
+	if (!rl_source_eq(&old->source, &cfg->source))
+		rl_say(fixed, &nf, "", "source");
+	if (!rl_streq(old->prefix, cfg->prefix))
+		rl_say(fixed, &nf, "", "prefix");
+	if (!rl_streq(old->public_address, cfg->public_address))
+		rl_say(fixed, &nf, "", "public_address");
+	if (!rl_streq(old->private_address, cfg->private_address))
+		rl_say(fixed, &nf, "", "private_address");
+}
+
+void
+eng_cmd_reload(struct fl_engine *e, struct eng_cmd *c)
+{
+	const struct fl_config *old = e->o.cfg;
+	struct fl_config *cfg;
+	struct fl_buf what, fixed;
+	char why[512];
+	int nix;
+
+	if (!e->o.reload) {
+		eng_reply(e, c, 409, "reload is not available here");
+		return;
+	}
+	why[0] = '\0';
+	if (!(cfg = e->o.reload(e->o.reload_arg, why, sizeof(why)))) {
+		fl_log_error("engine",
+		             "reload refused: %s; the running configuration "
+		             "stays",
+		             why);
+		eng_reply(e, c, 400,
+		          "reload refused: %s; the running configuration "
+		          "stays",
+		          why);
+		return;
+	}
+	fl_buf_init(&what, 4096);
+	fl_buf_init(&fixed, 1024);
+	rl_diff(old, cfg, &what, &nix, &fixed);
+	if (fixed.len) { /* the running values stay */
+		free(cfg->prefix);
+		cfg->prefix = fl_xstrdup(old->prefix);
+	}
+	if (!nix) {
+		fl_log_info("engine", "reload: nothing to change%s%s",
+		            fixed.len ? "; needs a restart to apply: " : "",
+		            fl_buf_str(&fixed));
+		eng_reply(e, c, 200, "reloaded: nothing to change%s%s",
+		          fixed.len ? "; needs a restart to apply: " : "",
+		          fl_buf_str(&fixed));
+		fl_config_free(cfg);
+	} else {
+		fl_log_info("engine", "reload: %s%s%s", fl_buf_str(&what),
+		            fixed.len ? "; needs a restart to apply: " : "",
+		            fl_buf_str(&fixed));
+		fl_board_event(e->board, FL_LOG_INFO, "reload: %s",
+		               fl_buf_str(&what));
+		pthread_mutex_lock(&e->mu);
+		fl_config_free(e->reload_next); /* a reload not applied yet */
+		e->reload_next = cfg;
+		pthread_mutex_unlock(&e->mu);
+		eng_reply(e, c, 202, "reloading: %s%s%s", fl_buf_str(&what),
+		          fixed.len ? "; needs a restart to apply: " : "",
+		          fl_buf_str(&fixed));
+		/* the pipeline restarts on it (engine.c) */
+		atomic_store(&e->stop, 1);
+		eng_poke(e);
+	}
+	fl_buf_done(&what);
+	fl_buf_done(&fixed);
+}
+
+int
+eng_reload_pending(struct fl_engine *e)
+{
+	int r;
+
+	pthread_mutex_lock(&e->mu);
+	r = e->reload_next != NULL;
+	pthread_mutex_unlock(&e->mu);
+	return r;
+}
+
+void
+eng_reload_apply(struct fl_engine *e)
+{
+	struct fl_config *cfg;
+
+	pthread_mutex_lock(&e->mu);
+	cfg = e->reload_next;
+	e->reload_next = NULL;
+	pthread_mutex_unlock(&e->mu);
+	if (!cfg)
+		return;
+	e->owned_cfgs = fl_xrealloc(e->owned_cfgs, (e->nowned_cfgs + 1) *
+	                                               sizeof(*e->owned_cfgs));
+	e->owned_cfgs[e->nowned_cfgs++] = cfg;
+	e->o.cfg = cfg;
+	eng_board_init(e);
+	fl_log_info("engine", "reload: starting the pipeline on %s", cfg->path);
+}
+
+void
+eng_reload_free(struct fl_engine *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->nowned_cfgs; i++)
+		fl_config_free(e->owned_cfgs[i]);
+	free(e->owned_cfgs);
+	e->owned_cfgs = NULL;
+	e->nowned_cfgs = 0;
+	fl_config_free(e->reload_next);
+	e->reload_next = NULL;
+}
