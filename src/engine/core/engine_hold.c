@@ -95,58 +95,6 @@ eng_hold_index(struct fl_engine *e, int ix, enum fl_hold h, const char *reason)
 	return 1;
 }
 
-/* Is a failure's SQLSTATE one of a schema that no longer matches
- * (undefined column or table, datatype mismatch, undefined function)? */
-static int
-hold_drift_sqlstate(const char *msg)
-{
-	static const char *const codes[] = { "42703", "42P01", "42804",
-		                             "42883" };
-	size_t i;
-
-	for (i = 0; i < FL_ARRAY_LEN(codes); i++) {
-		char pat[24];
-
-		snprintf(pat, sizeof(pat), "(SQLSTATE %s)", codes[i]);
-		if (strstr(msg, pat))
-			return 1;
-	}
-	return 0;
-}
-
-void
-eng_index_broken(struct fl_engine *e, int ix, void *session, const char *what)
-{
-	const char *name = e->ix[ix].cfg->name;
-	char why[sizeof(((struct fl_sink_hold *)0)->reason)];
-	int drift = 0;
-
-	if (!e->can_hold) {
-		eng_fatal(e, "index %s: %s", name, what);
-		return;
-	}
-	if (e->be->drift_check && session) {
-		struct fl_err err;
-		int rc = e->be->drift_check(session, e->o.cfg, name,
-		                            e->o.allow_untracked, why,
-		                            sizeof(why), &err);
-
-		if (rc < 0)
-			fl_log_warn(
-			    "engine",
-			    "checking index %s against the database: %s", name,
-			    err.msg);
-		drift = rc > 0;
-		if (drift)
-			fl_log_error("engine", "index %s: %s", name, what);
-	}
-	if (!drift) {
-		drift = hold_drift_sqlstate(what);
-		fl_str_copy(why, sizeof(why), what);
-	}
-	eng_hold_index(e, ix, drift ? FL_HOLD_DRIFT : FL_HOLD_STOPPED, why);
-}
-
 void
 eng_hold_resync(struct fl_engine *e, int ix)
 {
@@ -222,32 +170,6 @@ hold_clear_error_cb(void *arg, struct fl_status *st)
 		r->last_error[0] = '\0';
 }
 
-/* Before releasing an index in drift: does the database match its
- * schema again? 1 (not yet, or it cannot be told) with err. */
-static int
-hold_still_drift(struct fl_engine *e, int ix, struct fl_err *err)
-{
-	char why[sizeof(((struct fl_sink_hold *)0)->reason)];
-	void *s;
-	int rc;
-
-	if (!e->be->drift_check)
-		return 0;
-	s = e->be->session_open(e->be->ctx, e->conninfo, "flusso-check", err);
-	rc = s ? e->be->drift_check(s, e->o.cfg, e->ix[ix].cfg->name,
-	                            e->o.allow_untracked, why, sizeof(why), err)
-	       : -1;
-	if (s)
-		e->be->session_close(s);
-	if (rc < 0)
-		fl_err_prefix(err, "checking the database");
-	else if (rc > 0)
-		fl_err_set(err, FL_ERR_CONFIG,
-		           "the database still differs from the schema: %s",
-		           why);
-	return rc != 0;
-}
-
 int
 eng_release_index(struct fl_engine *e, int ix, struct fl_err *err)
 {
@@ -268,7 +190,7 @@ eng_release_index(struct fl_engine *e, int ix, struct fl_err *err)
 		    eng_plan_index(e, ix) < 0)
 			return -1;
 	}
-	if (was == FL_HOLD_DRIFT && hold_still_drift(e, ix, err))
+	if (was == FL_HOLD_DRIFT && eng_drift_persists(e, ix, err))
 		return -1;
 	pthread_mutex_lock(&e->mu);
 	resync = x->hold_info.resync;

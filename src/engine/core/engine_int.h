@@ -322,12 +322,16 @@ int eng_hold_index(struct fl_engine *e, int ix, enum fl_hold h,
  * rebuilds every document (a new generation). Store the hold before
  * confirming that change. */
 void eng_hold_resync(struct fl_engine *e, int ix);
+/* ---- engine_drift.c ---- */
 /* A permanent failure of index ix (a build, a resolution, preparing its
  * statements): drift when the database no longer matches its schema
  * (checked on `session` when the backend can), else stopped; fatal for
  * the pipeline when the sink cannot hold. `what` says what failed. */
 void eng_index_broken(struct fl_engine *e, int ix, void *session,
                       const char *what);
+/* Before releasing index ix from drift: 1 with err while the database
+ * still differs from its schema (or that cannot be told), else 0. */
+int eng_drift_persists(struct fl_engine *e, int ix, struct fl_err *err);
 /* Store index ix's hold now (any thread; waits out OpenSearch for a
  * while): 0, or -1 with err. */
 int eng_hold_store(struct fl_engine *e, int ix, struct fl_err *err);
