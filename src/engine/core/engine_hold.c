@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * engine_hold.c - held indexes: one index paused, or stopped by a
- * permanent failure, while every other index keeps syncing.
+ * engine_hold.c - held indexes: one index paused, stopped by a
+ * permanent failure, or in drift from its schema (engine_drift.c), while
+ * every other index keeps syncing.
  *
  * DESIGN
  *   A held index writes no documents. Workers read its hold at every
@@ -21,6 +22,11 @@
  *   a new hold in between is kept. A drain stops reading while its index
  *   is held again and starts over on the next release. At start-up
  *   stored holds are restored and leftover ids drained.
+ *   Ids that could not be found while an index was held (its resolution
+ *   failed), and any drift (DDL can change values without a row change),
+ *   mark the hold `resync`: its release first stages a rebuild (a new
+ *   generation seeded alongside live sync, durable across a restart),
+ *   and the router stores that mark before confirming the change.
  *   Threads: eng_hold_index from any thread (workers on a failure, the
  *   control thread on `pause`); release and load on the control thread;
  *   the tick (storing holds, counting pending ids) and drain steps on
