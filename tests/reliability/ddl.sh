@@ -254,7 +254,9 @@ wait_for 180 "reload: users, orders, categories live" all_live_now
 ok $? "reload: every index live, the new one seeded"
 [ "$(ix_field users hash)" != "$users_hash" ] && [ -n "$(ix_field users hash)" ]
 ok $? "reload: users has a new hash ($users_hash -> $(ix_field users hash))"
-fresh users users nickname nickname term 1
+ix_field users superseded | grep -q "users_$users_hash"
+ok $? "reload: the old hash alias is recorded as superseded ($(ix_field users superseded))"
+fresh users users nickname nickname term 0
 ok $? "reload: users reads the adopted column"
 [ "$(ix_field orders serving_generation)" = "$orders_gen" ] &&
 	[ "$(ix_field orders documents_built)" -ge "$orders_built" ]

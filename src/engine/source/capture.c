@@ -26,6 +26,7 @@
 #include "source/change_event.h"
 #include "source/pg_conn.h"
 #include "source/pgoutput.h"
+#include "source/relation_cache.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/strutil.h"
@@ -33,16 +34,6 @@
 
 #define CAP_PUSH_WAIT_MS 200
 #define CAP_TXN_RING     4096
-
-/* A cached Relation message. */
-struct cap_rel {
-	uint32_t oid;
-	const struct fl_track_table *tt; /* NULL: no enabled index uses it */
-	int *colmap;  /* [tt->ncols]: tuple position of each needed column */
-	uint64_t sig; /* of the definition: names, types, identity */
-	uint32_t *coltype; /* [tt->ncols]: type OID of each needed column */
-	int32_t *colmod;   /* [tt->ncols]: its typmod */
-};
 
 /* A transaction whose commit the watermark has not passed yet. */
 struct cap_txn {
@@ -64,8 +55,7 @@ struct fl_capture {
 	struct fl_capture_status st;
 
 	/* capture thread only */
-	struct cap_rel *rels;
-	size_t nrels, relcap;
+	struct fl_relcache rels; /* kept across streams */
 	struct fl_pgo_scratch scratch;
 	int in_txn;
 	fl_lsn txn_lsn;
@@ -151,181 +141,6 @@ cap_publish(struct fl_capture *c)
 	pthread_mutex_unlock(&c->mu);
 }
 
-/* ---- relation cache ------------------------------------------------------ */
-
-static struct cap_rel *
-cap_rel_find(struct fl_capture *c, uint32_t oid)
-{
-	size_t lo = 0, hi = c->nrels;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (c->rels[mid].oid == oid)
-			return &c->rels[mid];
-		if (c->rels[mid].oid < oid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-static void
-cap_rels_clear(struct fl_capture *c)
-{
-	size_t i;
-
-	for (i = 0; i < c->nrels; i++) {
-		free(c->rels[i].colmap);
-		free(c->rels[i].coltype);
-		free(c->rels[i].colmod);
-	}
-	c->nrels = 0;
-}
-
-/* FNV-1a over a Relation message's definition. */
-static uint64_t
-cap_rel_sig(const struct fl_pgo_msg *m)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	size_t i;
-
-#define CAP_MIX(p, n)                                                 \
-	do {                                                          \
-		const unsigned char *b_ = (const unsigned char *)(p); \
-		size_t k_;                                            \
-		for (k_ = 0; k_ < (n); k_++)                          \
-			h = (h ^ b_[k_]) * 0x100000001b3ULL;          \
-	} while (0)
-	CAP_MIX(m->nspname, strlen(m->nspname) + 1);
-	CAP_MIX(m->relname, strlen(m->relname) + 1);
-	CAP_MIX(&m->replident, 1);
-	for (i = 0; i < m->ncols; i++) {
-		CAP_MIX(&m->cols[i].flags, 1);
-		CAP_MIX(m->cols[i].name, strlen(m->cols[i].name) + 1);
-		CAP_MIX(&m->cols[i].type_oid, sizeof(m->cols[i].type_oid));
-		CAP_MIX(&m->cols[i].typmod, sizeof(m->cols[i].typmod));
-	}
-#undef CAP_MIX
-	return h;
-}
-
-/* What changed between the cached definition `was` (tracked table
- * `tt`) and message m, for the engine and the log. */
-static void
-cap_rel_describe(const struct cap_rel *was, const struct fl_pgo_msg *m,
-                 const struct fl_track_table *now, char *out, size_t n)
-{
-	const struct fl_track_table *tt = was->tt;
-	size_t i, j, len = 0;
-
-	out[0] = '\0';
-	if (tt && !now) {
-		snprintf(out, n, "table %s.%s is now %s.%s", tt->schema,
-		         tt->table, m->nspname[0] ? m->nspname : "pg_catalog",
-		         m->relname);
-		return;
-	}
-	for (i = 0; tt && i < tt->ncols && len + 1 < n; i++) {
-		const struct fl_pgo_column *col = NULL;
-
-		for (j = 0; j < m->ncols; j++)
-			if (!strcmp(m->cols[j].name, tt->cols[i]))
-				col = &m->cols[j];
-		if (!col && was->colmap[i] >= 0)
-			len += (size_t)snprintf(out + len, n - len,
-			                        "%scolumn %s is gone",
-			                        len ? "; " : "", tt->cols[i]);
-		else if (col && was->colmap[i] >= 0 &&
-		         (col->type_oid != was->coltype[i] ||
-		          col->typmod != was->colmod[i]))
-			len += (size_t)snprintf(out + len, n - len,
-			                        "%scolumn %s changed type",
-			                        len ? "; " : "", tt->cols[i]);
-		else if (col && was->colmap[i] < 0)
-			len += (size_t)snprintf(out + len, n - len,
-			                        "%scolumn %s is back",
-			                        len ? "; " : "", tt->cols[i]);
-	}
-	if (!out[0]) /* none that a change is resolved by */
-		snprintf(out, n, "its definition changed");
-}
-
-/* Cache a Relation message, replacing an earlier one for the OID. When
- * it differs from the earlier one and a tracked table is concerned,
- * *changed is that table and why[] says what changed; the first one of
- * a tracked table sets *changed and *first. */
-static void
-cap_rel_put(struct fl_capture *c, const struct fl_pgo_msg *m,
-            const struct fl_track_table **changed, int *first, char *why,
-            size_t nwhy)
-{
-	const char *nsp = m->nspname[0] ? m->nspname : "pg_catalog";
-	struct cap_rel *r = cap_rel_find(c, m->rel_oid);
-	uint64_t sig = cap_rel_sig(m);
-	size_t i, j;
-
-	*changed = NULL;
-	*first = 0;
-	if (!r && (*changed = fl_track_find(c->o.track, nsp, m->relname))) {
-		/* first seen by this process: DDL since the start-up check
-		 * shows only here */
-		*first = 1;
-		snprintf(why, nwhy, "first definition seen");
-	} else if (r && r->sig != sig) {
-		const struct fl_track_table *now =
-		    fl_track_find(c->o.track, nsp, m->relname);
-
-		if (r->tt || now) {
-			*changed = r->tt ? r->tt : now;
-			if (r->tt)
-				cap_rel_describe(r, m, now, why, nwhy);
-			else
-				snprintf(why, nwhy, "a table is now %s.%s", nsp,
-				         m->relname);
-		}
-	}
-	if (!r) {
-		c->rels = fl_xgrow(c->rels, &c->relcap, c->nrels + 1,
-		                   sizeof(*c->rels));
-		for (i = c->nrels; i > 0 && c->rels[i - 1].oid > m->rel_oid;
-		     i--)
-			c->rels[i] = c->rels[i - 1];
-		r = &c->rels[i];
-		c->nrels++;
-	} else {
-		free(r->colmap);
-		free(r->coltype);
-		free(r->colmod);
-	}
-	memset(r, 0, sizeof(*r));
-	r->oid = m->rel_oid;
-	r->sig = sig;
-	r->tt = fl_track_find(c->o.track, nsp, m->relname);
-	if (!r->tt)
-		return;
-	r->colmap = fl_xcalloc(r->tt->ncols ? r->tt->ncols : 1, sizeof(int));
-	r->coltype =
-	    fl_xcalloc(r->tt->ncols ? r->tt->ncols : 1, sizeof(uint32_t));
-	r->colmod =
-	    fl_xcalloc(r->tt->ncols ? r->tt->ncols : 1, sizeof(int32_t));
-	for (i = 0; i < r->tt->ncols; i++) {
-		r->colmap[i] = -1;
-		for (j = 0; j < m->ncols; j++)
-			if (strcmp(m->cols[j].name, r->tt->cols[i]) == 0) {
-				r->colmap[i] = (int)j;
-				r->coltype[i] = m->cols[j].type_oid;
-				r->colmod[i] = m->cols[j].typmod;
-			}
-		if (r->colmap[i] < 0)
-			fl_log_warn("capture",
-			            "table %s.%s has no column %s in the "
-			            "stream",
-			            nsp, m->relname, r->tt->cols[i]);
-	}
-}
-
 /* ---- changes ------------------------------------------------------------- */
 
 static const struct fl_pgo_cell *
@@ -336,7 +151,7 @@ cap_cell(const struct fl_pgo_tuple *t, int pos)
 
 /* Bytes needed for the text of one image. */
 static size_t
-cap_image_size(const struct cap_rel *r, const struct fl_pgo_tuple *t)
+cap_image_size(const struct fl_relcache_entry *r, const struct fl_pgo_tuple *t)
 {
 	size_t i, n = 0;
 
@@ -352,7 +167,7 @@ cap_image_size(const struct cap_rel *r, const struct fl_pgo_tuple *t)
 /* Fill one image; text copied to *pool. `fallback` supplies values for
  * unchanged-TOAST cells (the old tuple), may be NULL. */
 static void
-cap_image(const struct cap_rel *r, const struct fl_pgo_tuple *t,
+cap_image(const struct fl_relcache_entry *r, const struct fl_pgo_tuple *t,
           struct fl_cval *out, char **pool)
 {
 	size_t i;
@@ -377,7 +192,7 @@ cap_image(const struct cap_rel *r, const struct fl_pgo_tuple *t,
 }
 
 static struct fl_change *
-cap_build(struct fl_capture *c, const struct cap_rel *r,
+cap_build(struct fl_capture *c, const struct fl_relcache_entry *r,
           const struct fl_pgo_msg *m)
 {
 	size_t n = r->tt->ncols, i;
@@ -426,7 +241,8 @@ cap_build_truncate(struct fl_capture *c, const struct fl_pgo_msg *m)
 	ch = fl_xcalloc(1, sizeof(*ch) + (m->nrels + 1) * sizeof(*tabs));
 	tabs = (const struct fl_track_table **)(ch + 1);
 	for (i = 0; i < m->nrels; i++) {
-		struct cap_rel *r = cap_rel_find(c, m->rel_oids[i]);
+		const struct fl_relcache_entry *r =
+		    fl_relcache_find(&c->rels, m->rel_oids[i]);
 
 		if (r && r->tt)
 			tabs[n++] = r->tt;
@@ -580,7 +396,7 @@ cap_message(struct fl_capture *c, PGconn *conn, const struct fl_pgo_msg *m,
             struct fl_err *err)
 {
 	struct fl_change *ch = NULL;
-	struct cap_rel *r;
+	const struct fl_relcache_entry *r;
 
 	switch (m->kind) {
 	case FL_PGO_BEGIN:
@@ -598,7 +414,8 @@ cap_message(struct fl_capture *c, PGconn *conn, const struct fl_pgo_msg *m,
 		char why[512];
 		int first;
 
-		cap_rel_put(c, m, &tt, &first, why, sizeof(why));
+		fl_relcache_put(&c->rels, c->o.track, m, &tt, &first, why,
+		                sizeof(why));
 		if (!tt)
 			return 0;
 		if (!first)
@@ -611,7 +428,7 @@ cap_message(struct fl_capture *c, PGconn *conn, const struct fl_pgo_msg *m,
 	case FL_PGO_INSERT:
 	case FL_PGO_UPDATE:
 	case FL_PGO_DELETE:
-		r = cap_rel_find(c, m->rel_oid);
+		r = fl_relcache_find(&c->rels, m->rel_oid);
 		if (!r)
 			return fl_err_set(err, FL_ERR_INVALID,
 			                  "change for unknown relation oid %u",
@@ -1090,8 +907,7 @@ fl_capture_free(struct fl_capture *c)
 	if (!c)
 		return;
 	fl_capture_stop(c);
-	cap_rels_clear(c);
-	free(c->rels);
+	fl_relcache_done(&c->rels);
 	fl_pgo_scratch_done(&c->scratch);
 	fl_wm_free(c->wm);
 	pthread_mutex_destroy(&c->mu);
