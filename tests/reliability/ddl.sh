@@ -25,6 +25,8 @@
 #          .quantity: users and orders);
 #        an identity that no longer covers a foreign key (addresses);
 #      and `flusso check` reports the drift with the schema position;
+#      a column dropped and added back (values changed, no row change)
+#      rebuilds the indexes that read it;
 #   4. reload: a broken file is refused as a whole (file:line:col) and
 #      the running configuration stays; an unchanged file changes
 #      nothing; a changed schema (adopting the column added in 1) gets a
@@ -197,6 +199,18 @@ breaking retype "orders users" \
 breaking identity users \
 	"ALTER TABLE addresses REPLICA IDENTITY DEFAULT; UPDATE addresses SET kind = kind WHERE id = 1" \
 	"ALTER TABLE addresses REPLICA IDENTITY FULL"
+
+# a column dropped and added back in one go: the check passes, but its
+# values are new without a row change: the indexes reading it rebuild
+users_gen=$(status | python3 -c 'import json,sys; print(json.load(sys.stdin)["index_details"]["users"]["serving_generation"])')
+sql "ALTER TABLE profiles DROP COLUMN bio; ALTER TABLE profiles ADD COLUMN bio text;
+     UPDATE profiles SET birthday = birthday WHERE user_id = 1" >/dev/null
+ok $? "rewrite: profiles.bio dropped and added back"
+gen_moved() { [ "$(status | python3 -c 'import json,sys; print(json.load(sys.stdin)["index_details"]["users"]["serving_generation"])')" -gt "$users_gen" ]; }
+wait_for 120 "users rebuilt" gen_moved && wait_for 120 "every index live" all_live_now
+ok $? "rewrite: users rebuilt into a new generation (was $users_gen), never in drift"
+grep -q 'column bio was dropped and added back' "$log"
+ok $? "rewrite: the log says which column"
 
 # ---- 4. reload --------------------------------------------------------------------
 ix_field() { # ix_field INDEX FIELD

@@ -140,7 +140,7 @@ users_doc | grep -q "TUI paused $$"; ok $? "after :resume the pending change arr
 sql "ALTER TABLE addresses RENAME COLUMN city TO town"
 sql "UPDATE users SET full_name = 'TUI drift $$' WHERE id = 2"
 wait_screen a 30 '^users +drift'; ok $? "a renamed column shows the users row in drift"
-wait_screen a 5 'index users in drift: .*users.schema.yml:[0-9]+:[0-9]+'; ok $? "the events pane says why, with the schema position"
+wait_screen a 5 'index users in drift: '; ok $? "the events pane says why"
 row a orders | grep -q live && row a products | grep -q live; ok $? "the other rows stay live"
 sql "ALTER TABLE addresses RENAME COLUMN town TO city"
 keys a ':' 'retry users' Enter y

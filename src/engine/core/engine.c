@@ -470,6 +470,7 @@ fl_engine_new(const struct fl_engine_opts *o)
 	struct fl_engine *e = fl_xcalloc(1, sizeof(*e));
 
 	e->o = *o;
+	e->cfg0 = o->cfg;
 	if (e->o.workers < 1)
 		e->o.workers = 1;
 	e->be = o->backend ? o->backend : fl_engine_backend_real();

@@ -78,6 +78,7 @@ eng_hold_index(struct fl_engine *e, int ix, enum fl_hold h, const char *reason)
 	 * added back, a retype USING ...): its release rebuilds them all */
 	x->hold_info.resync = h == FL_HOLD_DRIFT;
 	x->hold_dirty = 1;
+	x->hold_ver++;
 	pthread_mutex_unlock(&e->mu);
 	if (h == FL_HOLD_STOPPED || h == FL_HOLD_DRIFT) {
 		fl_log_error("engine",
@@ -101,29 +102,70 @@ eng_hold_index(struct fl_engine *e, int ix, enum fl_hold h, const char *reason)
 	return 1;
 }
 
-void
-eng_hold_resync(struct fl_engine *e, int ix)
+int
+eng_hold_resync(struct fl_engine *e, int ix, const char *what)
 {
 	struct eng_index *x = &e->ix[ix];
-	int was;
+	int was, held, dirty;
 
 	pthread_mutex_lock(&e->mu);
 	was = x->hold_info.resync;
-	if (atomic_load(&x->hold) != FL_HOLD_NONE) {
-		x->hold_info.resync = 1;
-		x->hold_dirty |= !was;
+	held = atomic_load(&x->hold) != FL_HOLD_NONE;
+	if (!held) { /* released meanwhile: held again */
+		atomic_store(&x->hold, FL_HOLD_STOPPED);
+		memset(&x->hold_info, 0, sizeof(x->hold_info));
+		x->hold_info.state = FL_HOLD_STOPPED;
+		x->hold_info.since_us = fl_wall_us();
+		fl_str_copy(x->hold_info.reason, sizeof(x->hold_info.reason),
+		            what);
 	}
+	if (!was || !held) {
+		x->hold_info.resync = 1;
+		x->hold_dirty = 1;
+		x->hold_ver++;
+	}
+	dirty = x->hold_dirty;
 	pthread_mutex_unlock(&e->mu);
+	if (!held)
+		fl_board_error(e->board, "index %s stopped: %s", x->cfg->name,
+		               what);
 	if (!was) {
 		fl_log_warn("engine",
-		            "index %s: a change's documents could not be "
-		            "found; its release rebuilds every document",
-		            x->cfg->name);
+		            "index %s: %s; its release rebuilds every "
+		            "document",
+		            x->cfg->name, what);
 		eng_set_index_state(e, ix);
+		eng_poke(e);
 	}
+	return dirty;
 }
 
 /* ---- sink calls (sink_mu held by eng_sink_call) ---------------------- */
+
+/* Store the hold as it is now (copied under sink_mu, so saves land in
+ * the order of their copies); *ver gets the version stored. */
+static int
+hold_op_save_now(struct fl_engine *e, int ix, void *arg, struct fl_err *err)
+{
+	struct eng_index *x = &e->ix[ix];
+	struct fl_sink_hold h;
+
+	pthread_mutex_lock(&e->mu);
+	h = x->hold_info;
+	*(unsigned *)arg = x->hold_ver;
+	pthread_mutex_unlock(&e->mu);
+	return e->sink->ops->hold_save(e->sink, x->cfg->name, &h, err);
+}
+
+/* A stored version: no longer dirty unless changed since. */
+static void
+hold_stored(struct fl_engine *e, int ix, unsigned ver)
+{
+	pthread_mutex_lock(&e->mu);
+	if (e->ix[ix].hold_ver == ver)
+		e->ix[ix].hold_dirty = 0;
+	pthread_mutex_unlock(&e->mu);
+}
 
 static int
 hold_op_save(struct fl_engine *e, int ix, void *arg, struct fl_err *err)
@@ -183,7 +225,8 @@ eng_release_index(struct fl_engine *e, int ix, struct fl_err *err)
 	struct fl_sink_hold none;
 	enum fl_hold was = (enum fl_hold)atomic_load(&x->hold);
 	char reason[256];
-	int resync;
+	int resync, staged = 0, late;
+	long gen;
 	union {
 		const char *c;
 		void *v;
@@ -202,13 +245,13 @@ eng_release_index(struct fl_engine *e, int ix, struct fl_err *err)
 	resync = x->hold_info.resync;
 	pthread_mutex_unlock(&e->mu);
 	if (resync && x->st.tracks_seeding) {
-		/* ids were lost while it was held: a new generation, built
-		 * alongside live sync, durable across a restart */
-		long gen;
-
-		if (eng_stage_rebuild(e, ix, "changes lost while held", 1, &gen,
+		/* ids were lost while it was held (or DDL changed values): a
+		 * new generation, built alongside live sync, durable across a
+		 * restart; never joined to one already scanning */
+		if (eng_stage_rebuild(e, ix, "changes lost while held", 0, &gen,
 		                      err, ENG_CMD_SINK_MS) < 0)
 			return -1;
+		staged = 1;
 		resync = 0;
 	}
 	memset(&none, 0, sizeof(none));
@@ -222,9 +265,13 @@ eng_release_index(struct fl_engine *e, int ix, struct fl_err *err)
 		atomic_fetch_add(&e->schema_epoch, 1); /* prepare again */
 	pthread_mutex_lock(&e->mu);
 	fl_str_copy(reason, sizeof(reason), x->hold_info.reason);
+	/* ids lost after the resync was read (the router marks it, then
+	 * confirms): rebuilt below */
+	late = x->hold_info.resync && !staged;
 	atomic_store(&x->hold, FL_HOLD_NONE);
 	memset(&x->hold_info, 0, sizeof(x->hold_info));
 	x->hold_dirty = 0;
+	x->hold_ver++;
 	x->npending = -1;
 	hold_start_drain_locked(e, ix);
 	x->drain->waiting = 1;
@@ -239,38 +286,39 @@ eng_release_index(struct fl_engine *e, int ix, struct fl_err *err)
 	if (x->drain)
 		x->drain->waiting = 0;
 	/* a sink that does not track seeding: every document, in place */
-	if (resync && !x->seed)
+	if ((resync || (late && !x->st.tracks_seeding)) && !x->seed)
 		x->seed = eng_seed_new(e, ix, ENG_SEED_INPLACE, NULL);
 	pthread_mutex_unlock(&e->mu);
+	if (late && x->st.tracks_seeding) {
+		struct fl_err e2;
+
+		if (eng_stage_rebuild(e, ix, "changes lost while releasing", 0,
+		                      &gen, &e2, ENG_CMD_SINK_MS) < 0 &&
+		    eng_hold_resync(e, ix, "changes lost while releasing"))
+			eng_hold_store(e, ix, &e2); /* else the tick does */
+		staged = 1;
+	}
 	eng_set_index_state(e, ix);
 	fl_log_info("engine", "index %s %s: draining its pending ids%s",
 	            x->cfg->name, was == FL_HOLD_PAUSED ? "resumed" : "retried",
-	            resync ? " and rebuilding every document" : "");
+	            resync || staged ? " and rebuilding every document" : "");
 	fl_board_event(e->board, FL_LOG_INFO, "%s %s%s%s%s", x->cfg->name,
 	               was == FL_HOLD_PAUSED ? "resumed" : "retried",
 	               was != FL_HOLD_PAUSED && reason[0] ? " after: " : "",
 	               was != FL_HOLD_PAUSED ? reason : "",
-	               resync ? " (rebuilding every document)" : "");
+	               resync || staged ? " (rebuilding every document)" : "");
 	return 0;
 }
 
 int
 eng_hold_store(struct fl_engine *e, int ix, struct fl_err *err)
 {
-	struct eng_index *x = &e->ix[ix];
-	struct fl_sink_hold h;
-	int rc;
+	unsigned ver = 0;
+	int rc = eng_sink_call_for(e, hold_op_save_now, ix, &ver, err,
+	                           ENG_CMD_SINK_MS);
 
-	pthread_mutex_lock(&e->mu);
-	h = x->hold_info;
-	pthread_mutex_unlock(&e->mu);
-	rc = eng_sink_call_for(e, hold_op_save, ix, &h, err, ENG_CMD_SINK_MS);
-	if (rc == FL_SINK_OK) {
-		pthread_mutex_lock(&e->mu);
-		if (x->hold_info.since_us == h.since_us)
-			x->hold_dirty = 0;
-		pthread_mutex_unlock(&e->mu);
-	}
+	if (rc == FL_SINK_OK)
+		hold_stored(e, ix, ver);
 	return rc == FL_SINK_OK ? 0 : -1;
 }
 
@@ -306,11 +354,13 @@ eng_holds_load(struct fl_engine *e)
 				atomic_store(&x->hold, (int)h.state);
 				x->hold_info = h;
 				x->hold_dirty = 0;
+				x->hold_ver++;
 			} else if (h.resync && !x->hold_info.resync) {
 				/* found at start (drift): keep what the
 				 * stored hold owes */
 				x->hold_info.resync = 1;
 				x->hold_dirty = 1;
+				x->hold_ver++;
 			}
 			pthread_mutex_unlock(&e->mu);
 			fl_log_warn("engine", "index %s is %s%s%s (`%s %s`)",
@@ -357,31 +407,27 @@ eng_holds_tick(struct fl_engine *e)
 		return;
 	for (i = 0; i < e->nix; i++) {
 		struct eng_index *x = &e->ix[i];
-		struct fl_sink_hold h;
 		struct fl_err err;
 		int dirty, busy, restart;
 		long long n;
 
 		pthread_mutex_lock(&e->mu);
 		dirty = x->hold_dirty;
-		h = x->hold_info;
 		busy = atomic_load(&x->hold) != FL_HOLD_NONE || x->drain ||
 		       x->npending != 0;
 		pthread_mutex_unlock(&e->mu);
 		if (dirty) {
-			int rc = hold_try(e, hold_op_save, (int)i, &h, &err);
+			unsigned ver = 0;
+			int rc = hold_try(e, hold_op_save_now, (int)i, &ver,
+			                  &err);
 
 			if (rc == FL_SINK_PERMANENT)
 				fl_log_error("engine",
 				             "storing the hold of index %s: %s "
 				             "(it holds until restart)",
 				             x->cfg->name, err.msg);
-			if (rc != FL_SINK_TRANSIENT) {
-				pthread_mutex_lock(&e->mu);
-				if (x->hold_info.since_us == h.since_us)
-					x->hold_dirty = 0;
-				pthread_mutex_unlock(&e->mu);
-			}
+			if (rc != FL_SINK_TRANSIENT)
+				hold_stored(e, (int)i, ver);
 		}
 		if (!busy || now - x->counted_ms < ENG_COUNT_EVERY_MS)
 			continue;

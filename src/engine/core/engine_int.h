@@ -96,10 +96,12 @@ struct eng_index {
 	atomic_int policy_skip;
 	/* enum fl_hold; read by workers at every commit attempt */
 	atomic_int hold;
-	/* under e->mu: what the hold is (reason, since) and whether the
-	 * sink's copy must be rewritten (the control thread stores it) */
+	/* under e->mu: what the hold is (reason, since, resync), whether
+	 * the sink's copy must be rewritten, and a version bumped at every
+	 * change (a store clears dirty only if nothing changed since) */
 	struct fl_sink_hold hold_info;
 	int hold_dirty;
+	unsigned hold_ver;
 	long long npending;      /* last count read (e->mu), -1 unknown */
 	int64_t counted_ms;      /* when it was read (control thread) */
 	struct eng_seed *seed;   /* running seeding task, or NULL (e->mu) */
@@ -230,6 +232,7 @@ struct fl_engine {
 	char fail_msg[512]; /* why the pipeline failed (first error) */
 	/* `reload` (engine_reload.c): the configuration the pipeline
 	 * restarts on (under mu), and every loaded one (control thread) */
+	const struct fl_config *cfg0; /* the one it started with */
 	struct fl_config *reload_next;
 	struct fl_config **owned_cfgs;
 	size_t nowned_cfgs;
@@ -318,10 +321,12 @@ void eng_reply(struct fl_engine *e, struct eng_cmd *c, int code,
  * control thread stores the hold. Returns 1 if the hold changed. */
 int eng_hold_index(struct fl_engine *e, int ix, enum fl_hold h,
                    const char *reason);
-/* A change's ids for held index ix could not be resolved: its release
- * rebuilds every document (a new generation). Store the hold before
- * confirming that change. */
-void eng_hold_resync(struct fl_engine *e, int ix);
+/* Index ix owes a rebuild of every document (`what`: a change's ids
+ * could not be resolved, DDL changed values): its release stages one (a
+ * new generation). Holds it (stopped, `what`) if it was not held.
+ * Returns 1 when the hold must be stored (eng_hold_store) before the
+ * change concerned may be confirmed. */
+int eng_hold_resync(struct fl_engine *e, int ix, const char *what);
 /* ---- engine_drift.c ---- */
 /* A permanent failure of index ix (a build, a resolution, preparing its
  * statements): drift when the database no longer matches its schema

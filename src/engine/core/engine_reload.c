@@ -127,10 +127,12 @@ rl_say(struct fl_buf *b, int *n, const char *what, const char *name)
 }
 
 /* What changes from `old` to `cfg`, as a sentence; the number of index
- * changes in *nix. Settings that cannot change live go to `fixed`. */
+ * changes in *nix. Settings that cannot change live (against `run`, the
+ * configuration the engine started with) go to `fixed`. */
 static void
-rl_diff(const struct fl_config *old, const struct fl_config *cfg,
-        struct fl_buf *b, int *nix, struct fl_buf *fixed)
+rl_diff(const struct fl_config *old, const struct fl_config *run,
+        const struct fl_config *cfg, struct fl_buf *b, int *nix,
+        struct fl_buf *fixed)
 {
 	int n = 0, nf = 0;
 	size_t i;
@@ -171,20 +173,20 @@ rl_diff(const struct fl_config *old, const struct fl_config *cfg,
 	if (!rl_sinks_eq(old, cfg))
 		rl_say(b, &n, " changed: applied", "sinks");
 	*nix = n;
-	if (!rl_source_eq(&old->source, &cfg->source))
+	if (!rl_source_eq(&run->source, &cfg->source))
 		rl_say(fixed, &nf, "", "source");
-	if (!rl_streq(old->prefix, cfg->prefix))
+	if (!rl_streq(run->prefix, cfg->prefix))
 		rl_say(fixed, &nf, "", "prefix");
-	if (!rl_streq(old->public_address, cfg->public_address))
+	if (!rl_streq(run->public_address, cfg->public_address))
 		rl_say(fixed, &nf, "", "public_address");
-	if (!rl_streq(old->private_address, cfg->private_address))
+	if (!rl_streq(run->private_address, cfg->private_address))
 		rl_say(fixed, &nf, "", "private_address");
 }
 
 void
 eng_cmd_reload(struct fl_engine *e, struct eng_cmd *c)
 {
-	const struct fl_config *old = e->o.cfg;
+	const struct fl_config *old;
 	struct fl_config *cfg;
 	struct fl_buf what, fixed;
 	char why[512];
@@ -208,10 +210,13 @@ eng_cmd_reload(struct fl_engine *e, struct eng_cmd *c)
 	}
 	fl_buf_init(&what, 4096);
 	fl_buf_init(&fixed, 1024);
-	rl_diff(old, cfg, &what, &nix, &fixed);
-	if (fixed.len) { /* the running values stay */
+	pthread_mutex_lock(&e->mu); /* a reload not applied yet is the base */
+	old = e->reload_next ? e->reload_next : e->o.cfg;
+	rl_diff(old, e->cfg0, cfg, &what, &nix, &fixed);
+	pthread_mutex_unlock(&e->mu);
+	if (fixed.len) { /* the running values stay (the prefix is used) */
 		free(cfg->prefix);
-		cfg->prefix = fl_xstrdup(old->prefix);
+		cfg->prefix = fl_xstrdup(e->cfg0->prefix);
 	}
 	if (!nix) {
 		fl_log_info("engine", "reload: nothing to change%s%s",
@@ -234,8 +239,10 @@ eng_cmd_reload(struct fl_engine *e, struct eng_cmd *c)
 		eng_reply(e, c, 202, "reloading: %s%s%s", fl_buf_str(&what),
 		          fixed.len ? "; needs a restart to apply: " : "",
 		          fl_buf_str(&fixed));
-		/* the pipeline restarts on it (engine.c) */
-		atomic_store(&e->stop, 1);
+		/* the pipeline restarts on it (engine.c); a failed one
+		 * waiting for `retry` sees it pending */
+		if (!e->waiting_retry)
+			atomic_store(&e->stop, 1);
 		eng_poke(e);
 	}
 	fl_buf_done(&what);

@@ -221,16 +221,60 @@ out:
 	fl_change_free(ch);
 }
 
+/* Store index ix's hold, waiting out OpenSearch: 0, or -1 when
+ * stopping (the change must not be confirmed). */
+static int
+route_store_hold(struct fl_engine *e, int ix)
+{
+	struct fl_backoff b = FL_BACKOFF_INIT;
+
+	for (;;) {
+		struct fl_err err;
+
+		if (eng_hold_store(e, ix, &err) == 0)
+			return 0;
+		fl_log_warn("engine",
+		            "storing the hold of index %s (will retry): %s",
+		            e->ix[ix].cfg->name, err.msg);
+		if (eng_retry_wait(e, &b))
+			return -1;
+	}
+}
+
+/* Index ix owes a rebuild of every document: a held one on its release
+ * (stored before the change is confirmed), else a new generation now.
+ * 0, or -1 when stopping. */
+static int
+route_owe_rebuild(struct fl_engine *e, int ix, const char *why)
+{
+	if (atomic_load(&e->ix[ix].hold) == FL_HOLD_NONE &&
+	    e->ix[ix].st.tracks_seeding) {
+		struct fl_err err;
+		long gen;
+
+		if (eng_stage_rebuild(e, ix, why, 0, &gen, &err, -1) == 0)
+			return 0;
+		if (atomic_load(&e->stop))
+			return -1;
+		fl_log_warn("engine", "staging a rebuild of %s: %s",
+		            e->ix[ix].cfg->name, err.msg);
+	}
+	return eng_hold_resync(e, ix, why) ? route_store_hold(e, ix) : 0;
+}
+
 /* A tracked table's definition changed: the statements are derived
- * again (workers at their next attempt, the resolver here), and every
- * index reading the table is checked against the database: one that
- * no longer matches goes to drift before its next change is built. */
+ * again (workers at their next attempt, the resolver at the next
+ * change), and every index reading the table is checked against the
+ * database: one that no longer matches goes to drift before its next
+ * change is built. A column dropped and added back changed values
+ * without row changes: the indexes reading the table are rebuilt. */
 static void
 route_relation(struct fl_engine *e, void **conn, void *res,
                struct fl_change *ch)
 {
 	const char *names[FL_MAX_INDEXES];
 	size_t j, n;
+	int failed = 0;
 
 	if (!ch->rel_first) {
 		atomic_fetch_add(&e->schema_epoch, 1);
@@ -238,22 +282,27 @@ route_relation(struct fl_engine *e, void **conn, void *res,
 		               ch->table->schema, ch->table->table, ch->what);
 	}
 	n = e->be->resolve_truncate(res, ch->table, names, FL_ARRAY_LEN(names));
-	for (j = 0; j < n && e->be->drift_check; j++) {
+	for (j = 0; j < n && e->be->drift_check && !failed; j++) {
 		int ix = eng_index_no(e, names[j]);
 		char why[sizeof(((struct fl_sink_hold *)0)->reason)];
 		struct fl_err err;
 		int rc;
 
 		if (ix < 0 || !e->can_hold ||
-		    atomic_load(&e->ix[ix].hold) == FL_HOLD_DRIFT)
+		    (atomic_load(&e->ix[ix].hold) == FL_HOLD_DRIFT &&
+		     !ch->rel_rewrite))
 			continue;
-		if (!*conn && route_connect(e, conn, res) < 0)
+		if (!*conn && route_connect(e, conn, res) < 0) {
+			failed = 1;
 			break;
+		}
 		rc = e->be->drift_check(*conn, e->o.cfg, names[j],
 		                        e->o.allow_untracked, why, sizeof(why),
 		                        &err);
-		if (rc > 0)
-			eng_hold_index(e, ix, FL_HOLD_DRIFT, why);
+		if (rc > 0 && !eng_hold_index(e, ix, FL_HOLD_DRIFT, why))
+			failed = route_owe_rebuild(e, ix, why) < 0; /* held */
+		else if (rc == 0 && ch->rel_rewrite)
+			failed = route_owe_rebuild(e, ix, ch->what) < 0;
 		else if (rc == 0 && !ch->rel_first)
 			fl_log_info("engine",
 			            "index %s still matches the database",
@@ -265,7 +314,8 @@ route_relation(struct fl_engine *e, void **conn, void *res,
 			    "(a failing build will tell)",
 			    names[j], err.msg);
 	}
-	e->be->capture_confirm(e->cap, ch->ack);
+	if (!failed) /* else the new stream sends it again */
+		e->be->capture_confirm(e->cap, ch->ack);
 	fl_change_free(ch);
 }
 
@@ -279,7 +329,6 @@ route_lost(struct fl_engine *e, void *conn, const struct route_ctx *rc,
 	size_t ix;
 
 	for (ix = 0; ix < e->nix; ix++) {
-		struct fl_backoff b = FL_BACKOFF_INIT;
 		char what[256];
 
 		if (!rc->lost[ix])
@@ -293,20 +342,9 @@ route_lost(struct fl_engine *e, void *conn, const struct route_ctx *rc,
 			eng_index_broken(e, (int)ix, conn, what);
 		if (atomic_load(&e->failed))
 			return -1;
-		eng_hold_resync(e, (int)ix);
-		for (;;) {
-			struct fl_err err;
-
-			if (eng_hold_store(e, (int)ix, &err) == 0)
-				break;
-			fl_log_warn(
-			    "engine",
-			    "storing the hold of index %s (will retry): "
-			    "%s",
-			    e->ix[ix].cfg->name, err.msg);
-			if (eng_retry_wait(e, &b))
-				return -1;
-		}
+		if (eng_hold_resync(e, (int)ix, what) &&
+		    route_store_hold(e, (int)ix) < 0)
+			return -1;
 	}
 	return 0;
 }

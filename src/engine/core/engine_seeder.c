@@ -424,12 +424,21 @@ eng_seeder_main(void *arg)
 	void *db = e->be->builder_new(e->be->ctx, e->o.cfg);
 	void *conn = NULL;
 	struct fl_backoff b = FL_BACKOFF_INIT;
+	unsigned epoch = atomic_load(&e->schema_epoch);
 	size_t rr = 0;
 
 	while (!atomic_load(&e->stop) && !atomic_load(&e->failed)) {
 		struct eng_seed *s;
 		struct fl_err err;
 		int rc, drained;
+
+		if (epoch != atomic_load(&e->schema_epoch)) {
+			/* a table's definition changed, or an index was
+			 * released: the key scan's SQL is derived again */
+			epoch = atomic_load(&e->schema_epoch);
+			e->be->builder_free(db);
+			db = e->be->builder_new(e->be->ctx, e->o.cfg);
+		}
 
 		/* finish and replace tasks first: the task picked next is
 		 * not freed before it is paged */

@@ -97,14 +97,6 @@ eng_prepare_source(struct fl_engine *e)
 		fl_diags_done(&d);
 		if (rc == 0) {
 			eng_recovered(e, "postgres");
-			for (i = 0; i < e->prep.ndrift; i++) {
-				int ix =
-				    eng_index_no(e, e->prep.drift[i].index);
-
-				if (ix >= 0)
-					eng_hold_index(e, ix, FL_HOLD_DRIFT,
-					               e->prep.drift[i].why);
-			}
 			return 0;
 		}
 		if (err.code != FL_ERR_PG && err.code != FL_ERR_BUSY) {
@@ -469,7 +461,16 @@ eng_start_pipeline(struct fl_engine *e)
 		e->sink->ops->set_abort(e->sink, &e->abort_now);
 	e->can_hold = fl_sink_can_hold(e->sink);
 	if (eng_prepare_source(e) < 0 || eng_load_track(e) < 0 ||
-	    eng_ensure_indexes(e) < 0 || eng_holds_load(e) < 0)
+	    eng_ensure_indexes(e) < 0)
+		return -1;
+	for (i = 0; i < e->prep.ndrift; i++) { /* the start-up check's */
+		int ix = eng_index_no(e, e->prep.drift[i].index);
+
+		if (ix >= 0)
+			eng_hold_index(e, ix, FL_HOLD_DRIFT,
+			               e->prep.drift[i].why);
+	}
+	if (eng_holds_load(e) < 0)
 		return -1;
 	for (i = 0; i < e->nix; i++)
 		if (eng_plan_index(e, (int)i) < 0)

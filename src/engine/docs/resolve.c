@@ -691,6 +691,15 @@ rs_apply(struct fl_resolver *r, const struct fl_change *c,
 	return rc;
 }
 
+/* A failure that concerns one index's schema (SQLSTATE class 42:
+ * undefined column or table, datatype mismatch...), not the server (a
+ * timeout, out of memory: those fail the whole change as before). */
+static int
+rs_schema_error(const struct fl_err *err)
+{
+	return strstr(err->msg, "(SQLSTATE 42") != NULL;
+}
+
 /* Every role of the changed table; our transaction (if any) ends here. */
 int
 fl_resolve(struct fl_resolver *r, PGconn *conn, const struct fl_change *c,
@@ -724,8 +733,9 @@ fl_resolve(struct fl_resolver *r, PGconn *conn, const struct fl_change *c,
 			continue;
 		if (!x->broken)
 			rc = rs_apply(r, c, &rl->v[i], &missing, err);
-		if (!x->broken && (!rc || err->code == FL_ERR_PG ||
-		                   err->code == FL_ERR_CANCELLED))
+		if (!x->broken &&
+		    (!rc || err->code == FL_ERR_PG ||
+		     err->code == FL_ERR_CANCELLED || !rs_schema_error(err)))
 			continue;
 		/* permanent, and about this index alone (its table or a
 		 * column is gone): say so, go on with the others */

@@ -412,10 +412,10 @@ cap_message(struct fl_capture *c, PGconn *conn, const struct fl_pgo_msg *m,
 	case FL_PGO_RELATION: {
 		const struct fl_track_table *tt;
 		char why[512];
-		int first;
+		int first, rewrite;
 
-		fl_relcache_put(&c->rels, c->o.track, m, &tt, &first, why,
-		                sizeof(why));
+		fl_relcache_put(&c->rels, c->o.track, m, &tt, &first, &rewrite,
+		                why, sizeof(why));
 		if (!tt)
 			return 0;
 		if (!first)
@@ -423,6 +423,7 @@ cap_message(struct fl_capture *c, PGconn *conn, const struct fl_pgo_msg *m,
 			            tt->table, why);
 		ch = cap_build_relation(c, tt, why);
 		ch->rel_first = first;
+		ch->rel_rewrite = rewrite;
 		break;
 	}
 	case FL_PGO_INSERT:
@@ -673,6 +674,7 @@ cap_stream(struct fl_capture *c, struct fl_err *err)
 	/* the relation cache is kept: a new stream sends each Relation
 	 * again before its first change, and one that differs from the
 	 * cached one (DDL while the stream was down) is a change too */
+	fl_relcache_new_stream(&c->rels);
 	c->in_txn = 0;
 	c->ring_len = 0;
 	c->keepalive_end = 0;

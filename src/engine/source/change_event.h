@@ -58,6 +58,7 @@ struct fl_change {
 	 * change, but DDL since start-up can only show here) */
 	const char *what;
 	int rel_first;
+	int rel_rewrite; /* a column's values changed without row changes */
 	/* transaction */
 	fl_lsn commit_lsn;   /* the transaction's final (commit) LSN */
 	int64_t commit_time; /* µs since 2000-01-01 UTC */

@@ -36,18 +36,60 @@ fl_relcache_find(const struct fl_relcache *c, uint32_t oid)
 	return rc_find(c, oid);
 }
 
+static void
+rc_entry_free(struct fl_relcache_entry *r)
+{
+	size_t i;
+
+	free(r->colmap);
+	free(r->coltype);
+	free(r->colmod);
+	for (i = 0; i < r->nnames; i++)
+		free(r->names[i]);
+	free(r->names);
+}
+
 void
 fl_relcache_done(struct fl_relcache *c)
 {
 	size_t i;
 
-	for (i = 0; i < c->n; i++) {
-		free(c->v[i].colmap);
-		free(c->v[i].coltype);
-		free(c->v[i].colmod);
-	}
+	for (i = 0; i < c->n; i++)
+		rc_entry_free(&c->v[i]);
 	free(c->v);
 	memset(c, 0, sizeof(*c));
+}
+
+void
+fl_relcache_new_stream(struct fl_relcache *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		c->v[i].resent = 1;
+}
+
+/* Is `name` a column of message m / of the cached definition? */
+static int
+rc_has(const struct fl_pgo_msg *m, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < m->ncols; i++)
+		if (!strcmp(m->cols[i].name, name))
+			return 1;
+	return 0;
+}
+
+static int
+rc_had(const struct fl_relcache_entry *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->nnames; i++)
+		if (!strcmp(r->names[i], name))
+			return 1;
+	return 0;
 }
 
 /* FNV-1a over a Relation message's definition. */
@@ -122,11 +164,40 @@ rc_describe(const struct fl_relcache_entry *was, const struct fl_pgo_msg *m,
  * it differs from the earlier one and a tracked table is concerned,
  * *changed is that table and why[] says what changed; the first one of
  * a tracked table sets *changed and *first. */
+/* Did a column that stays keep its place among the others? One that
+ * moved was dropped and added back (its values are new); say which. */
+static int
+rc_moved(const struct fl_relcache_entry *was, const struct fl_pgo_msg *m,
+         char *why, size_t n)
+{
+	size_t i = 0, j = 0;
+
+	for (;;) { /* both lists restricted to the names they share */
+		while (i < was->nnames && !rc_has(m, was->names[i]))
+			i++;
+		while (j < m->ncols && !rc_had(was, m->cols[j].name))
+			j++;
+		if (i == was->nnames || j == m->ncols)
+			return 0;
+		if (strcmp(was->names[i], m->cols[j].name)) {
+			size_t len = strlen(why);
+
+			snprintf(why + len, len < n ? n - len : 0,
+			         "; column %s was dropped and added back "
+			         "(its values are new)",
+			         was->names[i]);
+			return 1;
+		}
+		i++;
+		j++;
+	}
+}
+
 void
 fl_relcache_put(struct fl_relcache *c, const struct fl_track *track,
                 const struct fl_pgo_msg *m,
-                const struct fl_track_table **changed, int *first, char *why,
-                size_t nwhy)
+                const struct fl_track_table **changed, int *first,
+                int *rewrite, char *why, size_t nwhy)
 {
 	const char *nsp = m->nspname[0] ? m->nspname : "pg_catalog";
 	struct fl_relcache_entry *r = rc_find(c, m->rel_oid);
@@ -135,9 +206,12 @@ fl_relcache_put(struct fl_relcache *c, const struct fl_track *track,
 
 	*changed = NULL;
 	*first = 0;
-	if (!r && (*changed = fl_track_find(track, nsp, m->relname))) {
+	*rewrite = 0;
+	if ((!r || (r->resent && r->sig == sig)) &&
+	    (*changed = fl_track_find(track, nsp, m->relname))) {
 		/* first seen by this process: DDL since the start-up check
-		 * shows only here */
+		 * shows only here; the same again on a new stream: an event
+		 * about it may have been lost with the old one */
 		*first = 1;
 		snprintf(why, nwhy, "first definition seen");
 	} else if (r && r->sig != sig) {
@@ -151,6 +225,7 @@ fl_relcache_put(struct fl_relcache *c, const struct fl_track *track,
 			else
 				snprintf(why, nwhy, "a table is now %s.%s", nsp,
 				         m->relname);
+			*rewrite = r->tt && rc_moved(r, m, why, nwhy);
 		}
 	}
 	if (!r) {
@@ -160,9 +235,7 @@ fl_relcache_put(struct fl_relcache *c, const struct fl_track *track,
 		r = &c->v[i];
 		c->n++;
 	} else {
-		free(r->colmap);
-		free(r->coltype);
-		free(r->colmod);
+		rc_entry_free(r);
 	}
 	memset(r, 0, sizeof(*r));
 	r->oid = m->rel_oid;
@@ -170,6 +243,10 @@ fl_relcache_put(struct fl_relcache *c, const struct fl_track *track,
 	r->tt = fl_track_find(track, nsp, m->relname);
 	if (!r->tt)
 		return;
+	r->names = fl_xcalloc(m->ncols ? m->ncols : 1, sizeof(char *));
+	for (i = 0; i < m->ncols; i++)
+		r->names[i] = fl_xstrdup(m->cols[i].name);
+	r->nnames = m->ncols;
 	r->colmap = fl_xcalloc(r->tt->ncols ? r->tt->ncols : 1, sizeof(int));
 	r->coltype =
 	    fl_xcalloc(r->tt->ncols ? r->tt->ncols : 1, sizeof(uint32_t));

@@ -33,6 +33,9 @@ struct fl_relcache_entry {
 	uint64_t sig; /* of the definition: names, types, identity */
 	uint32_t *coltype; /* [tt->ncols]: type OID of each needed column */
 	int32_t *colmod;   /* [tt->ncols]: its typmod */
+	char **names;      /* every column, in order (tracked tables) */
+	size_t nnames;
+	int resent; /* a new stream began: its next Relation is expected */
 };
 
 struct fl_relcache {
@@ -45,15 +48,20 @@ const struct fl_relcache_entry *fl_relcache_find(const struct fl_relcache *c,
                                                  uint32_t oid);
 /*
  * Cache a Relation message, replacing an earlier one for the OID. When
- * a tracked table is concerned and it is the first definition seen
- * (*first = 1) or differs from the cached one, *changed is that table
- * (the earlier one's when it was renamed away) and why[0..n) says what
- * changed; else *changed is NULL.
+ * a tracked table is concerned and it is the first definition seen, or
+ * the first of a new stream (*first = 1), or differs from the cached
+ * one, *changed is that table (the earlier one's when it was renamed
+ * away) and why[0..n) says what changed; else *changed is NULL.
+ * *rewrite: a column kept its name but lost its place among the others
+ * (dropped and added back): its values changed without row changes.
  */
 void fl_relcache_put(struct fl_relcache *c, const struct fl_track *track,
                      const struct fl_pgo_msg *m,
                      const struct fl_track_table **changed, int *first,
-                     char *why, size_t nwhy);
+                     int *rewrite, char *why, size_t nwhy);
+/* A new stream begins: each table's next Relation message is reported
+ * as a first one (unless it differs: then as a change). */
+void fl_relcache_new_stream(struct fl_relcache *c);
 /* Free everything (an all-zero cache is empty). */
 void fl_relcache_done(struct fl_relcache *c);
 
