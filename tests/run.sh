@@ -85,11 +85,12 @@ for dir in build build-asan; do
 	step "ctest $dir"
 	skip=()
 	# each long scenario runs once (CI time): the gcc build runs the
-	# end-to-end test with four workers, the fault-injection, isolation
-	# and schema-change scenarios; the sanitizer build the end-to-end
-	# test with one
-	[ "$dir" = build ] && [ $asan = 1 ] && skip=(-E "test_e2e_w1")
-	[ "$dir" = build-asan ] && skip=(-E "test_e2e_w4|test_chaos|test_isolation|test_ddl")
+	# end-to-end test with four workers, the fault-injection and the
+	# isolation scenarios; the sanitizer build the end-to-end test with
+	# one and the schema-change scenarios (reload restarts the pipeline
+	# in-process: leaks and use-after-free show there)
+	[ "$dir" = build ] && [ $asan = 1 ] && skip=(-E "test_e2e_w1|test_ddl")
+	[ "$dir" = build-asan ] && skip=(-E "test_e2e_w4|test_chaos|test_isolation")
 	(cd "$dir" && ctest --output-on-failure -j "$jobs" "${label[@]}" "${skip[@]}") || rc=1
 done
 

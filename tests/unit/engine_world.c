@@ -66,6 +66,7 @@ struct world {
 	long *rejected[WORLD_NIX]; /* highest version the sink refused */
 	int broken[WORLD_NIX];
 	int lose_ids[WORLD_NIX];
+	int unsynced[WORLD_NIX]; /* not in the engine's configuration */
 	int transient_builds, transient_lose;
 	int fail_gc, fail_stage, fail_ensure[WORLD_NIX];
 	int gate_gc, gate_open;
@@ -133,7 +134,8 @@ w_check_upto(struct world *w, uint64_t conf)
 			 * (then quarantined under skip; under stop the test
 			 * sees it pending and drained), or owed by a stored
 			 * hold that rebuilds every document on release */
-			if (have >= t->ver[i] || w->pend[t->ix[i]][t->key[i]] ||
+			if (have >= t->ver[i] || w->unsynced[t->ix[i]] ||
+			    w->pend[t->ix[i]][t->key[i]] ||
 			    w->rejected[t->ix[i]][t->key[i]] >= t->ver[i] ||
 			    (w->hold[t->ix[i]].state != FL_HOLD_NONE &&
 			     w->hold[t->ix[i]].resync))
@@ -1278,6 +1280,14 @@ world_break_index(struct world *w, int ix, int on)
 {
 	pthread_mutex_lock(&w->mu);
 	w->broken[ix] = on;
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+world_unsynced(struct world *w, int ix, int on)
+{
+	pthread_mutex_lock(&w->mu);
+	w->unsynced[ix] = on;
 	pthread_mutex_unlock(&w->mu);
 }
 

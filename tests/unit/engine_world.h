@@ -66,6 +66,8 @@ void world_poison(struct world *w, int ix, int key, int on);
 /* Building documents of index ix fails permanently while broken, and
  * its schema check (drift_check) reports the mismatch. */
 void world_break_index(struct world *w, int ix, int on);
+/* The invariant leaves index ix out while on (disabled by a reload). */
+void world_unsynced(struct world *w, int ix, int on);
 /* The changes of index ix resolve to "ids unknown" while on. */
 void world_lose_ids(struct world *w, int ix, int on);
 /* The next n builds fail with a transient error (40001); with lose=1

@@ -84,9 +84,11 @@ caught_up(struct run *r)
 static void
 start_stay(struct run *r, int workers, long queue, int stay)
 {
+	struct fl_config *(*reload)(void *, char *, size_t) = r->o.reload;
 	struct fl_err err;
 
 	fl_engine_opts_default(&r->o);
+	r->o.reload = reload;
 	r->o.cfg = cfg;
 	r->o.board = r->board = fl_board_new();
 	r->o.workers = workers;
@@ -734,6 +736,91 @@ TAP_TEST(test_retry_restarts_a_failed_pipeline)
 	world_free(r.w);
 }
 
+/* ---- reload ------------------------------------------------------------------------ */
+
+static int
+products_same(struct run *r)
+{
+	return world_diff(r->w, PRODUCTS, NULL, 0) == 0;
+}
+
+static char reload_path[1024];
+static int reload_mode; /* 0: the file as is; 1: invalid; 2: products off */
+
+static struct fl_config *
+reload_loader(void *arg, char *why, size_t n)
+{
+	struct fl_config *c;
+	struct fl_diags d;
+	size_t i;
+
+	(void)arg;
+	if (reload_mode == 1) {
+		snprintf(why, n, "flusso.yml:3:1: index: broken on purpose");
+		return NULL;
+	}
+	fl_diags_init(&d);
+	c = fl_config_load(reload_path, NULL, &d);
+	fl_diags_done(&d);
+	for (i = 0; c && reload_mode == 2 && i < c->nindexes; i++)
+		if (!strcmp(c->indexes[i].name, "products"))
+			c->indexes[i].enabled = 0;
+	return c;
+}
+
+/* reload: an unchanged file changes nothing, an invalid one is refused
+ * and the pipeline runs on, a changed one restarts the pipeline on it
+ * (an index disabled is no longer synced, the others are), and a reload
+ * restarts a failed pipeline waiting for `retry`. */
+TAP_TEST(test_reload)
+{
+	struct run r = fresh(100);
+	struct fl_status_index x;
+	char msg[512];
+
+	fl_engine_opts_default(&r.o);
+	r.o.reload = reload_loader;
+	start_stay(&r, 2, 32, 1);
+	ok(wait_for(all_seeded, &r, 30), "seeded");
+	reload_mode = 0;
+	is_long(cmd(&r, FL_ECMD_RELOAD, NULL, NULL, msg, sizeof(msg)), 200,
+	        "an unchanged file");
+	has_str(msg, "nothing to change", "  ... changes nothing");
+	reload_mode = 1;
+	is_long(cmd(&r, FL_ECMD_RELOAD, NULL, NULL, msg, sizeof(msg)), 400,
+	        "an invalid file is refused");
+	has_str(msg, "flusso.yml:3:1", "  ... with its position");
+	commit_many(&r, 100, -1);
+	ok(wait_for(caught_up, &r, 30), "  ... and the pipeline runs on");
+	reload_mode = 2;
+	world_unsynced(r.w, PRODUCTS, 1);
+	is_long(cmd(&r, FL_ECMD_RELOAD, NULL, NULL, msg, sizeof(msg)), 202,
+	        "a changed file");
+	has_str(msg, "products disabled", "  ... says what changes");
+	commit_many(&r, 200, -1);
+	ok(wait_for(caught_up, &r, 30), "the restarted pipeline syncs");
+	same_as_db(&r, USERS);
+	same_as_db(&r, ORDERS);
+	row(&r, "products", &x);
+	is_long(x.state, FL_IX_DISABLED, "products is disabled");
+	world_fail_capture(r.w, 1);
+	ok(wait_for(pipeline_failed, &r, 30), "the pipeline failed");
+	reload_mode = 0;
+	is_long(cmd(&r, FL_ECMD_RELOAD, NULL, NULL, msg, sizeof(msg)), 202,
+	        "reload while failed");
+	has_str(msg, "products enabled", "  ... with products enabled");
+	world_unsynced(r.w, PRODUCTS, 0);
+	commit_many(&r, 100, -1);
+	ok(wait_for(all_seeded, &r, 30) && wait_for(caught_up, &r, 30),
+	   "  ... restarts it");
+	same_as_db(&r, USERS);
+	ok(wait_for(products_same, &r, 30),
+	   "products rebuilt: it missed the changes made while off");
+	no_violations(&r, "invariant");
+	is_long(stop(&r), 0, "stops cleanly");
+	world_free(r.w);
+}
+
 /* ---- random operations under load ------------------------------------------------ */
 
 struct loader {
@@ -920,6 +1007,8 @@ main(void)
 	RUN(test_shutdown_grace_is_enforced);
 	RUN(test_pause_during_seeding);
 	RUN(test_retry_restarts_a_failed_pipeline);
+	snprintf(reload_path, sizeof(reload_path), "%s", path);
+	RUN(test_reload);
 	RUN(test_random_operations_under_load);
 	fl_config_free(cfg);
 	return tap_done();

@@ -418,8 +418,8 @@ eng_holds_tick(struct fl_engine *e)
 		pthread_mutex_unlock(&e->mu);
 		if (dirty) {
 			unsigned ver = 0;
-			int rc = hold_try(e, hold_op_save_now, (int)i, &ver,
-			                  &err);
+			int rc =
+			    hold_try(e, hold_op_save_now, (int)i, &ver, &err);
 
 			if (rc == FL_SINK_PERMANENT)
 				fl_log_error("engine",

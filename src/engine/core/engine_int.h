@@ -233,6 +233,9 @@ struct fl_engine {
 	/* `reload` (engine_reload.c): the configuration the pipeline
 	 * restarts on (under mu), and every loaded one (control thread) */
 	const struct fl_config *cfg0; /* the one it started with */
+	/* indexes a reload turned on (control thread) */
+	char reload_on[FL_MAX_INDEXES][64];
+	size_t nreload_on;
 	struct fl_config *reload_next;
 	struct fl_config **owned_cfgs;
 	size_t nowned_cfgs;
@@ -309,6 +312,9 @@ void eng_cmd_reload(struct fl_engine *e, struct eng_cmd *c);
 int eng_reload_pending(struct fl_engine *e);
 /* Between two runs of the pipeline: take the reloaded configuration. */
 void eng_reload_apply(struct fl_engine *e);
+/* After the start-up sequence of a reloaded pipeline: rebuild the
+ * indexes it turned on that were seeded before. */
+void eng_reload_fresh(struct fl_engine *e);
 /* Free every configuration the engine loaded (fl_engine_free). */
 void eng_reload_free(struct fl_engine *e);
 /* Answer a command (engine_cmd.c). */

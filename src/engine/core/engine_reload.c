@@ -21,7 +21,9 @@
  *     - an unchanged index keeps its generation, its hold and its
  *       pending set (stored in OpenSearch); its board row keeps its
  *       counters;
- *     - a new index is created and seeded alongside live sync;
+ *     - a new index is created and seeded alongside live sync; one
+ *       that was seeded before (enabled again, added back) missed the
+ *       changes made while it was off: rebuilt into a new generation;
  *     - a changed schema has a new hash: a new hash alias whose first
  *       generation is seeded alongside live sync, the convenience alias
  *       swapped when seeded (the old hash alias is then superseded);
@@ -132,10 +134,12 @@ rl_say(struct fl_buf *b, int *n, const char *what, const char *name)
 static void
 rl_diff(const struct fl_config *old, const struct fl_config *run,
         const struct fl_config *cfg, struct fl_buf *b, int *nix,
-        struct fl_buf *fixed)
+        struct fl_buf *fixed, struct fl_engine *e)
 {
 	int n = 0, nf = 0;
 	size_t i;
+
+	e->nreload_on = 0;
 
 	for (i = 0; i < cfg->nindexes; i++) {
 		const struct fl_index_cfg *x = &cfg->indexes[i];
@@ -144,6 +148,10 @@ rl_diff(const struct fl_config *old, const struct fl_config *run,
 
 		rl_hash(was, h0);
 		rl_hash(x, h1);
+		if (((!was && x->enabled) || (h1[0] && !h0[0])) &&
+		    e->nreload_on < FL_MAX_INDEXES) /* see eng_reload_fresh */
+			fl_str_copy(e->reload_on[e->nreload_on++],
+			            sizeof(e->reload_on[0]), x->name);
 		if (!was && x->enabled)
 			rl_say(b, &n, " added: seeding", x->name);
 		else if (!was || !strcmp(h0, h1)) {
@@ -212,7 +220,7 @@ eng_cmd_reload(struct fl_engine *e, struct eng_cmd *c)
 	fl_buf_init(&fixed, 1024);
 	pthread_mutex_lock(&e->mu); /* a reload not applied yet is the base */
 	old = e->reload_next ? e->reload_next : e->o.cfg;
-	rl_diff(old, e->cfg0, cfg, &what, &nix, &fixed);
+	rl_diff(old, e->cfg0, cfg, &what, &nix, &fixed, e);
 	pthread_mutex_unlock(&e->mu);
 	if (fixed.len) { /* the running values stay (the prefix is used) */
 		free(cfg->prefix);
@@ -277,6 +285,34 @@ eng_reload_apply(struct fl_engine *e)
 	e->o.cfg = cfg;
 	eng_board_init(e);
 	fl_log_info("engine", "reload: starting the pipeline on %s", cfg->path);
+}
+
+void
+eng_reload_fresh(struct fl_engine *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->nreload_on && !atomic_load(&e->stop); i++) {
+		int ix = eng_index_no(e, e->reload_on[i]);
+		struct eng_index *x = ix >= 0 ? &e->ix[ix] : NULL;
+		struct fl_err err;
+		long gen;
+
+		/* an index off in the running configuration and seeded
+		 * before (enabled again, added back) missed the changes made
+		 * meanwhile: a new generation alongside live sync */
+		if (!x || !atomic_load(&x->ensured) || !x->st.seeded ||
+		    !x->st.tracks_seeding)
+			continue;
+		if (eng_stage_rebuild(e, ix,
+		                      "enabled by a reload: it missed the "
+		                      "changes made while it was off",
+		                      0, &gen, &err, -1) < 0 &&
+		    !atomic_load(&e->stop))
+			fl_log_error("engine", "staging a rebuild of %s: %s",
+			             e->reload_on[i], err.msg);
+	}
+	e->nreload_on = 0;
 }
 
 void

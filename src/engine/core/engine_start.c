@@ -475,6 +475,7 @@ eng_start_pipeline(struct fl_engine *e)
 	for (i = 0; i < e->nix; i++)
 		if (eng_plan_index(e, (int)i) < 0)
 			return -1;
+	eng_reload_fresh(e);
 	if (eng_start_capture(e) < 0 || eng_start_workers(e) < 0)
 		return -1;
 	return 0;

@@ -196,8 +196,8 @@ rc_moved(const struct fl_relcache_entry *was, const struct fl_pgo_msg *m,
 void
 fl_relcache_put(struct fl_relcache *c, const struct fl_track *track,
                 const struct fl_pgo_msg *m,
-                const struct fl_track_table **changed, int *first,
-                int *rewrite, char *why, size_t nwhy)
+                const struct fl_track_table **changed, int *first, int *rewrite,
+                char *why, size_t nwhy)
 {
 	const char *nsp = m->nspname[0] ? m->nspname : "pg_catalog";
 	struct fl_relcache_entry *r = rc_find(c, m->rel_oid);
