@@ -162,10 +162,7 @@ lat_note() { # lat_note PHASE INDEX
 # ---- setup ------------------------------------------------------------------------
 rel_setup
 rel_create_db
-sql "INSERT INTO users (id, email, full_name) VALUES (0, 'probe@example.org', 'probe');
-     INSERT INTO orders (id, user_id, status, placed_at, total) VALUES (0, 0, 'pending', now(), 0);
-     INSERT INTO products (id, sku, name, price) VALUES (0, 'probe-0', 'probe', 1)" >/dev/null ||
-	die "probe rows"
+rel_probe_rows
 restart
 wait_for 300 "seeded and live" all_live
 ok $? "seeded: every index live"

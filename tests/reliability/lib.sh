@@ -266,6 +266,15 @@ proxy_ctl() {
 }
 
 # ---- database -------------------------------------------------------------------
+# rel_probe_rows: id 0 in users, orders and products, rows the churn load
+# never touches (it picks ids from 1): latency and freshness probes
+rel_probe_rows() {
+	sql "INSERT INTO users (id, email, full_name) VALUES (0, 'probe@example.org', 'probe');
+	     INSERT INTO orders (id, user_id, status, placed_at, total) VALUES (0, 0, 'pending', now(), 0);
+	     INSERT INTO products (id, sku, name, price) VALUES (0, 'probe-0', 'probe', 1)" >/dev/null ||
+		die "probe rows"
+}
+
 rel_create_db() {
 	"$PSQL" -X -q "$base/postgres" -c "CREATE DATABASE $db" || die "cannot create database"
 	"$PSQL" -X -q -v ON_ERROR_STOP=1 "$DIRECT_PG_URL" -f "$src/share/examples/shop/schema.sql" >/dev/null || die "schema"

@@ -581,9 +581,10 @@ w_build(void *b, void *session, const char *index, const char *const *keys,
 	}
 	if (ix < 0 || w->broken[ix]) {
 		pthread_mutex_unlock(&w->mu);
-		return fl_err_set(err, FL_ERR_CONFIG,
-		                  "column root.title does not exist (SQLSTATE "
-		                  "42703)");
+		fl_err_set(err, FL_ERR_CONFIG,
+		           "column root.title does not exist (SQLSTATE 42703)");
+		fl_err_sqlstate(err, "42703");
+		return -1;
 	}
 	for (i = 0; i < n; i++) {
 		long k = strtol(keys[i], NULL, 10);

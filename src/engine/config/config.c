@@ -830,6 +830,17 @@ fl_config_load(const char *path, const char *prefix_override,
 	return c;
 }
 
+const struct fl_index_cfg *
+fl_config_index(const struct fl_config *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nindexes; i++)
+		if (strcmp(c->indexes[i].name, name) == 0)
+			return &c->indexes[i];
+	return NULL;
+}
+
 enum fl_policy
 fl_config_policy(const struct fl_config *c, const struct fl_index_cfg *ix)
 {

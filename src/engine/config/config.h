@@ -128,6 +128,10 @@ const char *fl_config_check_prefix(const char *prefix, char *buf, size_t n);
 /* Validate a slot or publication name (config.md §1.1). */
 int fl_config_check_slot_name(const char *name);
 
+/* The index named `name` (enabled or not), or NULL. */
+const struct fl_index_cfg *fl_config_index(const struct fl_config *c,
+                                           const char *name);
+
 /* Effective failure policy of an index. */
 enum fl_policy fl_config_policy(const struct fl_config *c,
                                 const struct fl_index_cfg *ix);

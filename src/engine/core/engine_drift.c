@@ -27,24 +27,21 @@
 /* Is a failure's SQLSTATE one of a schema that no longer matches
  * (undefined column or table, datatype mismatch, undefined function)? */
 static int
-drift_sqlstate(const char *msg)
+drift_sqlstate(const char *code)
 {
 	static const char *const codes[] = { "42703", "42P01", "42804",
 		                             "42883" };
 	size_t i;
 
-	for (i = 0; i < FL_ARRAY_LEN(codes); i++) {
-		char pat[24];
-
-		snprintf(pat, sizeof(pat), "(SQLSTATE %s)", codes[i]);
-		if (strstr(msg, pat))
+	for (i = 0; code && i < FL_ARRAY_LEN(codes); i++)
+		if (!strcmp(code, codes[i]))
 			return 1;
-	}
 	return 0;
 }
 
 void
-eng_index_broken(struct fl_engine *e, int ix, void *session, const char *what)
+eng_index_broken(struct fl_engine *e, int ix, void *session, const char *what,
+                 const char *sqlstate)
 {
 	const char *name = e->ix[ix].cfg->name;
 	char why[sizeof(((struct fl_sink_hold *)0)->reason)];
@@ -70,7 +67,7 @@ eng_index_broken(struct fl_engine *e, int ix, void *session, const char *what)
 			fl_log_error("engine", "index %s: %s", name, what);
 	}
 	if (!drift) {
-		drift = drift_sqlstate(what);
+		drift = drift_sqlstate(sqlstate);
 		fl_str_copy(why, sizeof(why), what);
 	}
 	eng_hold_index(e, ix, drift ? FL_HOLD_DRIFT : FL_HOLD_STOPPED, why);

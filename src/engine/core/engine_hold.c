@@ -77,7 +77,6 @@ eng_hold_index(struct fl_engine *e, int ix, enum fl_hold h, const char *reason)
 	/* DDL changes values without row changes (a column dropped and
 	 * added back, a retype USING ...): its release rebuilds them all */
 	x->hold_info.resync = h == FL_HOLD_DRIFT;
-	x->hold_dirty = 1;
 	x->hold_ver++;
 	pthread_mutex_unlock(&e->mu);
 	if (h == FL_HOLD_STOPPED || h == FL_HOLD_DRIFT) {
@@ -121,10 +120,9 @@ eng_hold_resync(struct fl_engine *e, int ix, const char *what)
 	}
 	if (!was || !held) {
 		x->hold_info.resync = 1;
-		x->hold_dirty = 1;
 		x->hold_ver++;
 	}
-	dirty = x->hold_dirty;
+	dirty = x->hold_ver != x->hold_saved;
 	pthread_mutex_unlock(&e->mu);
 	if (!held)
 		fl_board_error(e->board, "index %s stopped: %s", x->cfg->name,
@@ -162,8 +160,8 @@ static void
 hold_stored(struct fl_engine *e, int ix, unsigned ver)
 {
 	pthread_mutex_lock(&e->mu);
-	if (e->ix[ix].hold_ver == ver)
-		e->ix[ix].hold_dirty = 0;
+	if ((int)(ver - e->ix[ix].hold_saved) > 0) /* newer */
+		e->ix[ix].hold_saved = ver;
 	pthread_mutex_unlock(&e->mu);
 }
 
@@ -270,8 +268,7 @@ eng_release_index(struct fl_engine *e, int ix, struct fl_err *err)
 	late = x->hold_info.resync && !staged;
 	atomic_store(&x->hold, FL_HOLD_NONE);
 	memset(&x->hold_info, 0, sizeof(x->hold_info));
-	x->hold_dirty = 0;
-	x->hold_ver++;
+	x->hold_saved = ++x->hold_ver; /* stored: none */
 	x->npending = -1;
 	hold_start_drain_locked(e, ix);
 	x->drain->waiting = 1;
@@ -353,13 +350,11 @@ eng_holds_load(struct fl_engine *e)
 				h.resync |= x->hold_info.resync;
 				atomic_store(&x->hold, (int)h.state);
 				x->hold_info = h;
-				x->hold_dirty = 0;
-				x->hold_ver++;
+				x->hold_saved = ++x->hold_ver; /* as stored */
 			} else if (h.resync && !x->hold_info.resync) {
 				/* found at start (drift): keep what the
 				 * stored hold owes */
 				x->hold_info.resync = 1;
-				x->hold_dirty = 1;
 				x->hold_ver++;
 			}
 			pthread_mutex_unlock(&e->mu);
@@ -412,7 +407,7 @@ eng_holds_tick(struct fl_engine *e)
 		long long n;
 
 		pthread_mutex_lock(&e->mu);
-		dirty = x->hold_dirty;
+		dirty = x->hold_ver != x->hold_saved;
 		busy = atomic_load(&x->hold) != FL_HOLD_NONE || x->drain ||
 		       x->npending != 0;
 		pthread_mutex_unlock(&e->mu);

@@ -96,12 +96,11 @@ struct eng_index {
 	atomic_int policy_skip;
 	/* enum fl_hold; read by workers at every commit attempt */
 	atomic_int hold;
-	/* under e->mu: what the hold is (reason, since, resync), whether
-	 * the sink's copy must be rewritten, and a version bumped at every
-	 * change (a store clears dirty only if nothing changed since) */
+	/* under e->mu: what the hold is (reason, since, resync), a version
+	 * bumped at every change, and the version the sink has: the sink's
+	 * copy must be rewritten while they differ */
 	struct fl_sink_hold hold_info;
-	int hold_dirty;
-	unsigned hold_ver;
+	unsigned hold_ver, hold_saved;
 	long long npending;      /* last count read (e->mu), -1 unknown */
 	int64_t counted_ms;      /* when it was read (control thread) */
 	struct eng_seed *seed;   /* running seeding task, or NULL (e->mu) */
@@ -336,10 +335,11 @@ int eng_hold_resync(struct fl_engine *e, int ix, const char *what);
 /* ---- engine_drift.c ---- */
 /* A permanent failure of index ix (a build, a resolution, preparing its
  * statements): drift when the database no longer matches its schema
- * (checked on `session` when the backend can), else stopped; fatal for
- * the pipeline when the sink cannot hold. `what` says what failed. */
+ * (checked on `session` when the backend can; else told by the
+ * failure's `sqlstate`, may be NULL), else stopped; fatal for the
+ * pipeline when the sink cannot hold. `what` says what failed. */
 void eng_index_broken(struct fl_engine *e, int ix, void *session,
-                      const char *what);
+                      const char *what, const char *sqlstate);
 /* Before releasing index ix from drift: 1 with err while the database
  * still differs from its schema (or that cannot be told), else 0. */
 int eng_drift_persists(struct fl_engine *e, int ix, struct fl_err *err);

@@ -99,17 +99,6 @@ rl_sinks_eq(const struct fl_config *a, const struct fl_config *b)
 	return 1;
 }
 
-static const struct fl_index_cfg *
-rl_find(const struct fl_config *c, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < c->nindexes; i++)
-		if (!strcmp(c->indexes[i].name, name))
-			return &c->indexes[i];
-	return NULL;
-}
-
 /* The schema hash of an enabled index, "" when disabled. */
 static void
 rl_hash(const struct fl_index_cfg *x, char out[17])
@@ -128,30 +117,37 @@ rl_say(struct fl_buf *b, int *n, const char *what, const char *name)
 	fl_buf_puts(b, what);
 }
 
+/* The indexes a reload turns on (see eng_reload_fresh). */
+struct rl_on {
+	char name[FL_MAX_INDEXES][64];
+	size_t n;
+};
+
 /* What changes from `old` to `cfg`, as a sentence; the number of index
- * changes in *nix. Settings that cannot change live (against `run`, the
- * configuration the engine started with) go to `fixed`. */
+ * changes in *nix, the indexes turned on in *on. Settings that cannot
+ * change live (against `run`, the configuration the engine started
+ * with) go to `fixed`. */
 static void
 rl_diff(const struct fl_config *old, const struct fl_config *run,
         const struct fl_config *cfg, struct fl_buf *b, int *nix,
-        struct fl_buf *fixed, struct fl_engine *e)
+        struct fl_buf *fixed, struct rl_on *on)
 {
 	int n = 0, nf = 0;
 	size_t i;
 
-	e->nreload_on = 0;
+	on->n = 0;
 
 	for (i = 0; i < cfg->nindexes; i++) {
 		const struct fl_index_cfg *x = &cfg->indexes[i];
-		const struct fl_index_cfg *was = rl_find(old, x->name);
+		const struct fl_index_cfg *was = fl_config_index(old, x->name);
 		char h0[17], h1[17];
 
 		rl_hash(was, h0);
 		rl_hash(x, h1);
 		if (((!was && x->enabled) || (h1[0] && !h0[0])) &&
-		    e->nreload_on < FL_MAX_INDEXES) /* see eng_reload_fresh */
-			fl_str_copy(e->reload_on[e->nreload_on++],
-			            sizeof(e->reload_on[0]), x->name);
+		    on->n < FL_MAX_INDEXES)
+			fl_str_copy(on->name[on->n++], sizeof(on->name[0]),
+			            x->name);
 		if (!was && x->enabled)
 			rl_say(b, &n, " added: seeding", x->name);
 		else if (!was || !strcmp(h0, h1)) {
@@ -172,7 +168,7 @@ rl_diff(const struct fl_config *old, const struct fl_config *run,
 			       x->name);
 	}
 	for (i = 0; i < old->nindexes; i++)
-		if (!rl_find(cfg, old->indexes[i].name) &&
+		if (!fl_config_index(cfg, old->indexes[i].name) &&
 		    old->indexes[i].enabled)
 			rl_say(b, &n,
 			       " removed: no longer synced, its generations "
@@ -191,13 +187,26 @@ rl_diff(const struct fl_config *old, const struct fl_config *run,
 		rl_say(fixed, &nf, "", "private_address");
 }
 
+static int
+rl_listed(const struct fl_engine *e, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < e->nreload_on; i++)
+		if (!strcmp(e->reload_on[i], name))
+			return 1;
+	return 0;
+}
+
 void
 eng_cmd_reload(struct fl_engine *e, struct eng_cmd *c)
 {
 	const struct fl_config *old;
 	struct fl_config *cfg;
 	struct fl_buf what, fixed;
+	struct rl_on on;
 	char why[512];
+	size_t i;
 	int nix;
 
 	if (!e->o.reload) {
@@ -220,7 +229,7 @@ eng_cmd_reload(struct fl_engine *e, struct eng_cmd *c)
 	fl_buf_init(&fixed, 1024);
 	pthread_mutex_lock(&e->mu); /* a reload not applied yet is the base */
 	old = e->reload_next ? e->reload_next : e->o.cfg;
-	rl_diff(old, e->cfg0, cfg, &what, &nix, &fixed, e);
+	rl_diff(old, e->cfg0, cfg, &what, &nix, &fixed, &on);
 	pthread_mutex_unlock(&e->mu);
 	if (fixed.len) { /* the running values stay (the prefix is used) */
 		free(cfg->prefix);
@@ -244,6 +253,11 @@ eng_cmd_reload(struct fl_engine *e, struct eng_cmd *c)
 		fl_config_free(e->reload_next); /* a reload not applied yet */
 		e->reload_next = cfg;
 		pthread_mutex_unlock(&e->mu);
+		/* against the one not applied yet: keep what it turned on */
+		for (i = 0; i < on.n && e->nreload_on < FL_MAX_INDEXES; i++)
+			if (!rl_listed(e, on.name[i]))
+				memcpy(e->reload_on[e->nreload_on++],
+				       on.name[i], sizeof(on.name[0]));
 		eng_reply(e, c, 202, "reloading: %s%s%s", fl_buf_str(&what),
 		          fixed.len ? "; needs a restart to apply: " : "",
 		          fl_buf_str(&fixed));

@@ -339,7 +339,7 @@ route_lost(struct fl_engine *e, void *conn, const struct route_ctx *rc,
 		         ch->table ? ch->table->schema : "?",
 		         ch->table ? ch->table->table : "?");
 		if (atomic_load(&e->ix[ix].hold) == FL_HOLD_NONE)
-			eng_index_broken(e, (int)ix, conn, what);
+			eng_index_broken(e, (int)ix, conn, what, NULL);
 		if (atomic_load(&e->failed))
 			return -1;
 		if (eng_hold_resync(e, (int)ix, what) &&
@@ -378,9 +378,16 @@ route_change(struct fl_engine *e, void **conn, void *res, struct fl_change *ch)
 
 		if (*conn && e->router_epoch != atomic_load(&e->schema_epoch)) {
 			/* a table's definition changed, or an index was
-			 * released: a new session prepares it again */
-			e->be->session_close(*conn);
-			*conn = NULL;
+			 * released: prepare again (a new session if that
+			 * fails) */
+			unsigned epoch = atomic_load(&e->schema_epoch);
+
+			if (e->be->resolver_prepare(res, *conn, &err) == 0) {
+				e->router_epoch = epoch;
+			} else {
+				e->be->session_close(*conn);
+				*conn = NULL;
+			}
 		}
 		if (!*conn && route_connect(e, conn, res) < 0)
 			break;

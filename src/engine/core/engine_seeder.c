@@ -472,7 +472,7 @@ eng_seeder_main(void *arg)
 				          e->ix[s->ix].cfg->name, err.msg);
 				break;
 			}
-			eng_index_broken(e, s->ix, conn, why);
+			eng_index_broken(e, s->ix, conn, why, err.sqlstate);
 			continue;
 		}
 		fl_log_warn("engine", "seeding %s (will retry): %s",

@@ -225,7 +225,7 @@ wk_build_index(struct eng_worker *w, struct wk_batch *b, int ix,
 
 		snprintf(why, sizeof(why), "building documents: %s",
 		         t->err.msg);
-		eng_index_broken(e, ix, w->conn, why);
+		eng_index_broken(e, ix, w->conn, why, t->err.sqlstate);
 		wk_pend_index(w, b, ix, t);
 		fl_err_clear(&t->err);
 		return 1;
@@ -272,10 +272,16 @@ wk_attempt(struct eng_worker *w, struct wk_batch *b, int caught_up,
 		t->held[i] = atomic_load(&e->ix[i].hold);
 	}
 	if (w->conn && w->schema_epoch != atomic_load(&e->schema_epoch)) {
-		/* a table's definition changed: derive the statements
-		 * again on a new session */
-		e->be->session_close(w->conn);
-		w->conn = NULL;
+		/* a table's definition changed, or an index was released:
+		 * derive the statements again (a new session if that fails) */
+		unsigned epoch = atomic_load(&e->schema_epoch);
+
+		if (e->be->builder_prepare(w->db, w->conn, &t->err) == 0) {
+			w->schema_epoch = epoch;
+		} else {
+			e->be->session_close(w->conn);
+			w->conn = NULL;
+		}
 	}
 	if (!w->conn && wk_connect(w) < 0)
 		return FL_SINK_PERMANENT;

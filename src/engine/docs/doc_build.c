@@ -183,6 +183,7 @@ docbuild_fail(PGconn *conn, PGresult *r, struct fl_err *err)
 	fl_err_set(err, fl_dbcat_errcode(code), "%.*s%s%s%s",
 	           (int)strcspn(msg, "\n"), msg, code ? " (SQLSTATE " : "",
 	           code ? code : "", code ? ")" : "");
+	fl_err_sqlstate(err, code);
 	PQclear(r);
 	return -1;
 }

@@ -440,6 +440,7 @@ rs_fail(struct fl_resolver *r, PGresult *res, const char *what,
 	fl_err_set(err, fl_dbcat_errcode(code), "%s: %.*s%s%s%s", what,
 	           (int)strcspn(msg, "\n"), msg, code ? " (SQLSTATE " : "",
 	           code ? code : "", code ? ")" : "");
+	fl_err_sqlstate(err, code);
 	PQclear(res);
 	return -1;
 }
@@ -697,7 +698,7 @@ rs_apply(struct fl_resolver *r, const struct fl_change *c,
 static int
 rs_schema_error(const struct fl_err *err)
 {
-	return strstr(err->msg, "(SQLSTATE 42") != NULL;
+	return strncmp(err->sqlstate, "42", 2) == 0;
 }
 
 /* Every role of the changed table; our transaction (if any) ends here. */

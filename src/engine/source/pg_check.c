@@ -1633,6 +1633,7 @@ fl_check_db_index(PGconn *conn, const struct fl_config *cfg, const char *index,
                   struct fl_err *err)
 {
 	struct fl_check_db_opts o = { 0 };
+	const struct fl_index_cfg *found = fl_config_index(cfg, index);
 	struct fl_config one = *cfg;
 	struct fl_index_cfg ix;
 	struct fl_check_db r;
@@ -1640,12 +1641,9 @@ fl_check_db_index(PGconn *conn, const struct fl_config *cfg, const char *index,
 	size_t i;
 	int rc;
 
-	for (i = 0; i < cfg->nindexes; i++)
-		if (!strcmp(cfg->indexes[i].name, index))
-			break;
-	if (i == cfg->nindexes || !cfg->indexes[i].schema)
+	if (!found || !found->schema)
 		return fl_err_set(err, FL_ERR_NOTFOUND, "no index `%s`", index);
-	ix = cfg->indexes[i];
+	ix = *found;
 	ix.enabled = 1;
 	one.indexes = &ix;
 	one.nindexes = 1;

@@ -294,6 +294,7 @@ fl_pgconn_query(PGconn *conn, const char *sql, int nparams,
 		snprintf(sqlstate, 6, "%s", code);
 	fl_err_set(err, FL_ERR_PG, "%s%s%s%s", msg, code ? " (SQLSTATE " : "",
 	           code ? code : "", code ? ")" : "");
+	fl_err_sqlstate(err, code);
 	if (err)
 		pgconn_one_line(err->msg, sizeof(err->msg));
 	PQclear(res);

@@ -21,7 +21,16 @@ fl_err_clear(struct fl_err *err)
 		return;
 	err->code = FL_ERR_NONE;
 	err->sys_errno = 0;
+	err->sqlstate[0] = '\0';
 	err->msg[0] = '\0';
+}
+
+void
+fl_err_sqlstate(struct fl_err *err, const char *code)
+{
+	if (err)
+		snprintf(err->sqlstate, sizeof(err->sqlstate), "%s",
+		         code ? code : "");
 }
 
 static void err_vformat(struct fl_err *err, const char *fmt, va_list ap)
@@ -45,6 +54,7 @@ fl_err_set(struct fl_err *err, enum fl_err_code code, const char *fmt, ...)
 		return -1;
 	err->code = code;
 	err->sys_errno = 0;
+	err->sqlstate[0] = '\0';
 	va_start(ap, fmt);
 	err_vformat(err, fmt, ap);
 	va_end(ap);
@@ -62,6 +72,7 @@ fl_err_sys(struct fl_err *err, enum fl_err_code code, const char *fmt, ...)
 		return -1;
 	err->code = code;
 	err->sys_errno = saved;
+	err->sqlstate[0] = '\0';
 	va_start(ap, fmt);
 	err_vformat(err, fmt, ap);
 	va_end(ap);

@@ -28,7 +28,8 @@ enum fl_err_code {
 
 struct fl_err {
 	enum fl_err_code code;
-	int sys_errno; /* errno at the failure, 0 if not a system error */
+	int sys_errno;    /* errno at the failure, 0 if not a system error */
+	char sqlstate[6]; /* a PostgreSQL statement's SQLSTATE, else "" */
 	char msg[FL_ERR_MSG_MAX];
 };
 
@@ -42,6 +43,9 @@ int fl_err_set(struct fl_err *err, enum fl_err_code code, const char *fmt, ...)
 /* Like fl_err_set, appending ": strerror(errno)" and recording errno. */
 int fl_err_sys(struct fl_err *err, enum fl_err_code code, const char *fmt, ...)
     FL_PRINTF(3, 4);
+
+/* Record the SQLSTATE of the failure just set (NULL: none). */
+void fl_err_sqlstate(struct fl_err *err, const char *code);
 
 /* Prepend "<context>: " to the message; returns -1. */
 int fl_err_prefix(struct fl_err *err, const char *fmt, ...) FL_PRINTF(2, 3);
