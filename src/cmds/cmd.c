@@ -37,7 +37,8 @@ fl_cmd_at(size_t i, struct fl_cmd_entry *tmp)
 		if (fl_cmd_table[k] != &fl_cmd_ctl_entry)
 			continue;
 		for (j = 0; fl_ctl_table[j].name; j++) {
-			if (!(fl_ctl_table[j].flags & FL_CTL_SHORTCUT))
+			if (!(fl_ctl_table[j].flags &
+			      (FL_CTL_SHORTCUT | FL_CTL_OFFLINE)))
 				continue;
 			if (i-- == 0) {
 				fl_cmd_ctl_shortcut(&fl_ctl_table[j], tmp);

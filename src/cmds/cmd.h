@@ -18,9 +18,10 @@
 #include "opts.h"
 
 enum fl_exit {
-	FL_EXIT_OK = 0,    /* success */
-	FL_EXIT_FAIL = 1,  /* runtime or configuration error */
-	FL_EXIT_USAGE = 2, /* bad command line */
+	FL_EXIT_OK = 0,      /* success */
+	FL_EXIT_FAIL = 1,    /* runtime or configuration error */
+	FL_EXIT_USAGE = 2,   /* bad command line */
+	FL_EXIT_DIFFERS = 3, /* inspect, verify: something differs */
 };
 
 struct fl_cmd_ctx;
@@ -39,6 +40,8 @@ struct fl_cmd_entry {
 	void (*print_help)(FILE *f);
 	/* A shortcut: this control command (usage and summary from it). */
 	const struct fl_ctl_cmd *ctl;
+	/* An offline shortcut's options (opts points here). */
+	struct fl_opt own_opts[16];
 };
 
 struct fl_cmd_ctx {

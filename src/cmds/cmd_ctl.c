@@ -17,7 +17,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "check_report.h"
 #include "cmd.h"
+#include "config/config.h"
 #include "core/commands.h"
 #include "util/json_write.h"
 #include "util/xmem.h"
@@ -87,8 +89,7 @@ ctl_send(struct fl_cmd_ctx *ctx, const struct fl_ctl_call *call)
 		                "(--admin-password, FLUSSO_ADMIN_PASSWORD or "
 		                "--admin-password-file); trying without\n");
 	fl_buf_init(&out, (size_t)1 << 26);
-	code = fl_ctl_remote_exec(&r, call->cmd, call->argc, call->argv, &out,
-	                          &err);
+	code = fl_ctl_remote_call(&r, call, &out, &err);
 	if (code < 0) {
 		fprintf(stderr, "flusso: %s\n", err.msg);
 		rc = FL_EXIT_FAIL;
@@ -170,13 +171,104 @@ ctl_shortcut(struct fl_cmd_ctx *ctx)
 	return ctl_run(ctx, code, &call, msg);
 }
 
+/* ---- offline shortcuts: run here, against the database and OpenSearch ---- */
+
+static const struct fl_opt offline_config_opts[] = { FL_OPTS_CONFIG };
+static const struct fl_opt offline_log_opts[] = { FL_OPTS_LOG };
+
+/* `flusso inspect ...`: the command's words rebuilt from the parsed
+ * options (flag, then environment twin), checked and run in-process. */
+static int
+ctl_offline(struct fl_cmd_ctx *ctx)
+{
+	const struct fl_ctl_cmd *c = ctx->entry->ctl;
+	const char *words[FL_CTL_MAX_WORDS];
+	char *owned[FL_CTL_MAX_OPTS];
+	struct fl_ctl_local l;
+	struct fl_config *cfg;
+	struct fl_diags diags;
+	struct fl_buf out;
+	int n = 0, no = 0, i, code, differs = 0, rc;
+
+	for (i = 0; i < fl_ctl_nopts(c); i++) {
+		const char *name = c->opts[i].name;
+
+		if (!fl_args_is_set(&ctx->args, name))
+			continue;
+		if (!c->opts[i].metavar) {
+			if (!fl_args_flag(&ctx->args, name))
+				continue;
+			owned[no] = fl_xasprintf("--%s", name);
+		} else {
+			owned[no] = fl_xasprintf("--%s=%s", name,
+			                         fl_args_str(&ctx->args, name));
+		}
+		words[n++] = owned[no++];
+	}
+	if (ctx->args.npos > 0)
+		words[n++] = "--";
+	for (i = 0; i < (int)ctx->args.npos && n < FL_CTL_MAX_WORDS; i++)
+		words[n++] = ctx->args.pos[i];
+	fl_diags_init(&diags);
+	cfg = fl_config_load(fl_args_str(&ctx->args, "config"),
+	                     fl_args_str(&ctx->args, "index-prefix"), &diags);
+	fl_check_print_diags(&diags, stderr, ctx->color);
+	fl_diags_done(&diags);
+	if (!cfg) {
+		for (i = 0; i < no; i++)
+			free(owned[i]);
+		return FL_EXIT_FAIL;
+	}
+	memset(&l, 0, sizeof(l));
+	l.cfg = cfg;
+	l.color = ctx->color;
+	l.differs = &differs;
+	fl_buf_init(&out, (size_t)1 << 30);
+	code = fl_ctl_exec(&l, FL_CTL_CLI, c, n, words, &out);
+	if (code / 100 == 2) {
+		fputs(fl_buf_str(&out), stdout);
+		rc = differs ? FL_EXIT_DIFFERS : FL_EXIT_OK;
+	} else {
+		fprintf(stderr, "flusso: %s: %s", c->name, fl_buf_str(&out));
+		rc = code == 400 ? FL_EXIT_USAGE : FL_EXIT_FAIL;
+	}
+	fl_buf_done(&out);
+	fl_config_free(cfg);
+	for (i = 0; i < no; i++)
+		free(owned[i]);
+	return rc;
+}
+
+/* The options of an offline shortcut: config, the command's, logging. */
+static void
+ctl_offline_opts(const struct fl_ctl_cmd *c, struct fl_cmd_entry *e)
+{
+	size_t n = 0, i;
+
+	for (i = 0; i < FL_ARRAY_LEN(offline_config_opts); i++)
+		e->own_opts[n++] = offline_config_opts[i];
+	for (i = 0; i < (size_t)fl_ctl_nopts(c); i++) {
+		struct fl_opt *o = &e->own_opts[n++];
+
+		memset(o, 0, sizeof(*o));
+		o->name = c->opts[i].name;
+		o->kind = c->opts[i].metavar ? FL_OPT_STR : FL_OPT_FLAG;
+		o->metavar = c->opts[i].metavar;
+		o->help = c->opts[i].help;
+	}
+	for (i = 0; i < FL_ARRAY_LEN(offline_log_opts); i++)
+		e->own_opts[n++] = offline_log_opts[i];
+	e->opts = e->own_opts;
+	e->nopts = n;
+}
+
 const struct fl_cmd_entry fl_cmd_ctl_entry = {
 	.name = "ctl",
 	.usage = "[options] COMMAND [ARGS]",
 	.summary = "Send a control command to a running daemon",
 	.opts = ctl_opts,
 	.nopts = FL_ARRAY_LEN(ctl_opts),
-	.max_pos = 1 + FL_CTL_MAX_ARGS,
+	.max_pos = FL_MAX_POS,
 	.exec = ctl_exec,
 	.print_help = ctl_print_commands,
 };
@@ -194,4 +286,17 @@ fl_cmd_ctl_shortcut(const struct fl_ctl_cmd *c, struct fl_cmd_entry *e)
 	e->max_pos = (size_t)fl_ctl_max_args(c);
 	e->exec = ctl_shortcut;
 	e->ctl = c;
+	if (fl_ctl_max_args(c) > 0 &&
+	    (c->args[fl_ctl_max_args(c) - 1].flags & FL_CTL_ARG_REST))
+		e->max_pos = FL_MAX_POS;
+	if (c->flags & FL_CTL_OFFLINE) {
+		e->help = c->help
+		              ? c->help
+		              : "Runs here, against the database and "
+		                "OpenSearch of the configuration\n(no "
+		                "daemon needed); the same command is at the "
+		                "`flusso tui` prompt\nand in the admin API.";
+		ctl_offline_opts(c, e);
+		e->exec = ctl_offline;
+	}
 }

@@ -118,12 +118,12 @@ tui_help(struct tui *t, const struct fl_ctl_cmd *topic)
 void
 tui_cmd_line(struct tui *t, const char *line)
 {
-	char buf[512], *w[FL_CTL_MAX_ARGS + 2], msg[256];
+	char buf[2048], *w[FL_CTL_MAX_WORDS + 1], msg[256];
 	struct fl_ctl_call call;
 	int n, code, i;
 
 	fl_str_copy(buf, sizeof(buf), line);
-	if ((n = fl_ctl_split(buf, w, FL_CTL_MAX_ARGS + 2)) == 0)
+	if ((n = fl_ctl_split(buf, w, FL_CTL_MAX_WORDS + 1)) == 0)
 		return;
 	code = fl_ctl_parse(FL_CTL_PROMPT, n, (const char *const *)w,
 	                    t->o->readonly, &call, msg, sizeof(msg));
@@ -142,25 +142,28 @@ tui_cmd_line(struct tui *t, const char *line)
 		tui_ask_quit(t);
 		return;
 	}
+	/* the words as typed (options too): checked again where it runs */
 	if (!(call.cmd->flags & FL_CTL_MUTATING)) {
-		tui_submit(t, call.cmd, call.argc, call.argv);
+		tui_submit(t, call.cmd, n - 1, (const char *const *)w + 1);
 		return;
 	}
 	t->confirm = TUI_CONFIRM_CMD;
 	t->confirm_cmd = call.cmd;
-	t->confirm_argc = call.argc;
-	for (i = 0; i < call.argc; i++)
+	t->confirm_argc = n - 1;
+	for (i = 0; i < n - 1; i++)
 		fl_str_copy(t->confirm_args[i], sizeof(t->confirm_args[0]),
-		            call.argv[i]);
+		            w[i + 1]);
 	tui_message(t, TUI_WARN, "%s? (y/N)", line);
 }
 
 void
 tui_cmd_confirmed(struct tui *t)
 {
-	const char *argv[FL_CTL_MAX_ARGS] = { t->confirm_args[0],
-		                              t->confirm_args[1] };
+	const char *argv[FL_CTL_MAX_WORDS];
+	int i;
 
+	for (i = 0; i < FL_CTL_MAX_WORDS; i++)
+		argv[i] = t->confirm_args[i];
 	if (t->confirm == TUI_CONFIRM_QUIT) {
 		t->quit = 1;
 		return;

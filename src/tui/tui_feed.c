@@ -31,7 +31,7 @@
 struct feed_req {
 	const struct fl_ctl_cmd *c;
 	int argc;
-	char args[FL_CTL_MAX_ARGS][128];
+	char args[FL_CTL_MAX_WORDS][128];
 	char line[256];
 };
 
@@ -119,10 +119,13 @@ static void
 feed_run_cmd(struct fl_tui_feed *f, struct feed_req *q)
 {
 	struct fl_tui_result *r = fl_xcalloc(1, sizeof(*r));
-	const char *argv[FL_CTL_MAX_ARGS] = { q->args[0], q->args[1] };
+	const char *argv[FL_CTL_MAX_WORDS];
 	struct fl_buf out;
 	struct fl_err err;
+	int i;
 
+	for (i = 0; i < FL_CTL_MAX_WORDS; i++)
+		argv[i] = q->args[i];
 	fl_err_clear(&err);
 	fl_buf_init(&out, (size_t)1 << 24);
 	if (f->o.board)
@@ -286,7 +289,7 @@ fl_tui_feed_submit(struct fl_tui_feed *f, const struct fl_ctl_cmd *c, int argc,
 	int i;
 
 	q->c = c;
-	q->argc = argc > FL_CTL_MAX_ARGS ? FL_CTL_MAX_ARGS : argc;
+	q->argc = argc > FL_CTL_MAX_WORDS ? FL_CTL_MAX_WORDS : argc;
 	len = (size_t)snprintf(q->line, sizeof(q->line), "%s", c->name);
 	for (i = 0; i < q->argc; i++) {
 		fl_str_copy(q->args[i], sizeof(q->args[i]), argv[i]);

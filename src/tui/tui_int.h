@@ -78,7 +78,7 @@ struct tui {
 	enum tui_confirm confirm;
 	const struct fl_ctl_cmd *confirm_cmd;
 	int confirm_argc;
-	char confirm_args[FL_CTL_MAX_ARGS][128];
+	char confirm_args[FL_CTL_MAX_WORDS][128];
 	char msg[256];
 	enum tui_sem msg_sem;
 	/* command results and local notes for the events pane */

@@ -279,7 +279,8 @@ TAP_TEST(test_validation)
 	        "ambiguous: 404");
 	is_str(
 	    msg,
-	    "ambiguous command `re`, could be: reindex, resume, retry, reload",
+	    "ambiguous command `re`, could be: reindex, resume, retry, reload, "
+	    "repair",
 	    "ambiguous names the candidates");
 	is_long(t_parse(FL_CTL_PROMPT, "st", 0, &k, msg, sizeof(msg)), 200,
 	        "prefix unique among prompt commands");

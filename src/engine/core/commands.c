@@ -284,6 +284,28 @@ ctl_stop(const struct fl_ctl_local *l, const struct fl_ctl_call *k,
 		.flags =                                                    \
 		    FL_CTL_ARG_OPTIONAL | FL_CTL_ARG_INDEX | FL_CTL_ARG_ALL \
 	}
+/* Options of the debugging commands. */
+#define CTL_OPT_JSON                                                        \
+	{                                                                   \
+		.name = "json", .help = "answer one JSON document instead " \
+		                        "of text"                           \
+	}
+static const struct fl_ctl_opt ctl_opts_json[] = { CTL_OPT_JSON, { 0 } };
+static const struct fl_ctl_opt ctl_opts_inspect[] = {
+	CTL_OPT_JSON,
+	{ .name = "sink",
+	  .metavar = "NAME",
+	  .help = "check this OpenSearch sink only" },
+	{ 0 },
+};
+static const struct fl_ctl_opt ctl_opts_explain[] = {
+	CTL_OPT_JSON,
+	{ .name = "old",
+	  .metavar = "COL=VAL,...",
+	  .help = "the row's old values (a row that is gone, or moved)" },
+	{ 0 },
+};
+
 /* Offered on every surface: `flusso ctl`, the prompt, the admin API. */
 #define CTL_EVERYWHERE (FL_CTL_PROMPT | FL_CTL_HTTP | FL_CTL_CLI)
 
@@ -417,6 +439,60 @@ const struct fl_ctl_cmd fl_ctl_table[] = {
 	    .method = "POST",
 	    .path = "/stop",
 	    .exec = ctl_stop,
+	},
+	{
+	    .name = "inspect",
+	    .args = { CTL_INDEX, { .name = "ID", .param = "id" } },
+	    .summary = "one document as PostgreSQL builds it next to what "
+	               "OpenSearch stores, with a field-level diff",
+	    .help = "Checks every OpenSearch sink (--sink picks one). Says "
+	            "when the root row is missing,\nsoft-deleted or "
+	            "filtered, and whether a delete is due. Exit status "
+	            "(CLI): 0 same,\n1 error, 3 the document differs.",
+	    .flags = CTL_EVERYWHERE | FL_CTL_OFFLINE,
+	    .method = "GET",
+	    .path = "/inspect",
+	    .exec = fl_ctl_inspect,
+	    .opts = ctl_opts_inspect,
+	},
+	{
+	    .name = "explain",
+	    .args = { { .name = "TABLE", .param = "table" },
+	              { .name = "KEY", .param = "key" } },
+	    .summary = "every document a row feeds, the relation path and the "
+	               "SQL that found it",
+	    .help = "KEY is the primary key value, or col=val,... for a "
+	            "composite key. For a row that\nno longer exists, give "
+	            "its old values with --old col=val,...",
+	    .flags = CTL_EVERYWHERE | FL_CTL_OFFLINE,
+	    .method = "GET",
+	    .path = "/explain",
+	    .exec = fl_ctl_explain,
+	    .opts = ctl_opts_explain,
+	},
+	{
+	    .name = "sql",
+	    .args = { CTL_INDEX },
+	    .summary = "the seeding and change-resolution statements of an "
+	               "index, formatted",
+	    .flags = CTL_EVERYWHERE | FL_CTL_OFFLINE,
+	    .method = "GET",
+	    .path = "/sql",
+	    .exec = fl_ctl_sql,
+	    .opts = ctl_opts_json,
+	},
+	{
+	    .name = "repair",
+	    .args = { CTL_INDEX,
+	              { .name = "ID",
+	                .param = "id",
+	                .flags = FL_CTL_ARG_REST } },
+	    .summary = "rebuild these documents now, through the same path as "
+	               "live changes",
+	    .flags = CTL_EVERYWHERE | FL_CTL_MUTATING | FL_CTL_SHORTCUT,
+	    .method = "POST",
+	    .path = "/repair",
+	    .exec = fl_ctl_repair,
 	},
 	{
 	    .name = "help",

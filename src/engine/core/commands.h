@@ -35,6 +35,11 @@ enum fl_ctl_flag {
 	FL_CTL_JSON = 1 << 4,     /* answers JSON (the CLI pretty-prints) */
 	FL_CTL_LOCAL = 1 << 5,    /* answered by the surface (help, quit) */
 	FL_CTL_SHORTCUT = 1 << 6, /* also `flusso <name>` */
+	/* Needs no daemon: `flusso <name>` runs it in its own process
+	 * against the database and OpenSearch (the prompt and the admin API
+	 * run it in theirs); implies a shortcut. Answers may say that
+	 * something differs (fl_ctl_local.differs; the CLI exits 3). */
+	FL_CTL_OFFLINE = 1 << 7,
 };
 
 /* The surfaces are the flags that offer a command there. */
@@ -44,6 +49,8 @@ enum fl_ctl_arg_flag {
 	FL_CTL_ARG_OPTIONAL = 1 << 0, /* may be left out (trailing only) */
 	FL_CTL_ARG_INDEX = 1 << 1,    /* an index name: trimmed, lowercased */
 	FL_CTL_ARG_ALL = 1 << 2,      /* or the word `all` */
+	FL_CTL_ARG_REST = 1 << 3,     /* the last one: one or more words
+	                               * (HTTP: the parameter repeated) */
 };
 
 /* One positional argument; usage shows "NAME", "[NAME]", "NAME|all". */
@@ -53,7 +60,17 @@ struct fl_ctl_arg {
 	unsigned flags;    /* enum fl_ctl_arg_flag */
 };
 
+/* An option of a command: `--name VALUE`, `--name=VALUE`, or a switch
+ * `--name` (metavar NULL); HTTP: the query parameter `name`. */
+struct fl_ctl_opt {
+	const char *name;    /* "sink" */
+	const char *metavar; /* "NAME"; NULL: a switch */
+	const char *help;    /* one line */
+};
+
 #define FL_CTL_MAX_ARGS  2
+#define FL_CTL_MAX_OPTS  6
+#define FL_CTL_MAX_WORDS 64 /* arguments and options of one call */
 #define FL_CTL_INDEX_MAX 64
 
 struct fl_ctl_cmd;
@@ -61,19 +78,26 @@ struct fl_ctl_cmd;
 /* A validated command with its arguments (fl_ctl_check). */
 struct fl_ctl_call {
 	const struct fl_ctl_cmd *cmd;
-	int argc;
-	const char *argv[FL_CTL_MAX_ARGS]; /* as given (borrowed) */
-	char index[FL_CTL_INDEX_MAX];      /* INDEX normalised, "all" or "" */
-	int help;                          /* show help instead of running */
-	const struct fl_ctl_cmd *topic;    /* help: of this command; NULL all */
+	int argc;                           /* positional words */
+	const char *argv[FL_CTL_MAX_WORDS]; /* as given (borrowed) */
+	/* Each option of the command, in table order: its value, "" for a
+	 * switch given, NULL when not given (borrowed). */
+	const char *optv[FL_CTL_MAX_OPTS];
+	char index[FL_CTL_INDEX_MAX];   /* INDEX normalised, "all" or "" */
+	int help;                       /* show help instead of running */
+	const struct fl_ctl_cmd *topic; /* help: of this command; NULL all */
 };
 
 /* The in-process side: a running engine (may be NULL: not running) and
- * its board. */
+ * its board; for FL_CTL_OFFLINE commands a configuration (NULL: the
+ * engine's). */
 struct fl_ctl_local {
 	struct fl_engine *engine;
 	struct fl_board *board;
 	int readonly;
+	const struct fl_config *cfg;
+	int color; /* answers may use ANSI colour (a terminal, no NO_COLOR) */
+	int *differs; /* set to 1 when an answer shows a difference (or NULL) */
 };
 
 /* A handler: writes the answer (text ending in '\n', or JSON) to out
@@ -89,6 +113,8 @@ struct fl_ctl_cmd {
 	const char *method;                      /* HTTP: "GET" or "POST" */
 	const char *path;                        /* HTTP: "/reindex" */
 	fl_ctl_exec_fn *exec;                    /* NULL for FL_CTL_LOCAL */
+	const struct fl_ctl_opt *opts;           /* ends at .name == NULL */
+	const char *help;                        /* more than the summary */
 };
 
 /* NULL-terminated by name == NULL; in help order. */
@@ -105,9 +131,14 @@ const struct fl_ctl_cmd *fl_ctl_find(unsigned surface, const char *name,
  * method differs. */
 const struct fl_ctl_cmd *fl_ctl_route(const char *method, const char *path,
                                       int *wrong_method);
-/* Argument counts the command accepts. */
+/* Argument counts the command accepts (a REST argument counts as one
+ * here; fl_ctl_check accepts up to FL_CTL_MAX_WORDS words for it). */
 int fl_ctl_min_args(const struct fl_ctl_cmd *c);
 int fl_ctl_max_args(const struct fl_ctl_cmd *c);
+/* Options the command has; the value of option `name` in a checked call
+ * (NULL when not given). */
+int fl_ctl_nopts(const struct fl_ctl_cmd *c);
+const char *fl_ctl_opt(const struct fl_ctl_call *call, const char *name);
 /* The arguments as usage shows them: "[INDEX|all]", "INDEX stop|skip". */
 void fl_ctl_args_usage(const struct fl_ctl_cmd *c, char *out, size_t n);
 /* The usage on a surface: "pause [INDEX|all]" (prompt), "flusso ctl
@@ -143,6 +174,9 @@ void fl_ctl_help(unsigned surface, const struct fl_ctl_cmd *topic,
  * count (<= max); the words point into `line`, which is modified. */
 int fl_ctl_split(char *line, char **words, int max);
 
+/* ---- the debugging commands' handlers (commands_debug.c) ---- */
+fl_ctl_exec_fn fl_ctl_inspect, fl_ctl_explain, fl_ctl_sql, fl_ctl_repair;
+
 /* ---- in-process (commands.c) ---- */
 
 /*
@@ -175,6 +209,11 @@ char *fl_ctl_base_url(const char *addr);
 int fl_ctl_remote_exec(const struct fl_ctl_remote *r,
                        const struct fl_ctl_cmd *c, int argc,
                        const char *const *argv, struct fl_buf *out,
+                       struct fl_err *err);
+/* The same for a call already checked (fl_ctl_check): positional
+ * arguments and options become query parameters. */
+int fl_ctl_remote_call(const struct fl_ctl_remote *r,
+                       const struct fl_ctl_call *call, struct fl_buf *out,
                        struct fl_err *err);
 /* GET a path (e.g. "/status") of a daemon. */
 int fl_ctl_remote_get(const struct fl_ctl_remote *r, const char *path,

@@ -89,6 +89,36 @@ fl_ctl_max_args(const struct fl_ctl_cmd *c)
 	return n;
 }
 
+int
+fl_ctl_nopts(const struct fl_ctl_cmd *c)
+{
+	int n = 0;
+
+	while (c->opts && n < FL_CTL_MAX_OPTS && c->opts[n].name)
+		n++;
+	return n;
+}
+
+const char *
+fl_ctl_opt(const struct fl_ctl_call *call, const char *name)
+{
+	int i;
+
+	for (i = 0; i < fl_ctl_nopts(call->cmd); i++)
+		if (strcmp(call->cmd->opts[i].name, name) == 0)
+			return call->optv[i];
+	return NULL;
+}
+
+/* Is the last argument a REST one (one or more words)? */
+static int
+check_rest(const struct fl_ctl_cmd *c)
+{
+	int n = fl_ctl_max_args(c);
+
+	return n > 0 && (c->args[n - 1].flags & FL_CTL_ARG_REST);
+}
+
 /* Append to a fixed buffer, truncating. */
 static void
 check_cat(char *out, size_t n, const char *s)
@@ -107,10 +137,11 @@ check_arg_usage(const struct fl_ctl_arg *a, const char *http_sep, char *out,
 {
 	int opt = (a->flags & FL_CTL_ARG_OPTIONAL) != 0;
 
-	snprintf(out, n, "%s%s%s%s%s%s%s", opt ? "[" : "",
+	snprintf(out, n, "%s%s%s%s%s%s%s%s", opt ? "[" : "",
 	         http_sep ? http_sep : "", http_sep ? a->param : "",
 	         http_sep ? "=" : "", a->name,
-	         a->flags & FL_CTL_ARG_ALL ? "|all" : "", opt ? "]" : "");
+	         a->flags & FL_CTL_ARG_ALL ? "|all" : "",
+	         a->flags & FL_CTL_ARG_REST ? "..." : "", opt ? "]" : "");
 }
 
 void
@@ -144,8 +175,12 @@ fl_ctl_usage(const struct fl_ctl_cmd *c, unsigned surface, char *out, size_t n)
 		return;
 	}
 	fl_ctl_args_usage(c, args, sizeof(args));
-	snprintf(out, n, "%s%s%s%s", surface == FL_CTL_CLI ? "flusso ctl " : "",
-	         c->name, args[0] ? " " : "", args);
+	snprintf(out, n, "%s%s%s%s%s",
+	         surface != FL_CTL_CLI       ? ""
+	         : c->flags & FL_CTL_OFFLINE ? "flusso "
+	                                     : "flusso ctl ",
+	         c->name, fl_ctl_nopts(c) ? " [options]" : "",
+	         args[0] ? " " : "", args);
 }
 
 /* "unknown command `x`" with the surface's hint. */
@@ -211,6 +246,65 @@ check_index(const struct fl_ctl_arg *a, const char *v, struct fl_ctl_call *call,
 	return 200;
 }
 
+/* Split the words into options (--name, --name=V, --name V) and
+ * positional words (call->argv); `--` ends the options. */
+static int
+check_words(const struct fl_ctl_cmd *c, int argc, const char *const *argv,
+            struct fl_ctl_call *call, char *msg, size_t msglen)
+{
+	int i, j, nopts = fl_ctl_nopts(c), only_pos = 0;
+
+	for (i = 0; i < argc; i++) {
+		const char *w = argv[i], *eq;
+		size_t len;
+
+		if (only_pos || strncmp(w, "--", 2) != 0 || !w[2]) {
+			if (!only_pos && strcmp(w, "--") == 0) {
+				only_pos = 1;
+				continue;
+			}
+			if (call->argc >= FL_CTL_MAX_WORDS) {
+				snprintf(msg, msglen,
+				         "too many arguments (at most %d)",
+				         FL_CTL_MAX_WORDS);
+				return 400;
+			}
+			call->argv[call->argc++] = w;
+			continue;
+		}
+		w += 2;
+		eq = strchr(w, '=');
+		len = eq ? (size_t)(eq - w) : strlen(w);
+		for (j = 0; j < nopts; j++)
+			if (strlen(c->opts[j].name) == len &&
+			    strncmp(c->opts[j].name, w, len) == 0)
+				break;
+		if (j == nopts) {
+			snprintf(msg, msglen, "unknown option --%.*s for `%s`",
+			         (int)len, w, c->name);
+			return 400;
+		}
+		if (!c->opts[j].metavar) {
+			if (eq) {
+				snprintf(msg, msglen,
+				         "option --%s takes no value",
+				         c->opts[j].name);
+				return 400;
+			}
+			call->optv[j] = "";
+		} else if (eq) {
+			call->optv[j] = eq + 1;
+		} else if (i + 1 < argc) {
+			call->optv[j] = argv[++i];
+		} else {
+			snprintf(msg, msglen, "option --%s needs a value (%s)",
+			         c->opts[j].name, c->opts[j].metavar);
+			return 400;
+		}
+	}
+	return 200;
+}
+
 /* `help [COMMAND]`: the topic must be offered here too. */
 static int
 check_help(unsigned surface, int argc, const char *const *argv,
@@ -246,21 +340,22 @@ fl_ctl_check(unsigned surface, const struct fl_ctl_cmd *c, int argc,
 		call->topic = c;
 		return 200;
 	}
-	if (argc < fl_ctl_min_args(c) || argc > fl_ctl_max_args(c)) {
+	if ((code = check_words(c, argc, argv, call, msg, msglen)) != 200)
+		return code;
+	argc = call->argc;
+	if (argc < fl_ctl_min_args(c) ||
+	    (argc > fl_ctl_max_args(c) && !check_rest(c))) {
 		fl_ctl_usage(c, surface, usage, sizeof(usage));
 		snprintf(msg, msglen, "usage: %s", usage);
 		return 400;
 	}
 	if (strcmp(c->name, "help") == 0)
-		return check_help(surface, argc, argv, call, msg, msglen);
-	for (i = 0; i < argc; i++) {
-		call->argv[i] = argv[i];
+		return check_help(surface, argc, call->argv, call, msg, msglen);
+	for (i = 0; i < argc && i < fl_ctl_max_args(c); i++)
 		if ((c->args[i].flags & FL_CTL_ARG_INDEX) &&
-		    (code = check_index(&c->args[i], argv[i], call, msg,
+		    (code = check_index(&c->args[i], call->argv[i], call, msg,
 		                        msglen)) != 200)
 			return code;
-	}
-	call->argc = argc;
 	if ((c->flags & FL_CTL_MUTATING) && readonly) {
 		snprintf(msg, msglen, "read-only mode: `%s` is disabled",
 		         c->name);
@@ -298,8 +393,23 @@ fl_ctl_help(unsigned surface, const struct fl_ctl_cmd *topic,
 	size_t i;
 
 	if (topic) {
+		int j;
+
 		fl_ctl_usage(topic, surface, usage, sizeof(usage));
 		fl_buf_printf(out, "usage: %s\n%s\n", usage, topic->summary);
+		if (topic->help)
+			fl_buf_printf(out, "%s\n", topic->help);
+		for (j = 0; j < fl_ctl_nopts(topic); j++) {
+			char opt[64];
+
+			snprintf(opt, sizeof(opt), "--%s%s%s",
+			         topic->opts[j].name,
+			         topic->opts[j].metavar ? " " : "",
+			         topic->opts[j].metavar ? topic->opts[j].metavar
+			                                : "");
+			fl_buf_printf(out, "  %-22s %s\n", opt,
+			              topic->opts[j].help);
+		}
 		return;
 	}
 	for (i = 0; fl_ctl_table[i].name; i++) {

@@ -85,26 +85,53 @@ fl_ctl_remote_get(const struct fl_ctl_remote *r, const char *path,
 }
 
 int
-fl_ctl_remote_exec(const struct fl_ctl_remote *r, const struct fl_ctl_cmd *c,
-                   int argc, const char *const *argv, struct fl_buf *out,
-                   struct fl_err *err)
+fl_ctl_remote_call(const struct fl_ctl_remote *r, const struct fl_ctl_call *k,
+                   struct fl_buf *out, struct fl_err *err)
 {
+	const struct fl_ctl_cmd *c = k->cmd;
+	int i, a, max = fl_ctl_max_args(c), code;
 	struct fl_buf url;
-	int i, code;
+	char sep = '?';
 
 	if (!(c->flags & FL_CTL_HTTP))
 		return fl_err_set(err, FL_ERR_INVALID,
 		                  "`%s` is not available remotely", c->name);
-	fl_buf_init(&url, 8192);
+	fl_buf_init(&url, (size_t)1 << 20);
 	fl_buf_printf(&url, "%s%s", r->base, c->path);
-	for (i = 0; i < argc && i < FL_CTL_MAX_ARGS && c->args[i].param; i++) {
-		char *v = curl_easy_escape(NULL, argv[i], 0);
+	for (i = 0; i < k->argc && max > 0; i++) {
+		char *v = curl_easy_escape(NULL, k->argv[i], 0);
 
-		fl_buf_printf(&url, "%c%s=%s", i ? '&' : '?', c->args[i].param,
+		a = i < max ? i : max - 1; /* the REST argument repeats */
+		fl_buf_printf(&url, "%c%s=%s", sep, c->args[a].param,
 		              v ? v : "");
+		sep = '&';
+		curl_free(v);
+	}
+	for (i = 0; i < fl_ctl_nopts(c); i++) {
+		char *v;
+
+		if (!k->optv[i])
+			continue;
+		v = curl_easy_escape(NULL, k->optv[i][0] ? k->optv[i] : "1", 0);
+		fl_buf_printf(&url, "%c%s=%s", sep, c->opts[i].name,
+		              v ? v : "");
+		sep = '&';
 		curl_free(v);
 	}
 	code = remote_http(r, c->method, fl_buf_str(&url), out, err);
 	fl_buf_done(&url);
 	return code;
+}
+
+int
+fl_ctl_remote_exec(const struct fl_ctl_remote *r, const struct fl_ctl_cmd *c,
+                   int argc, const char *const *argv, struct fl_buf *out,
+                   struct fl_err *err)
+{
+	struct fl_ctl_call call;
+	char msg[256];
+
+	if (fl_ctl_check(0, c, argc, argv, 0, &call, msg, sizeof(msg)) != 200)
+		return fl_err_set(err, FL_ERR_INVALID, "%s", msg);
+	return fl_ctl_remote_call(r, &call, out, err);
 }

@@ -265,6 +265,7 @@ eng_supervise(struct fl_engine *e)
 		while (read(e->wake[0], buf, sizeof(buf)) > 0) {
 		}
 		eng_run_commands(e);
+		eng_repairs_reap(e);
 		eng_check_continuity(e);
 		eng_publish(e);
 	}
@@ -358,6 +359,7 @@ eng_teardown(struct fl_engine *e)
 	if (e->capq)
 		fl_queue_free(e->capq, (void (*)(void *))fl_change_free);
 	e->capq = NULL;
+	eng_repairs_end(e); /* after the workers: nothing flushes now */
 	for (i = 0; i < e->nix; i++) {
 		fl_val_free(e->ix[i].body);
 		fl_sink_index_state_done(&e->ix[i].st);
@@ -503,6 +505,17 @@ fl_engine_start(struct fl_engine *e, struct fl_err *err)
 	}
 	e->started = 1;
 	return 0;
+}
+
+const struct fl_config *
+fl_engine_config(struct fl_engine *e)
+{
+	const struct fl_config *c;
+
+	pthread_mutex_lock(&e->mu);
+	c = e->o.cfg;
+	pthread_mutex_unlock(&e->mu);
+	return c;
 }
 
 void

@@ -71,6 +71,9 @@ struct fl_engine *fl_engine_new(const struct fl_engine_opts *o);
 int fl_engine_start(struct fl_engine *e, struct fl_err *err);
 /* Ask for a graceful stop (safe from a signal-handling thread). */
 void fl_engine_request_stop(struct fl_engine *e);
+/* The configuration the engine runs now (changes on reload; stays
+ * valid until fl_engine_free). Any thread. */
+const struct fl_config *fl_engine_config(struct fl_engine *e);
 /* Stop now: like request_stop, and cancel commits, sink requests and
  * backoffs in progress (nothing unconfirmed is confirmed). For a
  * shutdown whose grace period passed. */
@@ -93,6 +96,7 @@ enum fl_engine_cmd {
 	FL_ECMD_RETRY,
 	FL_ECMD_STOP,
 	FL_ECMD_RELOAD,
+	FL_ECMD_REPAIR, /* use fl_engine_repair */
 };
 
 /*
@@ -108,5 +112,17 @@ enum fl_engine_cmd {
 int fl_engine_command(struct fl_engine *e, enum fl_engine_cmd cmd,
                       const char *index, const char *arg, char *msg,
                       size_t msglen, int wait_ms);
+
+/*
+ * `repair INDEX ID...`: rebuild the documents of these ids through the
+ * live path (built by the workers, written with their version, like a
+ * change of the root row). Answers 200 once they are durable (within
+ * wait_ms; else 202), 404/409 for the index as fl_engine_command. A
+ * paused index keeps them as pending ids until resume (the answer says
+ * so).
+ */
+int fl_engine_repair(struct fl_engine *e, const char *index,
+                     const char *const *ids, size_t n, char *msg, size_t msglen,
+                     int wait_ms);
 
 #endif

@@ -26,6 +26,17 @@
 #include "util/xmem.h"
 
 void
+eng_cmd_free(struct eng_cmd *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nids; i++)
+		free(c->ids[i]);
+	free(c->ids);
+	free(c);
+}
+
+void
 eng_reply(struct fl_engine *e, struct eng_cmd *c, int code, const char *fmt,
           ...)
 {
@@ -40,7 +51,7 @@ eng_reply(struct fl_engine *e, struct eng_cmd *c, int code, const char *fmt,
 	pthread_cond_broadcast(&e->cv);
 	if (c->abandoned) {
 		pthread_mutex_unlock(&e->mu);
-		free(c);
+		eng_cmd_free(c);
 		return;
 	}
 	pthread_mutex_unlock(&e->mu);
@@ -396,6 +407,9 @@ eng_command(struct fl_engine *e, struct eng_cmd *c)
 	case FL_ECMD_GC:
 		eng_cmd_gc(e, c, ix);
 		return;
+	case FL_ECMD_REPAIR:
+		eng_cmd_repair(e, c, ix);
+		return;
 	default:
 		eng_reply(e, c, 400, "unknown command");
 	}
@@ -477,30 +491,27 @@ eng_close_commands(struct fl_engine *e, const char *why)
 	pthread_mutex_unlock(&e->mu);
 }
 
-int
-fl_engine_command(struct fl_engine *e, enum fl_engine_cmd cmd,
-                  const char *index, const char *arg, char *msg, size_t msglen,
-                  int wait_ms)
+/* Post c (taken over) and wait for its answer. */
+static int
+eng_post(struct fl_engine *e, struct eng_cmd *c, char *msg, size_t msglen,
+         int wait_ms)
 {
-	struct eng_cmd *c;
+	enum fl_engine_cmd cmd = c->cmd;
 	struct timespec dl;
 	int code;
 
 	if (!e) {
+		eng_cmd_free(c);
 		fl_str_copy(msg, msglen, "the engine is not running");
 		return 503;
 	}
-	c = fl_xcalloc(1, sizeof(*c));
-	c->cmd = cmd;
-	fl_str_copy(c->index, sizeof(c->index), index ? index : "");
-	fl_str_copy(c->arg, sizeof(c->arg), arg ? arg : "");
 	fl_clock_deadline(&dl, CLOCK_REALTIME, wait_ms);
 	pthread_mutex_lock(&e->mu);
 	if (!e->running || !e->ready) {
 		int starting = e->running;
 
 		pthread_mutex_unlock(&e->mu);
-		free(c);
+		eng_cmd_free(c);
 		if (cmd == FL_ECMD_STOP && starting) {
 			fl_engine_request_stop(e);
 			fl_str_copy(msg, msglen, "stopping");
@@ -516,7 +527,7 @@ fl_engine_command(struct fl_engine *e, enum fl_engine_cmd cmd,
 	}
 	if (cmd == FL_ECMD_STOP) { /* at once: not behind a slow command */
 		pthread_mutex_unlock(&e->mu);
-		free(c);
+		eng_cmd_free(c);
 		fl_engine_request_stop(e);
 		fl_str_copy(msg, msglen, "stopping");
 		return 202;
@@ -541,6 +552,35 @@ fl_engine_command(struct fl_engine *e, enum fl_engine_cmd cmd,
 	pthread_mutex_unlock(&e->mu);
 	fl_str_copy(msg, msglen, c->msg);
 	code = c->code;
-	free(c);
+	eng_cmd_free(c);
 	return code;
+}
+
+int
+fl_engine_command(struct fl_engine *e, enum fl_engine_cmd cmd,
+                  const char *index, const char *arg, char *msg, size_t msglen,
+                  int wait_ms)
+{
+	struct eng_cmd *c = fl_xcalloc(1, sizeof(*c));
+
+	c->cmd = cmd;
+	fl_str_copy(c->index, sizeof(c->index), index ? index : "");
+	fl_str_copy(c->arg, sizeof(c->arg), arg ? arg : "");
+	return eng_post(e, c, msg, msglen, wait_ms);
+}
+
+int
+fl_engine_repair(struct fl_engine *e, const char *index, const char *const *ids,
+                 size_t n, char *msg, size_t msglen, int wait_ms)
+{
+	struct eng_cmd *c = fl_xcalloc(1, sizeof(*c));
+	size_t i;
+
+	c->cmd = FL_ECMD_REPAIR;
+	fl_str_copy(c->index, sizeof(c->index), index ? index : "");
+	c->ids = fl_xcalloc(n ? n : 1, sizeof(*c->ids));
+	for (i = 0; i < n; i++)
+		c->ids[i] = fl_xstrdup(ids[i]);
+	c->nids = n;
+	return eng_post(e, c, msg, msglen, wait_ms);
 }

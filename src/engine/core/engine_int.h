@@ -169,6 +169,8 @@ struct eng_cmd {
 	enum fl_engine_cmd cmd;
 	char index[64];
 	char arg[64];
+	char **ids; /* FL_ECMD_REPAIR */
+	size_t nids;
 	int done;
 	int code;
 	char msg[512];
@@ -222,6 +224,7 @@ struct fl_engine {
 	pthread_cond_t cv;
 	int hold;                         /* workers must not start a commit */
 	struct eng_cmd *cmds, *cmds_tail; /* FIFO */
+	struct eng_repair *repairs;       /* control thread only */
 	int running;       /* the control thread takes commands */
 	int ready;         /* ... and runs them soon (not while starting) */
 	int waiting_retry; /* control thread: the failed pipeline is down */
@@ -297,7 +300,17 @@ int eng_stage_rebuild(struct fl_engine *e, int ix, const char *why,
                       int may_coalesce, long *gen, struct fl_err *err,
                       int timeout_ms);
 
+/* ---- engine_repair.c ---- */
+struct eng_repair;
+/* Run `repair` (control thread); answers when the ids are durable. */
+void eng_cmd_repair(struct fl_engine *e, struct eng_cmd *c, int ix);
+/* Answer the repairs whose ids are all written (control thread). */
+void eng_repairs_reap(struct fl_engine *e);
+/* Teardown, workers gone: answer every repair left. */
+void eng_repairs_end(struct fl_engine *e);
+
 /* ---- engine_cmd.c ---- */
+void eng_cmd_free(struct eng_cmd *c);
 /* Run the queued commands in arrival order (control thread). */
 void eng_run_commands(struct fl_engine *e);
 /* Answer every queued command with 503 and stop taking new ones. */

@@ -296,7 +296,9 @@ eng_reload_apply(struct fl_engine *e)
 	e->owned_cfgs = fl_xrealloc(e->owned_cfgs, (e->nowned_cfgs + 1) *
 	                                               sizeof(*e->owned_cfgs));
 	e->owned_cfgs[e->nowned_cfgs++] = cfg;
+	pthread_mutex_lock(&e->mu); /* fl_engine_config reads it */
 	e->o.cfg = cfg;
+	pthread_mutex_unlock(&e->mu);
 	eng_board_init(e);
 	fl_log_info("engine", "reload: starting the pipeline on %s", cfg->path);
 }

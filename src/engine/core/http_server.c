@@ -249,6 +249,52 @@ httpd_public(struct fl_httpd *h, struct MHD_Connection *c, const char *url,
 	return rc;
 }
 
+/* Query parameters collected as command words: positional arguments
+ * by their parameter name (a REST one repeated), options as --name=V. */
+struct httpd_words {
+	const struct fl_ctl_cmd *cmd;
+	const char *arg[FL_CTL_MAX_ARGS][FL_CTL_MAX_WORDS];
+	int narg[FL_CTL_MAX_ARGS];
+	char *own[FL_CTL_MAX_OPTS];
+	int nown;
+	int too_many;
+};
+
+static enum MHD_Result
+httpd_collect(void *cls, enum MHD_ValueKind kind, const char *key,
+              const char *value)
+{
+	struct httpd_words *w = cls;
+	const struct fl_ctl_cmd *c = w->cmd;
+	int i;
+
+	(void)kind;
+	if (!key)
+		return MHD_YES;
+	for (i = 0; i < FL_CTL_MAX_ARGS && c->args[i].name; i++) {
+		if (!c->args[i].param || strcmp(c->args[i].param, key) != 0)
+			continue;
+		if (w->narg[i] && !(c->args[i].flags & FL_CTL_ARG_REST))
+			return MHD_YES; /* a repeated single argument */
+		if (w->narg[i] >= FL_CTL_MAX_WORDS - FL_CTL_MAX_OPTS - 4) {
+			w->too_many = 1;
+			return MHD_NO;
+		}
+		w->arg[i][w->narg[i]++] = value ? value : "";
+		return MHD_YES;
+	}
+	for (i = 0; i < fl_ctl_nopts(c) && w->nown < FL_CTL_MAX_OPTS; i++)
+		if (!strcmp(c->opts[i].name, key)) {
+			w->own[w->nown++] =
+			    c->opts[i].metavar
+			        ? fl_xasprintf("--%s=%s", key,
+			                       value ? value : "")
+			        : fl_xasprintf("--%s", key);
+			return MHD_YES;
+		}
+	return MHD_YES; /* unknown parameters are ignored, as before */
+}
+
 /* The admin API: a route of the command table, its query parameters
  * as the arguments, checked and run by fl_ctl_exec like any surface. */
 static enum MHD_Result
@@ -258,10 +304,11 @@ httpd_admin(struct fl_httpd *h, struct MHD_Connection *c, const char *url,
 	const char *auth =
 	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
 	const struct fl_ctl_cmd *cmd;
-	const char *argv[FL_CTL_MAX_ARGS];
+	const char *argv[FL_CTL_MAX_WORDS];
+	struct httpd_words w;
 	struct fl_buf out;
 	enum MHD_Result rc;
-	int wrong, argc = 0, code, i;
+	int wrong, argc = 0, code, i, json;
 
 	if (!fl_httpd_check_basic(auth, h->user, h->password))
 		return httpd_send(c, 401, "text/plain; charset=utf-8",
@@ -270,22 +317,38 @@ httpd_admin(struct fl_httpd *h, struct MHD_Connection *c, const char *url,
 	if (!cmd)
 		return wrong ? httpd_text(c, 405, "method not allowed\n")
 		             : httpd_text(c, 404, "not found\n");
-	for (i = 0; i < FL_CTL_MAX_ARGS && cmd->args[i].param; i++) {
-		const char *v = MHD_lookup_connection_value(
-		    c, MHD_GET_ARGUMENT_KIND, cmd->args[i].param);
+	memset(&w, 0, sizeof(w));
+	w.cmd = cmd;
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, httpd_collect, &w);
+	for (i = 0; i < w.nown; i++)
+		argv[argc++] = w.own[i];
+	argv[argc++] = "--"; /* values are data, not options */
+	for (i = 0; i < FL_CTL_MAX_ARGS && !w.too_many; i++) {
+		int j;
 
-		if (!v)
-			break;
-		argv[argc++] = v;
+		if (w.narg[i] == 0)
+			break; /* a missing argument ends them (usage) */
+		for (j = 0; j < w.narg[i] && argc < FL_CTL_MAX_WORDS; j++)
+			argv[argc++] = w.arg[i][j];
 	}
-	fl_buf_init(&out, (size_t)1 << 24);
-	code = fl_ctl_exec(h->o.local, FL_CTL_HTTP, cmd, argc, argv, &out);
+	fl_buf_init(&out, (size_t)1 << 30);
+	if (w.too_many) {
+		fl_buf_printf(&out, "too many parameters (at most %d)\n",
+		              FL_CTL_MAX_WORDS - FL_CTL_MAX_OPTS - 4);
+		code = 400;
+	} else {
+		code =
+		    fl_ctl_exec(h->o.local, FL_CTL_HTTP, cmd, argc, argv, &out);
+	}
+	json = code == 200 &&
+	       ((cmd->flags & FL_CTL_JSON) ||
+	        (out.len && (out.data[0] == '{' || out.data[0] == '[')));
 	rc = httpd_send(c, (unsigned)code,
-	                (cmd->flags & FL_CTL_JSON) && code == 200
-	                    ? "application/json"
-	                    : "text/plain; charset=utf-8",
+	                json ? "application/json" : "text/plain; charset=utf-8",
 	                fl_buf_str(&out), out.len, 0);
 	fl_buf_done(&out);
+	for (i = 0; i < w.nown; i++)
+		free(w.own[i]);
 	return rc;
 }
 

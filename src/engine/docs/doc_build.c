@@ -273,6 +273,17 @@ fl_docbuild_sql(const struct fl_docbuild *b, const char *index)
 	return NULL;
 }
 
+const struct fl_docsql *
+fl_docbuild_query(const struct fl_docbuild *b, const char *index)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (!strcmp(b->v[i].ix->name, index))
+			return b->v[i].q.sql ? &b->v[i].q : NULL;
+	return NULL;
+}
+
 /* ---- building --------------------------------------------------------- */
 
 /* qsort/bsearch order of key pointers: bytewise. */

@@ -71,6 +71,12 @@ int fl_docbuild_build(struct fl_docbuild *b, PGconn *conn, const char *index,
 
 /* The generated SQL of an index (for tests and `check`); borrowed. */
 const char *fl_docbuild_sql(const struct fl_docbuild *b, const char *index);
+/* All statements of an index (`flusso sql`): the documents statement,
+ * its constant parameters and the key scan; NULL before prepare or when
+ * the index could not be prepared. Borrowed. */
+struct fl_docsql;
+const struct fl_docsql *fl_docbuild_query(const struct fl_docbuild *b,
+                                          const char *index);
 
 /*
  * One page of the seeding key scan: up to `limit` root keys of `index`

@@ -57,6 +57,7 @@ enum rs_kind {
 
 struct rs_rel {
 	enum rs_kind kind;
+	const char *field; /* the document field it fills */
 	int parent;        /* level of the parent: a rel number, or -1 */
 	const char *table; /* child / target / far table */
 	const char *key;   /* rows of this level are named by this column */
@@ -111,6 +112,7 @@ struct fl_resolver {
 	void *arg;
 	int depth;
 	int own_txn;
+	const struct fl_resolve_explain *explain;
 };
 
 /* ---- relation paths --------------------------------------------------- */
@@ -154,6 +156,7 @@ rs_walk(struct rs_index *x, const struct fl_fields *fs, int parent)
 			r->fk = f->join.key;
 			r->pcol = f->join.key;
 			r->th = &f->join.through;
+			r->field = f->name;
 			rs_walk(x, &f->children, (int)(x->nrels - 1));
 		} else if (f->kind == FL_FIELD_AGG) {
 			r = rs_add(
@@ -161,6 +164,7 @@ rs_walk(struct rs_index *x, const struct fl_fields *fs, int parent)
 			    parent, f->agg.table);
 			r->fk = f->agg.foreign_key;
 			r->th = &f->agg.through;
+			r->field = f->name;
 			r->far_unread =
 			    f->agg.op == FL_AGG_IDS && !f->agg.filters.n;
 			r->cat_key = f->agg.through.table != NULL;
@@ -547,6 +551,9 @@ rs_up(struct fl_resolver *r, const struct rs_index *x, int level,
 	fl_buf_init(&arr, (size_t)1 << 30);
 	fl_pgconn_put_array(&arr, keys, n);
 	param = fl_buf_str(&arr);
+	if (r->explain && r->explain->hop)
+		r->explain->hop(r->explain->arg, x->cfg->name, l->up_sql,
+		                param);
 	res =
 	    PQexecParams(r->conn, l->up_probe, 1, NULL, &param, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -670,6 +677,98 @@ rs_values(struct fl_resolver *r, const struct fl_change *c, int ci,
 	return 0;
 }
 
+/* How rows of level l are named in a path: "orders.user_id" (a child
+ * by its foreign key), "users via orders.user_id" (a belongs_to
+ * target), "tags via product_tags(product_id, tag_id)" (a far row). */
+static void
+rs_segment(const struct rs_index *x, const struct rs_rel *l, struct fl_buf *b)
+{
+	const char *ptab = l->parent < 0 ? x->root : x->rels[l->parent].table;
+
+	if (l->kind == RS_DIRECT)
+		fl_buf_printf(b, "%s.%s", l->table, l->fk ? l->fk : "?");
+	else if (l->kind == RS_BELONGS_TO)
+		fl_buf_printf(b, "%s via %s.%s", l->table, ptab, l->pcol);
+	else
+		fl_buf_printf(b, "%s via %s(%s, %s)", l->table, l->th->table,
+		              l->th->left_key, l->th->right_key);
+	if (l->field)
+		fl_buf_printf(b, " [%s]", l->field);
+}
+
+/* The path from the root down to level `lv` into b; junction: the
+ * last level is entered from its junction row (its left key). */
+static void
+rs_path(const struct rs_index *x, int lv, int junction, struct fl_buf *b)
+{
+	int chain[64], n = 0;
+
+	fl_buf_puts(b, x->root);
+	for (; lv >= 0 && n < 64; lv = x->rels[lv].parent)
+		chain[n++] = lv;
+	while (n-- > 0) {
+		const struct rs_rel *l = &x->rels[chain[n]];
+
+		fl_buf_puts(b, " <- ");
+		if (n == 0 && junction && l->kind == RS_THROUGH)
+			fl_buf_printf(b, "%s.%s [%s]", l->th->table,
+			              l->th->left_key,
+			              l->field ? l->field : "?");
+		else
+			rs_segment(x, l, b);
+	}
+}
+
+/* Tell the explain hook the path of a role and its first-hop values. */
+static void
+rs_explain_path(struct fl_resolver *r, const struct fl_change *c,
+                const struct rs_role *ro, const struct rs_vals *vals)
+{
+	const struct rs_index *x = &r->ix[ro->ix];
+	struct fl_buf b;
+
+	if (!r->explain || !r->explain->path)
+		return;
+	fl_buf_init(&b, (size_t)1 << 16);
+	rs_path(x, ro->rel, ro->what == RS_ROLE_PARENT, &b);
+	r->explain->path(r->explain->arg, x->cfg->name, fl_buf_str(&b),
+	                 c->table->cols[ro->col], vals->v, vals->n);
+	fl_buf_done(&b);
+}
+
+size_t
+fl_resolver_statements(const struct fl_resolver *r, const char *index,
+                       fl_resolve_stmt_fn fn, void *arg)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < r->nix; i++) {
+		const struct rs_index *x = &r->ix[i];
+
+		if (strcmp(x->cfg->name, index) != 0)
+			continue;
+		for (j = 0; j < x->nrels; j++) {
+			struct fl_buf b;
+
+			if (!x->rels[j].up_sql)
+				continue;
+			fl_buf_init(&b, (size_t)1 << 16);
+			rs_path(x, (int)j, 0, &b);
+			fn(arg, fl_buf_str(&b), x->rels[j].up_sql);
+			fl_buf_done(&b);
+			n++;
+		}
+	}
+	return n;
+}
+
+void
+fl_resolver_set_explain(struct fl_resolver *r,
+                        const struct fl_resolve_explain *x)
+{
+	r->explain = x;
+}
+
 /* Apply one role of the changed table. */
 static int
 rs_apply(struct fl_resolver *r, const struct fl_change *c,
@@ -681,6 +780,7 @@ rs_apply(struct fl_resolver *r, const struct fl_change *c,
 
 	if (rs_values(r, c, ro->col, &vals, missing, err) < 0)
 		return -1;
+	rs_explain_path(r, c, ro, &vals);
 	if (ro->what == RS_ROLE_ROOT)
 		level = -1;
 	else if (ro->what == RS_ROLE_SELF)

@@ -50,6 +50,31 @@ int fl_resolver_prepare(struct fl_resolver *r, PGconn *conn,
 int fl_resolve(struct fl_resolver *r, PGconn *conn, const struct fl_change *c,
                fl_resolve_emit emit, void *arg, struct fl_err *err);
 
+/* `flusso explain`: told how a change climbs. `path` once per relation
+ * path (before the ids it reaches are emitted): the index, the path from
+ * the root ("users <- orders.user_id <- order_items.order_id"), the
+ * changed table's column and the values the first hop took from the
+ * row. `hop` before each statement climbing one level, with its $1. */
+struct fl_resolve_explain {
+	void (*path)(void *arg, const char *index, const char *path,
+	             const char *col, const char *const *vals, size_t nvals);
+	void (*hop)(void *arg, const char *index, const char *sql,
+	            const char *param);
+	void *arg;
+};
+
+/* Set (NULL: clear) the explain hooks; borrowed until cleared. */
+void fl_resolver_set_explain(struct fl_resolver *r,
+                             const struct fl_resolve_explain *x);
+
+/* `flusso sql`: each statement that climbs one level of index `index`
+ * (after prepare), with the path of the rows it starts from and the
+ * table a change of which starts there. Returns how many. */
+typedef void (*fl_resolve_stmt_fn)(void *arg, const char *path,
+                                   const char *sql);
+size_t fl_resolver_statements(const struct fl_resolver *r, const char *index,
+                              fl_resolve_stmt_fn fn, void *arg);
+
 /* Changes resolved without the old values they needed, per resolver. */
 unsigned long fl_resolver_untracked(const struct fl_resolver *r);
 
