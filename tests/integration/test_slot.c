@@ -12,7 +12,9 @@
  *   5. refusals: a missing slot, a physical slot, a test_decoding slot,
  *      a slot held by pg_recvlogical (active);
  *   6. `flusso slot --json` through the command table against a
- *      deployment file.
+ *      deployment file;
+ *   7. seventy tables and transactions on a second slot: names, counts,
+ *      order, the largest three.
  *
  * Needs FLUSSO_TEST_PG_URL and FLUSSO_TEST_PG_BIN (tests/services.sh
  * env). Creates its own database, publication and slots, all named
@@ -41,6 +43,7 @@
 
 #define T_BIG_B 500 /* rows the large transaction inserts into b */
 #define T_BIG_A 100 /* ... and into a */
+#define T_MANY  70  /* tables of test_many */
 
 static char t_prefix[64];   /* flusso_it_slot_<pid> */
 static char t_slot[96];     /* the pgoutput slot under test */
@@ -163,16 +166,23 @@ t_slot_lsns(const char *slot)
 }
 
 static int
-t_peek(const char *slot, long max_changes, size_t top,
-       struct fl_slot_backlog *r, struct fl_err *err)
+t_peek_pub(const char *slot, const char *pub, long max_changes, size_t top,
+           struct fl_slot_backlog *r, struct fl_err *err)
 {
 	struct fl_slot_opts o = { .slot = slot,
-		                  .publication = t_pub,
+		                  .publication = pub,
 		                  .max_changes = max_changes,
 		                  .top = top };
 
 	fl_err_clear(err);
 	return fl_slot_peek(t_db, &o, r, err);
+}
+
+static int
+t_peek(const char *slot, long max_changes, size_t top,
+       struct fl_slot_backlog *r, struct fl_err *err)
+{
+	return t_peek_pub(slot, t_pub, max_changes, top, r, err);
 }
 
 static const struct fl_slot_table *
@@ -355,6 +365,62 @@ TAP_TEST(test_reports)
 	         (unsigned)t_xids[2]);
 	has_str(fl_buf_str(&b), want, "json: the large transaction first");
 	fl_buf_done(&b);
+	fl_slot_backlog_done(&r);
+}
+
+/* Many tables and transactions (the OID table grows, the top list
+ * keeps the largest): table m<i> gets i inserts in one transaction, on
+ * a second slot and publication the first never sees. */
+TAP_TEST(test_many)
+{
+	struct fl_slot_backlog r;
+	struct fl_err err;
+	char slot[128], pub[128];
+	int i, good = 1;
+
+	snprintf(slot, sizeof(slot), "%s_many", t_prefix);
+	snprintf(pub, sizeof(pub), "%s_many_pub", t_prefix);
+	for (i = 1; i <= T_MANY; i++)
+		if (t_execf(t_db, "CREATE TABLE m%d (id int PRIMARY KEY)", i) <
+		    0)
+			return;
+	if (t_execf(t_db,
+	            "DO $$ BEGIN EXECUTE 'CREATE PUBLICATION %s FOR TABLE ' "
+	            "|| (SELECT string_agg('m' || g, ',') FROM "
+	            "generate_series(1, %d) g); END $$",
+	            pub, T_MANY) < 0 ||
+	    t_execf(t_db,
+	            "SELECT 1 FROM pg_create_logical_replication_slot('%s', "
+	            "'pgoutput')",
+	            slot) < 0)
+		return;
+	for (i = T_MANY; i >= 1; i--)
+		if (t_execf(t_db,
+		            "INSERT INTO m%d SELECT generate_series(1, %d)", i,
+		            i) < 0)
+			return;
+	if (!ok(t_peek_pub(slot, pub, 0, 3, &r, &err) == 0, "peek")) {
+		diag("%s", err.msg);
+		fl_slot_backlog_done(&r);
+		return;
+	}
+	is_long((long)r.ntables, T_MANY, "every table");
+	is_long((long)r.transactions, T_MANY, "every transaction");
+	is_long((long)r.changes, T_MANY * (T_MANY + 1) / 2, "every change");
+	for (i = 0; i < (int)r.ntables; i++) {
+		char want[16];
+
+		snprintf(want, sizeof(want), "m%d", T_MANY - i);
+		if (!r.tables[i].table || strcmp(r.tables[i].table, want) ||
+		    r.tables[i].inserts != (uint64_t)(T_MANY - i))
+			good = 0;
+	}
+	ok(good, "each table named and counted, largest first");
+	ok(r.ntop == 3 && r.top[0].changes == T_MANY &&
+	       r.top[1].changes == T_MANY - 1 && r.top[2].changes == T_MANY - 2,
+	   "the three largest transactions");
+	ok(r.oldest.changes == T_MANY && r.newest.changes == 1,
+	   "the oldest is the first committed");
 	fl_slot_backlog_done(&r);
 }
 
@@ -559,7 +625,10 @@ t_setup(PGconn *admin)
 	if (t_execf(admin, "CREATE DATABASE %s", t_prefix) < 0)
 		return -1;
 	t_dburl = t_url(t_prefix);
+	/* the peek reads flushed WAL only: commits flush before returning
+	 * (the test server runs with synchronous_commit off) */
 	if (!(t_db = t_connect(t_dburl)) ||
+	    t_execf(t_db, "SET synchronous_commit = on") < 0 ||
 	    t_execf(t_db,
 	            "CREATE TABLE a (id int PRIMARY KEY, v text);"
 	            "CREATE TABLE b (id int PRIMARY KEY, v text);"
@@ -636,6 +705,7 @@ main(void)
 	tap_run(test_bound_and_top);
 	tap_run(test_reports);
 	tap_run(test_cli);
+	tap_run(test_many);
 	tap_run(test_refusals); /* last: pg_recvlogical consumes the slot */
 	t_teardown(admin);
 	PQfinish(admin);

@@ -18,6 +18,9 @@
  * confirmed_flush_lsn); confirmed_flush_lsn does not move. While the peek
  * runs it holds the slot: a daemon starting then waits and retries.
  *
+ * The peek sees WAL the server has flushed: a commit made with
+ * synchronous_commit off shows up within wal_writer_delay.
+ *
  * Cost: the server decodes everything up to the bound before the first
  * row arrives (spilling to disk past logical_decoding_work_mem), so a
  * large backlog takes a while; the client keeps one row at a time plus
