@@ -39,7 +39,7 @@ grep_in() {
 }
 
 expect 0 "--help" -- --help
-for c in run tui status check version help; do
+for c in run tui status check slot version help; do
 	grep_in "$out" "^  $c " "--help lists $c"
 done
 expect 0 "-h" -- -h
@@ -89,6 +89,13 @@ expect 1 "ctl with an unreadable password file" -- ctl --server 127.0.0.1:1 --ad
 grep_in "$err" "cannot read the admin password file /nonexistent/pw" "the password file is named"
 expect 2 "run with a bad slot name" -- run --slot Bad-Slot
 grep_in "$err" "invalid slot name" "slot name checked by run"
+expect 0 "slot --help" -- slot --help
+grep_in "$out" "--max-changes" "slot --help lists its options"
+expect 2 "slot with a bad slot name" -- slot --slot Bad-Slot
+expect 2 "slot --max-changes 0" -- slot --max-changes 0
+expect 2 "slot --top 0" -- slot --top 0
+expect 1 "slot without a config" -- slot -c /nonexistent/flusso.yml
+grep_in "$err" "not found" "slot names the missing config"
 
 # check --offline on the shipped example and on a broken file
 shop=$src/share/examples/shop/flusso.yml
