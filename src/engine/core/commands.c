@@ -306,6 +306,14 @@ static const struct fl_ctl_opt ctl_opts_explain[] = {
 	{ 0 },
 };
 
+static const struct fl_ctl_opt ctl_opts_slot[] = {
+	CTL_OPT_JSON,
+	{ .name = "top",
+	  .metavar = "N",
+	  .help = "list the N largest transactions (default 10)" },
+	{ 0 },
+};
+
 /* Offered on every surface: `flusso ctl`, the prompt, the admin API. */
 #define CTL_EVERYWHERE (FL_CTL_PROMPT | FL_CTL_HTTP | FL_CTL_CLI)
 
@@ -493,6 +501,19 @@ const struct fl_ctl_cmd fl_ctl_table[] = {
 	    .method = "POST",
 	    .path = "/repair",
 	    .exec = fl_ctl_repair,
+	},
+	{
+	    .name = "slot",
+	    .summary = "what is waiting in the replication slot, peeked "
+	               "without consuming it",
+	    .help = "PostgreSQL cannot peek a slot a walsender streams from: "
+	            "while the pipeline runs\nthis is refused; stop the "
+	            "daemon and run `flusso slot`.",
+	    .flags = CTL_EVERYWHERE,
+	    .method = "GET",
+	    .path = "/slot",
+	    .exec = fl_ctl_slot,
+	    .opts = ctl_opts_slot,
 	},
 	{
 	    .name = "help",

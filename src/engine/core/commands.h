@@ -175,7 +175,8 @@ void fl_ctl_help(unsigned surface, const struct fl_ctl_cmd *topic,
 int fl_ctl_split(char *line, char **words, int max);
 
 /* ---- the debugging commands' handlers (commands_debug.c) ---- */
-fl_ctl_exec_fn fl_ctl_inspect, fl_ctl_explain, fl_ctl_sql, fl_ctl_repair;
+fl_ctl_exec_fn fl_ctl_inspect, fl_ctl_explain, fl_ctl_sql, fl_ctl_repair,
+    fl_ctl_slot;
 
 /* ---- in-process (commands.c) ---- */
 

@@ -13,7 +13,14 @@
 #include "core/commands.h"
 #include "core/explain.h"
 #include "core/inspect.h"
+#include "source/pg_conn.h"
+#include "source/slot_peek.h"
+#include "util/strutil.h"
 #include "util/xmem.h"
+
+/* A failure as the answer: 404 for an unknown name, 400 for a bad
+ * argument, 500 otherwise. */
+static int dbg_fail(struct fl_buf *out, const struct fl_err *err);
 
 /* The configuration to read with; NULL (and a 503 answer) without. */
 static const struct fl_config *
@@ -42,6 +49,7 @@ dbg_fail(struct fl_buf *out, const struct fl_err *err)
 	fl_buf_printf(out, "%s\n", err->msg);
 	return err->code == FL_ERR_NOTFOUND  ? 404
 	       : err->code == FL_ERR_INVALID ? 400
+	       : err->code == FL_ERR_BUSY    ? 409
 	                                     : 500;
 }
 
@@ -124,4 +132,55 @@ fl_ctl_repair(const struct fl_ctl_local *l, const struct fl_ctl_call *k,
 	                        (size_t)(k->argc - 1), msg, sizeof(msg), 60000);
 	fl_buf_printf(out, "%s\n", msg);
 	return code;
+}
+
+int
+fl_ctl_slot(const struct fl_ctl_local *l, const struct fl_ctl_call *k,
+            struct fl_buf *out)
+{
+	const struct fl_config *cfg = dbg_cfg(l, out);
+	struct fl_slot_backlog r;
+	struct fl_slot_opts o;
+	const char *top = fl_ctl_opt(k, "top");
+	struct fl_err err;
+	char *conninfo;
+	PGconn *conn;
+	long n = 0;
+	int rc;
+
+	if (!cfg)
+		return 503;
+	if (!l->engine) {
+		fl_buf_puts(out,
+		            "pipeline is not running (use `flusso slot`)\n");
+		return 503;
+	}
+	memset(&o, 0, sizeof(o));
+	fl_engine_source_names(l->engine, &o.slot, &o.publication);
+	if (top && fl_str_parse_long(top, 1, 1000, &n) < 0) {
+		fl_buf_printf(out, "--top must be 1..1000, not %s\n", top);
+		return 400;
+	}
+	o.top = (size_t)n;
+	if (!(conninfo = fl_config_source_conninfo(cfg, &err)))
+		return dbg_fail(out, &err);
+	conn = fl_pgconn_open(conninfo, "flusso-slot", 0, &err);
+	free(conninfo);
+	if (!conn)
+		return dbg_fail(out, &err);
+	memset(&r, 0, sizeof(r));
+	rc = fl_slot_peek(conn, &o, &r, &err);
+	PQfinish(conn);
+	if (rc < 0) {
+		fl_slot_backlog_done(&r);
+		return dbg_fail(out, &err);
+	}
+	if (fl_ctl_opt(k, "json")) {
+		fl_slot_backlog_json(&r, out);
+		fl_buf_putc(out, '\n');
+	} else {
+		fl_slot_backlog_text(&r, out);
+	}
+	fl_slot_backlog_done(&r);
+	return 200;
 }

@@ -519,6 +519,14 @@ fl_engine_config(struct fl_engine *e)
 }
 
 void
+fl_engine_source_names(const struct fl_engine *e, const char **slot,
+                       const char **publication)
+{
+	*slot = e->o.slot;
+	*publication = e->o.publication;
+}
+
+void
 fl_engine_request_stop(struct fl_engine *e)
 {
 	int64_t none = 0;

@@ -74,6 +74,9 @@ void fl_engine_request_stop(struct fl_engine *e);
 /* The configuration the engine runs now (changes on reload; stays
  * valid until fl_engine_free). Any thread. */
 const struct fl_config *fl_engine_config(struct fl_engine *e);
+/* The slot and publication it streams from (borrowed, fixed). */
+void fl_engine_source_names(const struct fl_engine *e, const char **slot,
+                            const char **publication);
 /* Stop now: like request_stop, and cancel commits, sink requests and
  * backoffs in progress (nothing unconfirmed is confirmed). For a
  * shutdown whose grace period passed. */
