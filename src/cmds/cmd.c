@@ -229,8 +229,42 @@ cmd_has_opt(const struct fl_cmd_entry *e, const char *name)
 	return 0;
 }
 
-/* Apply --log-level, --log-format and colour settings, where declared. */
-static void
+/* Apply --log-filter (every value, joined): FL_EXIT_USAGE when bad. */
+static int
+cmd_setup_filter(struct fl_cmd_ctx *ctx)
+{
+	const char *v[FL_MAX_REPEAT];
+	size_t n = fl_args_strs(&ctx->args, "log-filter", v, FL_MAX_REPEAT);
+	char spec[2048], msg[FL_ERR_MSG_MAX + 32];
+	struct fl_err err;
+	size_t i, len = 0;
+
+	spec[0] = '\0';
+	for (i = 0; i < n && len < sizeof(spec); i++) {
+		int w = snprintf(spec + len, sizeof(spec) - len, "%s%s",
+		                 i ? "," : "", v[i]);
+
+		if (w < 0)
+			break;
+		len += (size_t)w;
+	}
+	if (len >= sizeof(spec))
+		return cmd_usage_error(ctx->entry, "--log-filter is too long");
+	if (fl_log_set_filter(spec, &err) < 0) {
+		snprintf(msg, sizeof(msg), "invalid value for %s: %.400s",
+		         fl_args_get(&ctx->args, "log-filter")->src ==
+		                 FL_OPT_FROM_ENV
+		             ? "FLUSSO_LOG_FILTER"
+		             : "--log-filter",
+		         err.msg);
+		return cmd_usage_error(ctx->entry, msg);
+	}
+	return FL_EXIT_OK;
+}
+
+/* Apply --log-level, --log-format, --log-filter and colour settings,
+ * where declared: FL_EXIT_USAGE when the filter is bad. */
+static int
 cmd_setup_logging(struct fl_cmd_ctx *ctx)
 {
 	const char *no_color = getenv("NO_COLOR");
@@ -253,6 +287,9 @@ cmd_setup_logging(struct fl_cmd_ctx *ctx)
 		fl_log_set_format(format);
 	fl_log_set_color(color);
 	ctx->color = color && isatty(STDOUT_FILENO);
+	if (cmd_has_opt(ctx->entry, "log-filter"))
+		return cmd_setup_filter(ctx);
+	return FL_EXIT_OK;
 }
 
 /* Report a failed write to stdout (full disk, closed pipe) as an error. */
@@ -314,6 +351,7 @@ fl_cmd_main(int argc, char **argv)
 		         ctx.args.pos[ctx.entry->max_pos]);
 		return cmd_usage_error(ctx.entry, msg);
 	}
-	cmd_setup_logging(&ctx);
+	if (cmd_setup_logging(&ctx) != FL_EXIT_OK)
+		return FL_EXIT_USAGE;
 	return cmd_finish_stdout(ctx.entry->exec(&ctx));
 }

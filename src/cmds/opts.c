@@ -130,6 +130,34 @@ opts_store(const struct fl_opt *o, struct fl_optval *v, const char *val,
 	return 0;
 }
 
+/* Store a value (opts_store) and keep it in the list of a repeatable
+ * option: the first value from argv replaces those of the env twin. */
+static int
+opts_put(const struct fl_opt *opts, struct fl_args *out, size_t k,
+         const char *val, enum fl_opt_src src, const char *where,
+         struct fl_err *err)
+{
+	size_t i, j;
+
+	if (opts_store(&opts[k], &out->vals[k], val, src, where, err) < 0)
+		return -1;
+	if (!opts[k].repeat)
+		return 0;
+	for (i = j = 0; i < out->nrep; i++)
+		if (out->rep[i].opt != k || out->rep[i].src == src)
+			out->rep[j++] = out->rep[i];
+	out->nrep = j;
+	if (out->nrep == FL_MAX_REPEAT)
+		return fl_err_set(err, FL_ERR_INVALID,
+		                  "%s given more than %d times", where,
+		                  FL_MAX_REPEAT);
+	out->rep[out->nrep].opt = k;
+	out->rep[out->nrep].src = src;
+	out->rep[out->nrep].str = val;
+	out->nrep++;
+	return 0;
+}
+
 static int
 opts_from_env(const struct fl_opt *opts, size_t nopts, struct fl_args *out,
               struct fl_err *err)
@@ -144,8 +172,7 @@ opts_from_env(const struct fl_opt *opts, size_t nopts, struct fl_args *out,
 		val = getenv(name);
 		if (!val)
 			continue;
-		if (opts_store(&opts[i], &out->vals[i], val, FL_OPT_FROM_ENV,
-		               name, err) < 0)
+		if (opts_put(opts, out, i, val, FL_OPT_FROM_ENV, name, err) < 0)
 			return fl_err_prefix(err, "environment");
 	}
 	return 0;
@@ -234,8 +261,8 @@ opts_long(const struct fl_opt *opts, size_t nopts, int argc,
 			                  where, opts[k].metavar);
 		val = argv[++*i];
 	}
-	return opts_store(&opts[k], &out->vals[k], val, FL_OPT_FROM_ARGV, where,
-	                  err);
+	return opts_put(opts, out, (size_t)k, val, FL_OPT_FROM_ARGV, where,
+	                err);
 }
 
 /* Handle argv[*i], a "-x", "-xVALUE" or grouped "-xyz" argument. */
@@ -272,8 +299,8 @@ opts_short(const struct fl_opt *opts, size_t nopts, int argc,
 				                  where, opts[k].metavar);
 			val = argv[++*i];
 		}
-		return opts_store(&opts[k], &out->vals[k], val,
-		                  FL_OPT_FROM_ARGV, where, err);
+		return opts_put(opts, out, (size_t)k, val, FL_OPT_FROM_ARGV,
+		                where, err);
 	}
 	return 0;
 }
@@ -412,6 +439,20 @@ fl_args_double(const struct fl_args *a, const char *name)
 	size_t i = args_index(a, name);
 
 	return a->vals[i].src ? a->vals[i].dnum : a->opts[i].def_dnum;
+}
+
+size_t
+fl_args_strs(const struct fl_args *a, const char *name, const char **out,
+             size_t max)
+{
+	size_t k = args_index(a, name), i, n = 0;
+
+	for (i = 0; i < a->nrep && n < max; i++)
+		if (a->rep[i].opt == k)
+			out[n++] = a->rep[i].str;
+	if (n == 0 && !a->vals[k].src && a->opts[k].def && max)
+		out[n++] = a->opts[k].def;
+	return n;
 }
 
 int

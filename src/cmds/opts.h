@@ -45,6 +45,8 @@ struct fl_opt {
 	long min, max;              /* FL_OPT_INT range */
 	double dmin, dmax;          /* FL_OPT_DOUBLE range */
 	const char *const *choices; /* FL_OPT_STR closed set (NULL-ended) */
+	int repeat; /* FL_OPT_STR given more than once: every value is kept
+	             * (fl_args_strs); the env twin is one value */
 };
 
 enum fl_opt_src {
@@ -61,8 +63,16 @@ struct fl_optval {
 	int on;          /* FL_OPT_FLAG, FL_OPT_BOOL */
 };
 
-#define FL_MAX_OPTS 48
-#define FL_MAX_POS  16
+#define FL_MAX_OPTS   48
+#define FL_MAX_POS    16
+#define FL_MAX_REPEAT 16
+
+/* One value of a repeatable option, in the order given. */
+struct fl_optrep {
+	size_t opt; /* index in the table */
+	enum fl_opt_src src;
+	const char *str; /* borrowed */
+};
 
 struct fl_args {
 	const struct fl_opt *opts;
@@ -70,6 +80,8 @@ struct fl_args {
 	struct fl_optval vals[FL_MAX_OPTS];
 	const char *pos[FL_MAX_POS]; /* positional arguments, borrowed */
 	size_t npos;
+	struct fl_optrep rep[FL_MAX_REPEAT]; /* values of repeat options */
+	size_t nrep;
 	int help; /* -h / --help was given */
 };
 
@@ -97,6 +109,11 @@ const struct fl_optval *fl_args_get(const struct fl_args *a, const char *name);
 const char *fl_args_str(const struct fl_args *a, const char *name);
 long fl_args_long(const struct fl_args *a, const char *name);
 double fl_args_double(const struct fl_args *a, const char *name);
+/* Every value of a repeatable option (from argv, else its env twin,
+ * else the default when there is one), at most max into out; returns how
+ * many. */
+size_t fl_args_strs(const struct fl_args *a, const char *name, const char **out,
+                    size_t max);
 /* FL_OPT_FLAG and FL_OPT_BOOL: 0 when unset. */
 int fl_args_flag(const struct fl_args *a, const char *name);
 /* Given on the command line or in the environment? */
@@ -120,6 +137,12 @@ extern const char *const fl_opt_log_formats[];
 	      .help = "log record format on stderr: text or json",      \
 	      .def = "text",                                            \
 	      .choices = fl_opt_log_formats },                          \
+	    { .name = "log-filter",                                     \
+	      .kind = FL_OPT_STR,                                       \
+	      .metavar = "FILTER",                                      \
+	      .help = "narrow debug and trace records: index=NAME, "    \
+		      "table=NAME (repeatable)",                        \
+	      .repeat = 1 },                                            \
 	{                                                               \
 		.name = "no-color", .letter = 'C', .kind = FL_OPT_FLAG, \
 		.help = "no colour in output (also: NO_COLOR=1)"        \

@@ -978,6 +978,8 @@ int
 main(void)
 {
 	const char *src = getenv("FLUSSO_SOURCE_DIR");
+	const char *lv;
+	enum fl_log_level level;
 	struct fl_diags d;
 	char path[1024];
 
@@ -985,8 +987,12 @@ main(void)
 	         src ? src : ".");
 	setenv("SHOP_DATABASE_URL", "postgresql://fake@127.0.0.1:1/shop", 1);
 	setenv("SHOP_OPENSEARCH_URL", "http://127.0.0.1:1", 1);
-	fl_log_set_level(getenv("ENGINE_TEST_LOG") ? FL_LOG_DEBUG
-	                                           : FL_LOG_ERROR);
+	/* ENGINE_TEST_LOG=1: debug; or a level name (trace) */
+	level = FL_LOG_ERROR;
+	if ((lv = getenv("ENGINE_TEST_LOG")) != NULL &&
+	    fl_log_level_parse(lv, &level) < 0)
+		level = FL_LOG_DEBUG;
+	fl_log_set_level(level);
 	fl_diags_init(&d);
 	cfg = fl_config_load(path, NULL, &d);
 	fl_diags_done(&d);

@@ -111,6 +111,40 @@ TAP_TEST(test_env_twins)
 	unsetenv("FLUSSO_MANAGE_PUBLICATION");
 }
 
+/* A repeatable option keeps every value; argv replaces the env twin. */
+TAP_TEST(test_repeat)
+{
+	const char *argv[] = { "--log-filter", "index=a", "--log-level",
+		               "debug", "--log-filter=table=b" };
+	const char *many[2 * FL_MAX_REPEAT + 2];
+	const char *v[FL_MAX_REPEAT];
+	struct fl_args a;
+	struct fl_err err;
+	size_t i;
+
+	unsetenv("FLUSSO_LOG_FILTER");
+	is_long(t_parse(0, NULL, &a, &err), 0, "parses nothing");
+	is_long((long)fl_args_strs(&a, "log-filter", v, 4), 0, "no value");
+	setenv("FLUSSO_LOG_FILTER", "index=env", 1);
+	is_long(t_parse(0, NULL, &a, &err), 0, "parses with env");
+	is_long((long)fl_args_strs(&a, "log-filter", v, 4), 1, "env: one");
+	is_str(v[0], "index=env", "the env value");
+	is_long(t_parse(5, argv, &a, &err), 0, "parses two flags");
+	is_long((long)fl_args_strs(&a, "log-filter", v, 4), 2, "two values");
+	is_str(v[0], "index=a", "first, in order");
+	is_str(v[1], "table=b", "second (--x=v form)");
+	is_str(fl_args_str(&a, "log-filter"), "table=b", "the last one");
+	is_long((long)fl_args_strs(&a, "log-filter", v, 1), 1, "at most max");
+	unsetenv("FLUSSO_LOG_FILTER");
+	for (i = 0; i < FL_MAX_REPEAT + 1; i++) {
+		many[2 * i] = "--log-filter";
+		many[2 * i + 1] = "index=x";
+	}
+	is_long(t_parse((int)(2 * FL_MAX_REPEAT + 2), many, &a, &err), -1,
+	        "too many values refused");
+	has_str(err.msg, "--log-filter given more than", "says so");
+}
+
 /* Unset options read as the table's defaults, typed; --help shows them. */
 TAP_TEST(test_defaults)
 {
@@ -297,6 +331,7 @@ main(void)
 	tap_run(test_forms);
 	tap_run(test_short_value);
 	tap_run(test_env_twins);
+	tap_run(test_repeat);
 	tap_run(test_defaults);
 	tap_run(test_errors);
 	tap_run(test_help_flag);

@@ -13,7 +13,12 @@
  * before its ack is confirmed (source.md §8). A transient PostgreSQL
  * error while resolving is retried on the router's own connection (a new
  * one when it was lost); the replication stream is not touched.
+ *
+ * At trace level the router writes a change's "resolved" records (one
+ * per id) and its "durable" one (all its documents flushed, its ack
+ * confirmed to the watermark); see log.h.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +51,28 @@ eng_item_new(enum eng_item_kind kind, int ix, const char *key)
 	return it;
 }
 
+/* "schema.table" of a change, for the log filter. */
+static void
+route_table_name(const struct fl_change *ch, char *out, size_t n)
+{
+	if (ch->table)
+		snprintf(out, n, "%s.%s", ch->table->schema, ch->table->table);
+	else
+		snprintf(out, n, "?");
+}
+
+/* Trace: the change is durable (every id flushed), its ack confirmed. */
+static void
+route_trace_durable(const struct fl_change *ch)
+{
+	char id[640];
+
+	if (!fl_track_trace_wants(ch->table))
+		return;
+	fl_change_trace_id(ch, id, sizeof(id));
+	fl_log_trace("engine", "durable %s", id);
+}
+
 /* Drop one reference; the last one frees, confirming only if `durable`. */
 static void
 eng_pending_unref(struct eng_pending *pc, int durable)
@@ -55,6 +82,8 @@ eng_pending_unref(struct eng_pending *pc, int durable)
 	if (atomic_fetch_sub(&pc->refs, 1) != 1)
 		return;
 	if (durable && !atomic_load(&e->abort_now) && !pc->dropped) {
+		if (fl_log_enabled(FL_LOG_TRACE))
+			route_trace_durable(pc->ch);
 		e->be->capture_confirm(e->cap, pc->ch->ack);
 		atomic_fetch_add(&e->committed, 1);
 	}
@@ -119,7 +148,23 @@ struct route_ctx {
 	struct fl_engine *e;
 	struct eng_pending *pc;
 	unsigned char lost[FL_MAX_INDEXES]; /* ids that cannot be found */
+	size_t nemitted;                    /* ids emitted by this attempt */
 };
+
+/* Trace: one id (NULL: cannot be found) a change resolved to. */
+static void
+route_trace_resolved(const struct fl_change *ch, const char *index,
+                     const char *key)
+{
+	char id[640], table[256];
+
+	route_table_name(ch, table, sizeof(table));
+	if (!fl_log_trace_wants(index, table))
+		return;
+	fl_change_trace_id(ch, id, sizeof(id));
+	fl_log_trace("engine", "resolved %s index=%s id=%s", id, index,
+	             key ? key : "? (cannot be found)");
+}
 
 static int
 route_emit(void *arg, const char *index, const char *key)
@@ -131,6 +176,9 @@ route_emit(void *arg, const char *index, const char *key)
 
 	if (ix < 0)
 		return 0;
+	rc->nemitted++;
+	if (fl_log_enabled(FL_LOG_TRACE))
+		route_trace_resolved(rc->pc->ch, index, key);
 	if (!key) {
 		rc->lost[ix] = 1;
 		return 0;
@@ -349,6 +397,16 @@ route_lost(struct fl_engine *e, void *conn, const struct route_ctx *rc,
 	return 0;
 }
 
+/* Trace: the change touches no document of any index. */
+static void
+route_trace_nothing(const struct fl_change *ch)
+{
+	char id[640];
+
+	fl_change_trace_id(ch, id, sizeof(id));
+	fl_log_trace("engine", "resolved %s to no document", id);
+}
+
 static void
 route_untracked_cb(void *arg, struct fl_status *st)
 {
@@ -376,6 +434,7 @@ route_change(struct fl_engine *e, void **conn, void *res, struct fl_change *ch)
 	for (;;) {
 		struct fl_err err;
 
+		rc.nemitted = 0;
 		if (*conn && e->router_epoch != atomic_load(&e->schema_epoch)) {
 			/* a table's definition changed, or an index was
 			 * released: prepare again (a new session if that
@@ -391,8 +450,13 @@ route_change(struct fl_engine *e, void **conn, void *res, struct fl_change *ch)
 		}
 		if (!*conn && route_connect(e, conn, res) < 0)
 			break;
-		if (e->be->resolve(res, *conn, ch, route_emit, &rc, &err) == 0)
+		if (e->be->resolve(res, *conn, ch, route_emit, &rc, &err) ==
+		    0) {
+			if (rc.nemitted == 0 && fl_log_enabled(FL_LOG_TRACE) &&
+			    fl_track_trace_wants(ch->table))
+				route_trace_nothing(ch);
 			break;
+		}
 		if (err.code == FL_ERR_CANCELLED || atomic_load(&e->stop))
 			break;
 		if (err.code != FL_ERR_PG) {

@@ -20,6 +20,10 @@
  * backoff: a PostgreSQL one on this worker's session (a new session when
  * it was lost), an OpenSearch one at the sink. Nothing is confirmed until
  * a flush succeeds; never after a cancelled flush (abort_now).
+ *
+ * At trace level each attempt writes one "batched" record per index it
+ * touches: the worker's batch number, its ids and the commit LSNs of the
+ * changes they came from (log.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +31,7 @@
 #include <time.h>
 
 #include "core/engine_int.h"
+#include "source/pgoutput.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/xmem.h"
@@ -255,6 +260,70 @@ wk_discard(struct eng_worker *w)
 	fl_sink_report_done(&junk);
 }
 
+/* Trace: the ids of index ix this attempt builds (or pends, `held`),
+ * with the commit positions of the changes they came from. */
+static void
+wk_trace_batch(const struct eng_worker *w, const struct wk_batch *b, int ix,
+               int held)
+{
+	const char *name = w->e->ix[ix].cfg->name;
+	char ids[512], lsns[256], one[32];
+	fl_lsn seen[8];
+	size_t i, k, nids = 0, nseen = 0, nseed = 0, len = 0, llen = 0;
+	int more = 0, cut = 0;
+
+	if (!fl_log_trace_wants(name, NULL))
+		return;
+	ids[0] = lsns[0] = '\0';
+	for (i = 0; i < b->nids; i++) {
+		int wr;
+
+		if (b->ids[i].ix != ix)
+			continue;
+		nids++;
+		if (cut)
+			continue;
+		wr = snprintf(ids + len, sizeof(ids) - 8 - len, "%s%s",
+		              len ? "," : "", b->ids[i].key);
+		if (wr < 0 || (size_t)wr >= sizeof(ids) - 8 - len) {
+			snprintf(ids + len, sizeof(ids) - len, ",...");
+			cut = 1;
+		} else {
+			len += (size_t)wr;
+		}
+	}
+	if (nids == 0)
+		return;
+	for (i = 0; i < b->n; i++) {
+		const struct eng_item *it = b->items[i];
+
+		if (it->ix != ix)
+			continue;
+		if (!it->pc) {
+			nseed++;
+			continue;
+		}
+		for (k = 0; k < nseen && seen[k] != it->pc->ch->commit_lsn; k++)
+			;
+		if (k < nseen)
+			continue;
+		if (nseen == FL_ARRAY_LEN(seen)) {
+			more = 1;
+			continue;
+		}
+		seen[nseen++] = it->pc->ch->commit_lsn;
+		fl_lsn_format(it->pc->ch->commit_lsn, one, sizeof(one));
+		llen += (size_t)snprintf(lsns + llen, sizeof(lsns) - llen,
+		                         "%s%s", llen ? "," : "", one);
+	}
+	fl_log_trace("worker",
+	             "batched index=%s batch=w%d.%llu ids=%zu lsn=%s%s%s%s "
+	             "id=%s",
+	             name, w->no, (unsigned long long)w->commits + 1, nids,
+	             nseen ? lsns : "none", more ? ",..." : "",
+	             nseed ? " seeding" : "", held ? " held" : "", ids);
+}
+
 /* One attempt: build or pend, write, flush. FL_SINK_*, or -3 for a
  * transient PostgreSQL error. */
 static int
@@ -296,6 +365,10 @@ wk_attempt(struct eng_worker *w, struct wk_batch *b, int caught_up,
 	}
 	fl_docs_init(&docs);
 	for (i = 0; i < e->nix && rc >= 0; i++) {
+		if (fl_log_enabled(FL_LOG_TRACE))
+			wk_trace_batch(w, b, (int)i,
+			               t->held[i] != FL_HOLD_NONE &&
+			                   e->can_hold);
 		if (t->held[i] != FL_HOLD_NONE && e->can_hold)
 			wk_pend_index(w, b, (int)i, t);
 		else

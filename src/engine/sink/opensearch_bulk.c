@@ -2,7 +2,8 @@
 /*
  * opensearch_bulk.c - the pure parts of the OpenSearch bulk protocol
  * (engine-sink.md §2.7): NDJSON actions, the chunk plan, the request
- * path, and reading a bulk response into classified items.
+ * path, and reading a bulk response into classified items (and, for
+ * trace records, into every item's outcome).
  *
  * Owns: the byte layout of a bulk body and the classification table of
  * §2.7 "Ours" for whole responses and items. Does not own: sending,
@@ -274,4 +275,47 @@ fl_bulk_items_free(struct fl_bulk_item *items, size_t n)
 		free(items[i].reason);
 	}
 	free(items);
+}
+
+int
+fl_bulk_each(const char *body, size_t len,
+             void (*fn)(void *arg, const struct fl_bulk_outcome *o), void *arg)
+{
+	cJSON *root = cJSON_ParseWithLength(body, len);
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "items");
+	const cJSON *it;
+	size_t pos = 0;
+
+	if (!cJSON_IsArray(arr)) {
+		cJSON_Delete(root);
+		return -1;
+	}
+	cJSON_ArrayForEach(it, arr)
+	{
+		const cJSON *res = cJSON_IsObject(it) ? it->child : NULL;
+		const cJSON *st =
+		    cJSON_GetObjectItemCaseSensitive(res, "status");
+		const cJSON *ver =
+		    cJSON_GetObjectItemCaseSensitive(res, "_version");
+		const cJSON *error =
+		    cJSON_GetObjectItemCaseSensitive(res, "error");
+		struct fl_bulk_outcome o;
+
+		memset(&o, 0, sizeof(o));
+		o.pos = pos++;
+		o.action = res && res->string ? res->string : "?";
+		o.status = cJSON_IsNumber(st) ? st->valueint : 0;
+		o.version =
+		    cJSON_IsNumber(ver) ? (long long)ver->valuedouble : -1;
+		o.result = bulk_str(res, "result");
+		if (cJSON_IsObject(error)) {
+			o.error = bulk_str(error, "type");
+			o.reason = bulk_str(error, "reason");
+		} else if (cJSON_IsString(error)) {
+			o.reason = error->valuestring;
+		}
+		fn(arg, &o);
+	}
+	cJSON_Delete(root);
+	return 0;
 }

@@ -132,6 +132,24 @@ int fl_bulk_parse(const char *body, size_t len, const struct fl_bulk_ref *refs,
                   const char **why);
 void fl_bulk_items_free(struct fl_bulk_item *items, size_t n);
 
+/* Every item of a bulk response as it came, for trace records. Strings
+ * are borrowed for the call only; NULL when absent. */
+struct fl_bulk_outcome {
+	size_t pos;         /* position in the chunk */
+	const char *action; /* "index", "delete" */
+	int status;         /* 0 when missing */
+	long long version;  /* _version, -1 when missing */
+	const char *result; /* "created", "updated", "deleted", "not_found" */
+	const char *error;  /* error.type */
+	const char *reason; /* error.reason */
+};
+
+/* Call fn for each item of a bulk response body, in order; -1 (and no
+ * call) when there is no `items` array. */
+int fl_bulk_each(const char *body, size_t len,
+                 void (*fn)(void *arg, const struct fl_bulk_outcome *o),
+                 void *arg);
+
 /* ---- shared by opensearch_sink.c and opensearch_writer.c ------------------------ */
 
 /* One ensured logical index. Strings never change once set; the

@@ -54,8 +54,12 @@
  *   round follows: the flush returns FL_SINK_TRANSIENT with
  *   FL_ERR_CANCELLED, whatever else the round saw, and its buffer is
  *   dropped like that of any failed flush.
+ *   Trace. At trace level every item of a 2xx bulk response is logged
+ *   ("item": logical index, id, generation, status, result, version or
+ *   error), read a second time from the body (fl_bulk_each).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -467,6 +471,42 @@ ow_reject(struct os_writer *w, size_t fi, int status, const char *reason)
 	r->reason = fl_xstrdup(reason);
 }
 
+struct ow_trace_ctx {
+	const struct os_writer *w;
+	const struct ow_unit *u;
+};
+
+/* Trace one item of a bulk response. */
+static void
+ow_trace_item(void *arg, const struct fl_bulk_outcome *o)
+{
+	const struct ow_trace_ctx *x = arg;
+	const struct os_writer *w = x->w;
+	const struct ow_frag *f;
+	const struct ow_op *op;
+	const char *index;
+	char outcome[400];
+
+	if (o->pos >= x->u->n)
+		return;
+	f = &w->frags[w->pool[x->u->off + o->pos]];
+	op = &w->ops[f->op];
+	index = w->arena.data + op->index_off;
+	if (!fl_log_trace_wants(index, NULL))
+		return;
+	if (o->error || o->reason)
+		snprintf(outcome, sizeof(outcome), "error=%s reason=\"%.300s\"",
+		         o->error ? o->error : "?", o->reason ? o->reason : "");
+	else
+		snprintf(outcome, sizeof(outcome), "result=%s version=%lld",
+		         o->result ? o->result : "?", o->version);
+	fl_log_trace(OW_LOG,
+	             "item index=%s id=%s gen=%s action=%s status=%d %s%s%s",
+	             index, w->arena.data + op->id_off, f->gen, o->action,
+	             o->status, outcome, op->pend ? " pending-set" : "",
+	             op->seeding ? " seeding" : "");
+}
+
 /* Handle the items of a 2xx response to unit u. A body whose outcome
  * is unknown (fl_bulk_parse) resends the whole unit like a 5xx. */
 static void
@@ -487,6 +527,12 @@ ow_items(struct os_writer *w, const struct ow_slot *sl)
 		         sl->req.status, sl->req.resp.len, u->n, why);
 		ow_retry(w, *u, msg);
 		return;
+	}
+	if (fl_log_enabled(FL_LOG_TRACE)) {
+		struct ow_trace_ctx x = { w, u };
+
+		fl_bulk_each(sl->req.resp.data, sl->req.resp.len, ow_trace_item,
+		             &x);
 	}
 	for (i = 0; i < n; i++) {
 		size_t fi = w->pool[u->off + it[i].pos];

@@ -34,11 +34,22 @@
 
 #define CAP_PUSH_WAIT_MS 200
 #define CAP_TXN_RING     4096
+#define CAP_TRACE_TABS   4
+#define CAP_TRACE_MAX    1024
 
 /* A transaction whose commit the watermark has not passed yet. */
 struct cap_txn {
 	fl_lsn end_lsn;
 	int64_t commit_time;
+};
+
+/* At trace level: a committed transaction with tracked changes whose
+ * commit no status update has confirmed yet (the "confirmed" record). */
+struct cap_trace_txn {
+	fl_lsn commit_lsn, end_lsn;
+	uint32_t xid;
+	const struct fl_track_table *tabs[CAP_TRACE_TABS];
+	unsigned ntabs, more; /* tables beyond tabs[] */
 };
 
 struct fl_capture {
@@ -63,6 +74,9 @@ struct fl_capture {
 	uint32_t txn_xid, txn_pos;
 	struct cap_txn ring[CAP_TXN_RING];
 	size_t ring_head, ring_len;
+	struct cap_trace_txn trace_txn; /* the open one: tables seen */
+	struct cap_trace_txn *trace;    /* committed, oldest first */
+	size_t ntrace, captrace;
 	fl_lsn keepalive_end;
 	fl_lsn last_sent;
 	int64_t last_sent_ms;
@@ -282,6 +296,108 @@ cap_build_relation(struct fl_capture *c, const struct fl_track_table *tt,
 	return ch;
 }
 
+/* ---- trace records ------------------------------------------------------- */
+
+/* "received": one record per change (per table of a TRUNCATE), and its
+ * table remembered for the transaction's "confirmed" record. */
+static void
+cap_trace_received(struct fl_capture *c, const struct fl_change *ch)
+{
+	struct cap_trace_txn *t = &c->trace_txn;
+	const struct fl_track_table *const *tabs =
+	    ch->op == FL_CHANGE_TRUNCATE ? ch->trunc : &ch->table;
+	size_t n = ch->op == FL_CHANGE_TRUNCATE ? ch->ntrunc : 1, i, j;
+	char id[640];
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < t->ntabs && t->tabs[j] != tabs[i]; j++)
+			;
+		if (j == t->ntabs && t->ntabs < CAP_TRACE_TABS)
+			t->tabs[t->ntabs++] = tabs[i];
+		else if (j == t->ntabs)
+			t->more = 1;
+		if (!fl_track_trace_wants(tabs[i]))
+			continue;
+		if (ch->op == FL_CHANGE_TRUNCATE) {
+			char lsn[32];
+
+			fl_lsn_format(ch->commit_lsn, lsn, sizeof(lsn));
+			fl_log_trace(
+			    "capture",
+			    "received lsn=%s xid=%u pos=%u table=%s.%s "
+			    "op=truncate",
+			    lsn, ch->xid, ch->pos, tabs[i]->schema,
+			    tabs[i]->table);
+		} else {
+			fl_change_trace_id(ch, id, sizeof(id));
+			fl_log_trace("capture", "received %s", id);
+		}
+	}
+}
+
+/* At a Commit: keep the transaction for its "confirmed" record. */
+static void
+cap_trace_commit(struct fl_capture *c, const struct fl_pgo_msg *m)
+{
+	struct cap_trace_txn *t = &c->trace_txn;
+
+	if (t->ntabs == 0)
+		return;
+	if (c->ntrace == CAP_TRACE_MAX) { /* keep the newest */
+		memmove(c->trace, c->trace + 1,
+		        (c->ntrace - 1) * sizeof(*c->trace));
+		c->ntrace--;
+	}
+	c->trace =
+	    fl_xgrow(c->trace, &c->captrace, c->ntrace + 1, sizeof(*c->trace));
+	t->commit_lsn = c->txn_lsn; /* what "received" said */
+	t->end_lsn = m->end_lsn;
+	t->xid = c->txn_xid;
+	c->trace[c->ntrace++] = *t;
+	memset(t, 0, sizeof(*t));
+}
+
+/* "confirmed": the transactions a status update reporting `pos` as
+ * flushed covers (kept only while trace was on). */
+static void
+cap_trace_confirmed(struct fl_capture *c, fl_lsn pos)
+{
+	char lsn[32], flush[32], tabs[512];
+	size_t i, k, len;
+
+	for (i = 0; i < c->ntrace && c->trace[i].end_lsn <= pos; i++) {
+		const struct cap_trace_txn *t = &c->trace[i];
+		int want = 0;
+
+		if (!fl_log_enabled(FL_LOG_TRACE))
+			continue;
+		tabs[0] = '\0';
+		for (k = 0, len = 0; k < t->ntabs; k++) {
+			int w;
+
+			want |= fl_track_trace_wants(t->tabs[k]);
+			w = snprintf(tabs + len, sizeof(tabs) - len, "%s%s.%s",
+			             k ? "," : "", t->tabs[k]->schema,
+			             t->tabs[k]->table);
+			if (w < 0 || (size_t)w >= sizeof(tabs) - len)
+				break;
+			len += (size_t)w;
+		}
+		if (!want)
+			continue;
+		fl_lsn_format(t->commit_lsn, lsn, sizeof(lsn));
+		fl_lsn_format(pos, flush, sizeof(flush));
+		fl_log_trace("capture",
+		             "confirmed lsn=%s xid=%u flush=%s tables=%s%s",
+		             lsn, t->xid, flush, tabs, t->more ? ",..." : "");
+	}
+	if (i) {
+		memmove(c->trace, c->trace + i,
+		        (c->ntrace - i) * sizeof(*c->trace));
+		c->ntrace -= i;
+	}
+}
+
 /* ---- sending status ------------------------------------------------------ */
 
 /* Send a standby status update with the watermark; -1 on I/O failure. */
@@ -304,6 +420,8 @@ cap_send_status(struct fl_capture *c, PGconn *conn, struct fl_err *err)
 		                  PQerrorMessage(conn));
 	c->last_sent = pos;
 	c->last_sent_ms = fl_mono_ms();
+	if (c->ntrace)
+		cap_trace_confirmed(c, pos);
 	pthread_mutex_lock(&c->mu);
 	c->st.last_status_us = fl_wall_us();
 	pthread_mutex_unlock(&c->mu);
@@ -378,6 +496,7 @@ cap_commit(struct fl_capture *c, const struct fl_pgo_msg *m)
 	struct fl_ack marker = fl_wm_register(c->wm, m->end_lsn);
 
 	fl_wm_confirm(c->wm, marker);
+	cap_trace_commit(c, m);
 	if (c->txn_pos > 0) {
 		if (c->ring_len == CAP_TXN_RING) { /* keep the newest */
 			c->ring_head = (c->ring_head + 1) % CAP_TXN_RING;
@@ -405,6 +524,7 @@ cap_message(struct fl_capture *c, PGconn *conn, const struct fl_pgo_msg *m,
 		c->txn_time = m->commit_time;
 		c->txn_xid = m->xid;
 		c->txn_pos = 0;
+		memset(&c->trace_txn, 0, sizeof(c->trace_txn));
 		return 0;
 	case FL_PGO_COMMIT:
 		cap_commit(c, m);
@@ -445,6 +565,8 @@ cap_message(struct fl_capture *c, PGconn *conn, const struct fl_pgo_msg *m,
 	default:
 		return 0;
 	}
+	if (ch->op != FL_CHANGE_RELATION && fl_log_enabled(FL_LOG_TRACE))
+		cap_trace_received(c, ch);
 	return cap_push(c, conn, ch, err);
 }
 
@@ -677,6 +799,7 @@ cap_stream(struct fl_capture *c, struct fl_err *err)
 	fl_relcache_new_stream(&c->rels);
 	c->in_txn = 0;
 	c->ring_len = 0;
+	c->ntrace = 0; /* unconfirmed ones come again */
 	c->keepalive_end = 0;
 	c->last_sent = start;
 	c->last_sent_ms = fl_mono_ms();
@@ -917,6 +1040,7 @@ fl_capture_free(struct fl_capture *c)
 		close(c->wake[0]);
 		close(c->wake[1]);
 	}
+	free(c->trace);
 	free(c->conninfo);
 	free(c->slot);
 	free(c->publication);

@@ -73,4 +73,15 @@ const char *fl_change_old(const struct fl_change *c, const char *col);
 
 void fl_change_free(struct fl_change *c);
 
+/*
+ * The identifiers every trace record of a change carries, into out:
+ *   lsn=0/16B3F28 xid=751 pos=0 table=public.orders op=update key=42
+ * lsn is the transaction's commit LSN, pos the change's place in it, key
+ * the table's primary key values (comma-separated; old_key= too when an
+ * update changed it). Only called when trace is on.
+ */
+void fl_change_trace_id(const struct fl_change *c, char *out, size_t n);
+/* "insert", "update", "delete", "truncate" or "relation". */
+const char *fl_change_op_name(enum fl_change_op op);
+
 #endif

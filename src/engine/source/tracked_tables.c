@@ -5,11 +5,13 @@
  */
 #include "source/tracked_tables.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "source/pg_conn.h"
 #include "util/buf.h"
+#include "util/log.h"
 #include "util/xmem.h"
 
 static int
@@ -63,7 +65,24 @@ struct track_ctx {
 	struct fl_track *t;
 	size_t cap;
 	const char *schema;
+	const char *index; /* the index being walked */
 };
+
+/* The entry of a table the walked index reads (recorded there). */
+static struct fl_track_table *
+track_read(struct track_ctx *x, const char *table)
+{
+	struct fl_track_table *tt = track_get(x->t, &x->cap, x->schema, table);
+	size_t i;
+
+	for (i = 0; i < tt->nindexes; i++)
+		if (!strcmp(tt->indexes[i], x->index))
+			return tt;
+	tt->indexes =
+	    fl_xrealloc(tt->indexes, (tt->nindexes + 1) * sizeof(char *));
+	tt->indexes[tt->nindexes++] = fl_xstrdup(x->index);
+	return tt;
+}
 
 static void
 track_fields(struct track_ctx *x, const struct fl_fields *fs)
@@ -77,25 +96,23 @@ track_fields(struct track_ctx *x, const struct fl_fields *fs)
 		if (f->kind == FL_FIELD_OBJECT) {
 			track_fields(x, &f->children);
 		} else if (f->kind == FL_FIELD_JOIN) {
-			tt = track_get(x->t, &x->cap, x->schema, f->join.table);
+			tt = track_read(x, f->join.table);
 			if (f->join.kind == FL_JOIN_BELONGS_TO ||
 			    f->join.kind == FL_JOIN_MANY_TO_MANY)
 				track_add_col(tt, f->join.primary_key);
 			else
 				track_add_col(tt, f->join.key);
 			if (f->join.kind == FL_JOIN_MANY_TO_MANY) {
-				tt = track_get(x->t, &x->cap, x->schema,
-				               f->join.through.table);
+				tt = track_read(x, f->join.through.table);
 				track_add_col(tt, f->join.through.left_key);
 				track_add_col(tt, f->join.through.right_key);
 			}
 			track_fields(x, &f->children);
 		} else if (f->kind == FL_FIELD_AGG) {
-			tt = track_get(x->t, &x->cap, x->schema, f->agg.table);
+			tt = track_read(x, f->agg.table);
 			track_add_col(tt, f->agg.foreign_key);
 			if (f->agg.through.table) {
-				tt = track_get(x->t, &x->cap, x->schema,
-				               f->agg.through.table);
+				tt = track_read(x, f->agg.through.table);
 				track_add_col(tt, f->agg.through.left_key);
 				track_add_col(tt, f->agg.through.right_key);
 			}
@@ -106,7 +123,7 @@ track_fields(struct track_ctx *x, const struct fl_fields *fs)
 void
 fl_track_build(const struct fl_config *c, struct fl_track *out)
 {
-	struct track_ctx x = { out, 0, NULL };
+	struct track_ctx x = { out, 0, NULL, NULL };
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
@@ -117,7 +134,8 @@ fl_track_build(const struct fl_config *c, struct fl_track *out)
 		if (!ix->enabled || !ix->schema)
 			continue;
 		x.schema = ix->schema->db_schema;
-		root = track_get(out, &x.cap, x.schema, ix->schema->table);
+		x.index = ix->name;
+		root = track_read(&x, ix->schema->table);
 		root->is_root = 1;
 		if (ix->schema->primary_key && !root->root_key)
 			root->root_key = fl_xstrdup(ix->schema->primary_key);
@@ -208,6 +226,9 @@ fl_track_done(struct fl_track *t)
 		free(tt->schema);
 		free(tt->table);
 		free(tt->root_key);
+		for (j = 0; j < tt->nindexes; j++)
+			free(tt->indexes[j]);
+		free(tt->indexes);
 	}
 	free(t->v);
 	memset(t, 0, sizeof(*t));
@@ -248,4 +269,21 @@ fl_track_col(const struct fl_track_table *t, const char *col)
 			hi = mid;
 	}
 	return -1;
+}
+
+int
+fl_track_trace_wants(const struct fl_track_table *t)
+{
+	char name[256];
+	size_t i;
+
+	if (!t)
+		return fl_log_trace_wants(NULL, NULL);
+	snprintf(name, sizeof(name), "%s.%s", t->schema, t->table);
+	if (fl_log_trace_wants(NULL, name))
+		return 1;
+	for (i = 0; i < t->nindexes; i++)
+		if (fl_log_trace_wants(t->indexes[i], NULL))
+			return 1;
+	return 0;
 }

@@ -29,6 +29,8 @@ struct fl_track_table {
 	char *root_key; /* is_root: the root key column */
 	char **pk;      /* catalog primary key columns (after load) */
 	size_t npk;
+	char **indexes; /* the enabled indexes reading it, in config order */
+	size_t nindexes;
 };
 
 struct fl_track {
@@ -51,5 +53,8 @@ const struct fl_track_table *
 fl_track_find(const struct fl_track *t, const char *schema, const char *table);
 /* Index of a needed column, or -1. */
 int fl_track_col(const struct fl_track_table *t, const char *col);
+/* Does the log filter want trace records about the table: it names the
+ * table, or an index reading it (fl_log_trace_wants)? */
+int fl_track_trace_wants(const struct fl_track_table *t);
 
 #endif
