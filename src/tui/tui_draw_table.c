@@ -192,7 +192,7 @@ tui_table_head(struct tui *t, int y)
 		                          : "\u25b2");
 		w = fl_tui_width(lab);
 		x = tui_cols[c].right ? tui_cols[c].x + tui_cols[c].w - w
-		                      : tui_cols[c].x + (c == 0);
+		                      : tui_cols[c].x + (c == 0 ? 2 : 0);
 		if (x - 1 >= end)
 			mvaddstr(y, x - 1, " ");
 		tui_put(y, x, w, lab);
