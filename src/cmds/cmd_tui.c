@@ -71,7 +71,9 @@ static const struct fl_opt tui_opts[] = {
 	FL_OPTS_LOG,
 };
 
-/* Log records while the screen is up: to --log-file, or nowhere. */
+/* Log records while the screen is up: to --log-file, or nowhere (the
+ * warnings and errors reach the events pane through the board: the
+ * daemon's log tap, daemon.c). */
 static void
 tui_log_hook(void *arg, enum fl_log_level level, const char *component,
              const char *msg)
@@ -261,9 +263,10 @@ const struct fl_cmd_entry fl_cmd_tui_entry = {
 	        "rates, one row per\nindex, recent events, and a command "
 	        "prompt (':'). With --attach, shows a\nrunning `flusso run` "
 	        "instead (GET /status; commands over the admin API).\n"
-	        "Keys: ? help, : command, / filter, Enter detail, Space "
-	        "freeze, +/- refresh,\nq quit. Needs a terminal; --batch "
-	        "or --json print status lines instead.",
+	        "Keys: ? help, : command, / filter, < > sort, Enter detail "
+	        "(i inspect, x explain),\nSpace freeze, +/- refresh, q quit. "
+	        "Needs a terminal; --batch or --json print\nstatus lines "
+	        "instead.",
 	.opts = tui_opts,
 	.nopts = FL_ARRAY_LEN(tui_opts),
 	.exec = tui_exec,

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * daemon.c - options to a running engine with its HTTP surfaces.
+ * daemon.c - options to a running engine with its HTTP surfaces, and
+ * warnings and errors of the log on its status board (fl_log_set_tap),
+ * so /status and the dashboard's events pane show every one.
  */
 #include "daemon.h"
 
@@ -51,6 +53,14 @@ daemon_address(const struct fl_cmd_ctx *ctx, const char *opt,
 	if (fl_args_is_set(&ctx->args, opt) || !from_file)
 		return fl_args_str(&ctx->args, opt);
 	return from_file;
+}
+
+/* The log tap: a warning or an error as an event on the board. */
+static void
+daemon_log_tap(void *arg, enum fl_log_level level, const char *component,
+               const char *msg)
+{
+	fl_board_log(arg, (int)level, component, msg);
 }
 
 /* `reload`: the same file and overrides, loaded again; every problem
@@ -181,6 +191,7 @@ fl_daemon_open(struct fl_cmd_ctx *ctx, struct fl_daemon *d, int with_http)
 	d->private_address = fl_xstrdup(
 	    daemon_address(ctx, "private-address", d->cfg->private_address));
 	d->board = fl_board_new();
+	fl_log_set_tap(daemon_log_tap, d->board);
 	daemon_engine_opts(ctx, d, &o);
 	d->engine = fl_engine_new(&o);
 	d->local.engine = d->engine;
@@ -213,6 +224,8 @@ fl_daemon_close(struct fl_daemon *d)
 	if (d->engine && d->started)
 		code = fl_engine_wait(d->engine) ? FL_EXIT_FAIL : FL_EXIT_OK;
 	fl_engine_free(d->engine);
+	if (d->board)
+		fl_log_set_tap(NULL, NULL);
 	fl_board_free(d->board);
 	fl_config_free(d->cfg);
 	free(d->admin_password);

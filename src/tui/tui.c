@@ -228,6 +228,7 @@ fl_tui_run(const struct fl_tui_opts *o, struct fl_err *err)
 	t.o = o;
 	t.refresh = o->refresh;
 	t.sel = -1;
+	t.sort_col = -1; /* the configuration's order */
 	t.st = fl_xcalloc(1, sizeof(*t.st));
 	t.m = fl_xmalloc(sizeof(*t.m));
 	fl_tui_model_init(t.m);

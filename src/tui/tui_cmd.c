@@ -4,8 +4,9 @@
  * only command list there is: lookup by name or unique prefix, the
  * prompt-only `help` and `quit`, --readonly refusal (all checked by
  * fl_ctl_parse, as on every surface), y/N confirmation of mutating
- * commands, and the answers (message row, events pane, or a
- * full-screen text view for multi-line answers).
+ * commands, and the answers (message row, events pane, or the
+ * scrollable text view for multi-line answers and for every answer of
+ * a command run with tui_cmd_pane).
  * Does not run anything itself: commands go to the feed thread.
  */
 #include <stdarg.h>
@@ -72,26 +73,41 @@ tui_ask_quit(struct tui *t)
 	            "(y/N)");
 }
 
-static void
+void
 tui_show_text(struct tui *t, const char *title, const char *text)
 {
 	free(t->text);
 	t->text = fl_xstrdup(text);
 	fl_str_copy(t->text_title, sizeof(t->text_title), title);
 	t->text_top = 0;
+	if (t->view != TUI_VIEW_TEXT && t->view != TUI_VIEW_HELP)
+		t->back = t->view;
 	t->view = TUI_VIEW_TEXT;
 }
 
+/* Queue a command for the feed thread; with pane, its answer opens the
+ * text view (remembered by the line the feed will name it with). */
 static void
 tui_submit(struct tui *t, const struct fl_ctl_cmd *c, int argc,
-           const char *const *argv)
+           const char *const *argv, int pane)
 {
+	size_t len;
+	int i;
+
 	if (fl_tui_feed_submit(t->feed, c, argc, argv) < 0) {
 		tui_message(t, TUI_WARN, "too many commands pending; wait");
 		return;
 	}
 	t->pending_cmds++;
 	tui_message(t, TUI_NORMAL, "%s: running...", c->name);
+	if (!pane)
+		return;
+	len =
+	    (size_t)snprintf(t->pane_line, sizeof(t->pane_line), "%s", c->name);
+	for (i = 0; i < argc && len < sizeof(t->pane_line); i++)
+		len += (size_t)snprintf(t->pane_line + len,
+		                        sizeof(t->pane_line) - len, " %s",
+		                        argv[i]);
 }
 
 /* Help asked for (`help`, `help NAME`, `NAME --help`): the overlay, or
@@ -102,6 +118,8 @@ tui_help(struct tui *t, const struct fl_ctl_cmd *topic)
 	char usage[160];
 
 	if (!topic) {
+		if (t->view != TUI_VIEW_HELP && t->view != TUI_VIEW_TEXT)
+			t->back = t->view;
 		t->view = TUI_VIEW_HELP;
 		t->help_top = 0;
 		return;
@@ -113,10 +131,10 @@ tui_help(struct tui *t, const struct fl_ctl_cmd *topic)
 /*
  * A prompt line: checked by fl_ctl_parse (the validation every surface
  * shares), then help, quit, a read command at once, or a mutating one
- * after y/N.
+ * after y/N. With pane, a read command's answer opens the text view.
  */
-void
-tui_cmd_line(struct tui *t, const char *line)
+static void
+tui_cmd_run(struct tui *t, const char *line, int pane)
 {
 	char buf[2048], *w[FL_CTL_MAX_WORDS + 1], msg[256];
 	struct fl_ctl_call call;
@@ -144,7 +162,8 @@ tui_cmd_line(struct tui *t, const char *line)
 	}
 	/* the words as typed (options too): checked again where it runs */
 	if (!(call.cmd->flags & FL_CTL_MUTATING)) {
-		tui_submit(t, call.cmd, n - 1, (const char *const *)w + 1);
+		tui_submit(t, call.cmd, n - 1, (const char *const *)w + 1,
+		           pane);
 		return;
 	}
 	t->confirm = TUI_CONFIRM_CMD;
@@ -154,6 +173,18 @@ tui_cmd_line(struct tui *t, const char *line)
 		fl_str_copy(t->confirm_args[i], sizeof(t->confirm_args[0]),
 		            w[i + 1]);
 	tui_message(t, TUI_WARN, "%s? (y/N)", line);
+}
+
+void
+tui_cmd_line(struct tui *t, const char *line)
+{
+	tui_cmd_run(t, line, 0);
+}
+
+void
+tui_cmd_pane(struct tui *t, const char *line)
+{
+	tui_cmd_run(t, line, 1);
 }
 
 void
@@ -169,7 +200,7 @@ tui_cmd_confirmed(struct tui *t)
 		return;
 	}
 	t->confirm = TUI_CONFIRM_NONE;
-	tui_submit(t, t->confirm_cmd, t->confirm_argc, argv);
+	tui_submit(t, t->confirm_cmd, t->confirm_argc, argv, 0);
 }
 
 /* A JSON answer as indented text for the text view. */
@@ -196,10 +227,14 @@ tui_result(struct tui *t, struct fl_tui_result *r)
 {
 	size_t len = strlen(r->text);
 	int ok = r->code >= 200 && r->code < 300;
+	int pane = t->pane_line[0] && strcmp(r->line, t->pane_line) == 0;
 
+	if (pane)
+		t->pane_line[0] = '\0';
 	while (len && r->text[len - 1] == '\n')
 		r->text[--len] = '\0';
-	if (strchr(r->text, '\n') || r->text[0] == '{' || r->text[0] == '[') {
+	if (pane || strchr(r->text, '\n') || r->text[0] == '{' ||
+	    r->text[0] == '[') {
 		char *p = tui_pretty(r->text);
 
 		tui_show_text(t, r->line, p);

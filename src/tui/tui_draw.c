@@ -119,20 +119,23 @@ tui_row_visible(const struct tui *t, const struct fl_status_index *x)
 	return t->filter_invert ? !hit : hit;
 }
 
-/* Keep the selection on the same index name, on a visible row. */
+/* Sort the rows again and keep the selection on the same index name,
+ * on a visible row (else the first one shown). */
 void
 tui_clamp_selection(struct tui *t)
 {
-	size_t i;
+	size_t i, k;
 
+	tui_sort_rows(t);
 	t->sel = -1;
 	for (i = 0; i < t->st->nindexes; i++)
 		if (t->sel_name[0] &&
 		    strcmp(t->st->indexes[i].name, t->sel_name) == 0 &&
 		    tui_row_visible(t, &t->st->indexes[i]))
 			t->sel = (int)i;
-	for (i = 0; t->sel < 0 && i < t->st->nindexes; i++)
-		if (tui_row_visible(t, &t->st->indexes[i])) {
+	for (k = 0; t->sel < 0 && k < t->st->nindexes; k++)
+		if (tui_row_visible(t, &t->st->indexes[t->order[k]])) {
+			i = t->order[k];
 			t->sel = (int)i;
 			snprintf(t->sel_name, sizeof(t->sel_name), "%s",
 			         t->st->indexes[i].name);
@@ -160,11 +163,13 @@ static void
 tui_legend(const struct tui *t)
 {
 	static const char main_keys[] =
-	    " ? help  : cmd  / filter  Enter detail  Space freeze  "
+	    " ? help  : cmd  / filter  < > sort  Enter detail  Space freeze  "
 	    "+/- refresh  q quit";
 	static const char detail_keys[] =
-	    " Esc back  R reindex  B backfill  : command  ? help  q quit";
-	static const char over_keys[] = " q/Esc back  Up/Down/PgUp/PgDn scroll";
+	    " Esc back  i inspect  x explain  R reindex  B backfill  "
+	    ": command  ? help  q quit";
+	static const char over_keys[] =
+	    " q/Esc back  Up/Down/PgUp/PgDn/Home/End scroll";
 	char right[48];
 
 	attron(tui_attr(t, TUI_TITLE));
@@ -201,10 +206,14 @@ tui_message_row(struct tui *t)
 	attroff(tui_attr(t, t->msg_sem));
 }
 
+/* The table takes the rows it needs, leaving the events pane at least
+ * a third of the screen; the events pane takes every row left down to
+ * the message row. */
 static void
 tui_draw_main(struct tui *t, int y, int rows)
 {
-	int table = tui_draw_table(t, y, rows - 4);
+	int keep = rows / 3 > 6 ? rows / 3 : 6;
+	int table = tui_draw_table(t, y, rows - keep);
 
 	tui_draw_events(t, y + table, rows - table);
 }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * tui_draw_detail.c - one index in full (Enter on a row, Esc back):
- * state and backfill progress, generations, hash and alias, docs/s over
- * time, untracked tables, superseded aliases, orphans, its recent
- * errors and its quarantine list. Everything comes from the snapshot.
+ * state and backfill progress, generations, hash and alias, documents
+ * stored and written, docs/s over time, untracked tables, superseded
+ * aliases, orphans, its recent errors and its quarantine list.
+ * Everything comes from the snapshot. (Its keys `i` and `x` ask on the
+ * prompt row: tui_keys.c.)
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -91,7 +93,7 @@ tui_draw_detail(struct tui *t, int y, int rows)
 {
 	struct tui_lines l = { t, y + 1, y + rows };
 	const struct fl_status_index *x;
-	char state[96], docs[32], rate[16], spark[256], title[96];
+	char state[96], docs[32], stored[32], rate[16], spark[256], title[96];
 	enum tui_sem sem;
 
 	if (t->sel < 0 || (size_t)t->sel >= t->st->nindexes) {
@@ -112,12 +114,18 @@ tui_draw_detail(struct tui *t, int y, int rows)
 	tui_line(&l, TUI_NORMAL, "hash             %s   alias %s",
 	         x->hash[0] ? x->hash : "?",
 	         x->hash_alias[0] ? x->hash_alias : "?");
+	if (x->stored >= 0)
+		fl_tui_fmt_grouped((uint64_t)x->stored, stored, sizeof(stored));
+	else
+		snprintf(stored, sizeof(stored), "unknown");
 	fl_tui_fmt_grouped(x->documents_built, docs, sizeof(docs));
 	fl_tui_fmt_count(t->m->ix_docs_ps[t->sel], rate, sizeof(rate));
 	fl_tui_fmt_spark(t->m->ix_rate[t->sel], t->m->nspark, 60, t->ascii,
 	                 spark, sizeof(spark));
-	tui_line(&l, TUI_NORMAL, "documents        %s   docs/s %s %s", docs,
-	         rate, spark);
+	tui_line(&l, TUI_NORMAL,
+	         "documents        stored %s   written %s since start", stored,
+	         docs);
+	tui_line(&l, TUI_NORMAL, "docs/s           %s %s", rate, spark);
 	tui_line(&l, x->quarantined ? TUI_WARN : TUI_NORMAL,
 	         "quarantined      %llu   policy on_error=%s",
 	         (unsigned long long)x->quarantined,

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * tui_draw_events.c - the events pane: the snapshot's recent events
- * (warnings, errors, quarantines, lifecycle) merged with the dashboard's
- * own notes (command results), newest first, timestamped.
+ * (every logged warning and error with its component, quarantines,
+ * lifecycle) merged with the dashboard's own notes (command results),
+ * newest first, timestamped, the level coloured (bold / reverse video
+ * without colour). It fills every row it is given.
  */
 #include <stdio.h>
 #include <string.h>
@@ -29,7 +31,7 @@ tui_ev_local(const struct tui *t, size_t k)
 static void
 tui_event_line(const struct tui *t, int y, const struct fl_status_event *e)
 {
-	char ts[16], lvl[8];
+	char ts[16], lvl[8], msg[300];
 	enum tui_sem sem = tui_level_sem(e->level);
 	int i;
 
@@ -41,7 +43,9 @@ tui_event_line(const struct tui *t, int y, const struct fl_status_event *e)
 	attron(tui_attr(t, sem));
 	tui_put(y, 9, 6, lvl);
 	attroff(tui_attr(t, sem));
-	tui_put(y, 15, COLS - 15, e->msg);
+	snprintf(msg, sizeof(msg), "%s%s%s", e->component,
+	         e->component[0] ? ": " : "", e->msg);
+	tui_put(y, 15, COLS - 15, msg);
 }
 
 /* Draw the pane in `rows` rows from y (a title bar, then events). */

@@ -2,7 +2,8 @@
 /*
  * tui_draw_help.c - the full-screen overlays: help (every key, and every
  * prompt command straight from the control table) and the text view
- * used for multi-line command answers. Both scroll.
+ * used for command answers (multi-line ones, and every answer of `i`
+ * and `x`). Both scroll; the title bar says which lines show.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,14 @@ static const char *const tui_keys_help[][2] = {
 	{ ":", "open the command prompt (Tab completes, Ctrl-R searches)" },
 	{ "? h F1", "this help" },
 	{ "Up Down j k", "select an index (PgUp PgDn Home End)" },
+	{ "< > Left Right", "sort the indexes by the column left / right "
+	                    "(the header's arrow; then the file's order)" },
+	{ "r", "reverse the sort order" },
 	{ "Enter", "details of the selected index" },
+	{ "i", "(details) inspect a document: asks for its id, runs "
+	       "`inspect INDEX ID`" },
+	{ "x", "(details) explain a row: asks for TABLE KEY, runs "
+	       "`explain TABLE KEY`" },
 	{ "Esc", "back / close / cancel / clear the filter" },
 	{ "/", "filter indexes by regex; /!re inverts" },
 	{ "Space", "freeze the display (the sync goes on)" },
@@ -27,6 +35,8 @@ static const char *const tui_keys_help[][2] = {
 	{ "P", "pause or resume the sync (asks first)" },
 	{ "y", "show the last error in full" },
 	{ "e", "the events in full (with dates)" },
+	{ "(answers)", "long command answers open a scrollable view: "
+	               "Up Down PgUp PgDn Home End, q or Esc goes back" },
 	{ "Ctrl-L", "redraw" },
 	{ "q F10", "quit (asks first when this process runs the engine)" },
 };
@@ -40,7 +50,7 @@ tui_help_text(void)
 	fl_buf_init(&b, 1 << 20);
 	fl_buf_puts(&b, "Keys\n");
 	for (i = 0; i < FL_ARRAY_LEN(tui_keys_help); i++)
-		fl_buf_printf(&b, "  %-13s %s\n", tui_keys_help[i][0],
+		fl_buf_printf(&b, "  %-15s %s\n", tui_keys_help[i][0],
 		              tui_keys_help[i][1]);
 	fl_buf_puts(&b, "\nCommands (type : then the command; mutating "
 	                "ones ask y/N)\n");
@@ -67,12 +77,22 @@ tui_draw_lines(struct tui *t, int y, int rows, const char *title,
 	const char *p = text;
 	int line = 0, r = 1, total = 0;
 	const char *q;
+	char bar[160];
 
 	for (q = text; *q; q++)
 		total += *q == '\n';
+	if (q > text && q[-1] != '\n')
+		total++; /* the last line has no newline */
 	if (*top > total - (rows - 1))
 		*top = total - (rows - 1) > 0 ? total - (rows - 1) : 0;
-	tui_bar(t, y, title);
+	if (total > rows - 1)
+		snprintf(bar, sizeof(bar), "%s  (lines %d-%d of %d)", title,
+		         *top + 1,
+		         *top + rows - 1 < total ? *top + rows - 1 : total,
+		         total);
+	else
+		snprintf(bar, sizeof(bar), "%s", title);
+	tui_bar(t, y, bar);
 	while (*p && r < rows) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);

@@ -39,6 +39,19 @@ enum tui_view {
 	TUI_VIEW_TEXT,
 };
 
+/* The index table's sortable columns, left to right (tui_draw_table.c). */
+enum tui_col {
+	TUI_COL_NAME,
+	TUI_COL_STATE,
+	TUI_COL_GEN,
+	TUI_COL_STORED,
+	TUI_COL_WRITTEN,
+	TUI_COL_RATE,
+	TUI_COL_QUAR,
+	TUI_COL_POLICY,
+	TUI_NCOLS,
+};
+
 /* What a pending y/N question will do. */
 enum tui_confirm {
 	TUI_CONFIRM_NONE,
@@ -66,6 +79,9 @@ struct tui {
 	int sel; /* position in st->indexes, -1 none */
 	char sel_name[64];
 	int table_top;
+	int sort_col;  /* enum tui_col, -1: the configuration's order */
+	int sort_desc; /* largest first */
+	size_t order[FL_MAX_INDEXES]; /* st->indexes positions, as shown */
 	/* filter: "/re", "/!re" */
 	int filter_editing;
 	char filter_edit[128];
@@ -85,11 +101,15 @@ struct tui {
 	struct fl_status_event local_ev[TUI_LOCAL_EVENTS];
 	size_t lev_head, lev_n;
 	/* overlays */
+	enum tui_view back; /* the view an overlay returns to */
 	int help_top;
 	char *text; /* TUI_VIEW_TEXT body, owned */
 	char text_title[64];
 	int text_top;
 	int pending_cmds;
+	/* the command whose answer opens the text view whatever it is
+	 * (tui_cmd_pane), as the feed names it: "inspect users 42" */
+	char pane_line[256];
 };
 
 /* tui.c */
@@ -102,6 +122,11 @@ void tui_key(struct tui *t, int ch);
 
 /* tui_cmd.c */
 void tui_cmd_line(struct tui *t, const char *line);
+/* The same, and its answer (any length, also an error) opens the
+ * scrollable text view, which Esc leaves for the view it came from. */
+void tui_cmd_pane(struct tui *t, const char *line);
+/* The text view with a copy of text. */
+void tui_show_text(struct tui *t, const char *title, const char *text);
 int tui_cmd_results(struct tui *t);
 void tui_cmd_confirmed(struct tui *t);
 void tui_note(struct tui *t, int level, const char *fmt, ...) FL_PRINTF(3, 4);
@@ -114,6 +139,9 @@ int tui_engine_running(const struct tui *t);
 int tui_prompt_init(struct tui *t, struct fl_err *err);
 void tui_prompt_done(void);
 void tui_prompt_open(struct tui *t);
+/* Ask on the prompt row with `label`; the answer is appended to `cmd`
+ * ("inspect users" + " " + "42") and run with tui_cmd_pane. */
+void tui_prompt_ask(struct tui *t, const char *label, const char *cmd);
 void tui_prompt_key(struct tui *t, int ch);
 void tui_prompt_close(struct tui *t);
 void tui_prompt_redraw(struct tui *t);
@@ -125,6 +153,10 @@ int tui_attr(const struct tui *t, enum tui_sem sem);
 void tui_put(int y, int x, int maxw, const char *s);
 void tui_bar(const struct tui *t, int y, const char *title);
 int tui_row_visible(const struct tui *t, const struct fl_status_index *x);
+/* Sort t->order by t->sort_col (stable; ties keep the file's order). */
+void tui_sort_rows(struct tui *t);
+/* < > move the sort column (dir -1, +1), r reverses it. */
+void tui_sort_key(struct tui *t, int dir, int reverse);
 void tui_clamp_selection(struct tui *t);
 enum tui_sem tui_level_sem(int level);
 

@@ -3,7 +3,9 @@
  * tui_keys.c - what each key does (dashboard.md §5), per view: the open
  * prompt and the filter editor take every key; a pending y/N question
  * takes the next one; then the help, text, detail and main views.
- * Every key's action is also a prompt command or a display change.
+ * Every key's action is also a prompt command or a display change
+ * (`i` and `x` in the detail view build a prompt command from what the
+ * operator types: tui_prompt_ask).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,19 +87,23 @@ tui_filter_key(struct tui *t, int ch)
 	}
 }
 
-/* Move the selection by d visible rows. */
+/* Move the selection by d visible rows, in the order shown. */
 static void
 tui_move(struct tui *t, int d)
 {
-	int i = t->sel, last = t->sel;
+	int k = -1, last = t->sel;
+	size_t n = t->st->nindexes, p;
 
-	while (d) {
-		i += d > 0 ? 1 : -1;
-		if (i < 0 || (size_t)i >= t->st->nindexes)
+	for (p = 0; p < n; p++)
+		if ((int)t->order[p] == t->sel)
+			k = (int)p;
+	while (d && k >= -1) {
+		k += d > 0 ? 1 : -1;
+		if (k < 0 || (size_t)k >= n)
 			break;
-		if (!tui_row_visible(t, &t->st->indexes[i]))
+		if (!tui_row_visible(t, &t->st->indexes[t->order[k]]))
 			continue;
-		last = i;
+		last = (int)t->order[k];
 		d += d > 0 ? -1 : 1;
 	}
 	t->sel = last;
@@ -133,11 +139,7 @@ tui_last_error(struct tui *t)
 		tui_message(t, TUI_NORMAL, "no error so far");
 		return;
 	}
-	free(t->text);
-	t->text = fl_xstrdup(t->st->last_error);
-	snprintf(t->text_title, sizeof(t->text_title), "last error");
-	t->text_top = 0;
-	t->view = TUI_VIEW_TEXT;
+	tui_show_text(t, "last error", t->st->last_error);
 }
 
 /* `e`: the events pane full screen (board events and our notes). */
@@ -155,8 +157,9 @@ tui_events_full(struct tui *t)
 		char ts[40];
 
 		fl_log_iso8601(e->ts_us, ts, sizeof(ts));
-		fl_buf_printf(&b, "%s %-5s %s\n", ts,
-		              fl_log_level_name(e->level), e->msg);
+		fl_buf_printf(&b, "%s %-5s %s%s%s\n", ts,
+		              fl_log_level_name(e->level), e->component,
+		              e->component[0] ? ": " : "", e->msg);
 	}
 	fl_buf_puts(&b, "\ncommand results:\n");
 	for (i = t->lev_n; i-- > 0;) {
@@ -168,13 +171,8 @@ tui_events_full(struct tui *t)
 		fl_buf_printf(&b, "%s %-5s %s\n", ts,
 		              fl_log_level_name(e->level), e->msg);
 	}
-	free(t->text);
-	t->text = fl_buf_steal(&b);
-	if (!t->text)
-		t->text = fl_xstrdup("");
-	snprintf(t->text_title, sizeof(t->text_title), "EVENTS");
-	t->text_top = 0;
-	t->view = TUI_VIEW_TEXT;
+	tui_show_text(t, "EVENTS", fl_buf_str(&b));
+	fl_buf_done(&b);
 }
 
 static int
@@ -199,6 +197,9 @@ tui_scroll_key(int ch, int *top, int page)
 	case KEY_HOME:
 		*top = 0;
 		break;
+	case KEY_END:
+		*top = 1 << 24; /* clamped when drawn */
+		break;
 	default:
 		return 0;
 	}
@@ -215,7 +216,9 @@ tui_overlay_key(struct tui *t, int ch)
 
 	if (ch == KEY_ESC || ch == 'q' || ch == '?' || ch == KEY_F(1) ||
 	    ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
-		t->view = TUI_VIEW_MAIN;
+		t->view = t->back == TUI_VIEW_DETAIL && t->sel >= 0
+		              ? TUI_VIEW_DETAIL
+		              : TUI_VIEW_MAIN;
 		return;
 	}
 	tui_scroll_key(ch, top, LINES - 4);
@@ -231,6 +234,7 @@ tui_common_key(struct tui *t, int ch)
 	case '?':
 	case 'h':
 	case KEY_F(1):
+		t->back = t->view;
 		t->view = TUI_VIEW_HELP;
 		t->help_top = 0;
 		return 1;
@@ -266,12 +270,52 @@ tui_common_key(struct tui *t, int ch)
 	return 0;
 }
 
+/* The detail view's questions: `i` a document id of the selected
+ * index, `x` a table and a key; the answer goes to the text view. */
+static void
+tui_detail_ask(struct tui *t, int ch)
+{
+	char label[128], cmd[128];
+
+	if (t->sel < 0)
+		return;
+	if (ch == 'i') {
+		snprintf(label, sizeof(label),
+		         "inspect %s, document id: ", t->sel_name);
+		snprintf(cmd, sizeof(cmd), "inspect %s", t->sel_name);
+	} else {
+		snprintf(label, sizeof(label), "explain TABLE KEY: ");
+		snprintf(cmd, sizeof(cmd), "explain");
+	}
+	tui_prompt_ask(t, label, cmd);
+}
+
+static void
+tui_detail_key(struct tui *t, int ch)
+{
+	if (ch == KEY_ESC || ch == KEY_LEFT || ch == KEY_BACKSPACE)
+		t->view = TUI_VIEW_MAIN;
+	else if (ch == 'i' || ch == 'x')
+		tui_detail_ask(t, ch);
+	else
+		tui_common_key(t, ch);
+}
+
 static void
 tui_main_key(struct tui *t, int ch)
 {
 	if (tui_common_key(t, ch))
 		return;
 	switch (ch) {
+	case '<':
+	case '>':
+	case KEY_LEFT:
+	case KEY_RIGHT:
+		tui_sort_key(t, ch == '<' || ch == KEY_LEFT ? -1 : 1, 0);
+		break;
+	case 'r':
+		tui_sort_key(t, 0, 1);
+		break;
 	case KEY_UP:
 	case 'k':
 		tui_move(t, -1);
@@ -337,11 +381,8 @@ tui_key(struct tui *t, int ch)
 	}
 	if (t->view == TUI_VIEW_HELP || t->view == TUI_VIEW_TEXT)
 		tui_overlay_key(t, ch);
-	else if (t->view == TUI_VIEW_DETAIL &&
-	         (ch == KEY_ESC || ch == KEY_LEFT || ch == KEY_BACKSPACE))
-		t->view = TUI_VIEW_MAIN;
 	else if (t->view == TUI_VIEW_DETAIL)
-		tui_common_key(t, ch);
+		tui_detail_key(t, ch);
 	else
 		tui_main_key(t, ch);
 }

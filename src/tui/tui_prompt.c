@@ -9,6 +9,8 @@
  * /dev/null. Completion offers command names, then index names (and the
  * words a command takes); history persists in
  * $XDG_STATE_HOME/flusso/history (~/.local/state/flusso/history).
+ * The same row asks questions (tui_prompt_ask): the answer completes a
+ * command line, which is run as if typed (and kept in the history).
  *
  * Readline's interface is global, so this module keeps the one `struct
  * tui` it serves in a file-level pointer (the only such state in src/tui;
@@ -36,6 +38,7 @@ static int prompt_ch;          /* the key being handed to readline */
 static int prompt_have;
 static char prompt_hist[1024];
 static FILE *prompt_null;
+static char prompt_cmd[256]; /* tui_prompt_ask: the line's start, or "" */
 
 static int
 prompt_getc(FILE *f)
@@ -112,8 +115,17 @@ prompt_line(char *line)
 {
 	struct tui *t = prompt_tui;
 
+	char full[512];
+	int ask = prompt_cmd[0] != '\0';
+
 	tui_prompt_close(t);
-	if (line && *line) {
+	if (line && *line && ask) {
+		snprintf(full, sizeof(full), "%s %s", prompt_cmd, line);
+		add_history(full);
+		if (prompt_hist[0])
+			write_history(prompt_hist);
+		tui_cmd_pane(t, full);
+	} else if (line && *line) {
 		add_history(line);
 		if (prompt_hist[0])
 			write_history(prompt_hist); /* bounded by stifling */
@@ -158,6 +170,8 @@ prompt_complete(const char *text, int start, int end)
 	(void)start;
 	(void)end;
 	rl_attempted_completion_over = 1; /* no file names */
+	if (prompt_cmd[0])
+		return NULL; /* an answer: ids and keys are not completed */
 	return rl_completion_matches(text, prompt_gen);
 }
 
@@ -253,9 +267,20 @@ tui_prompt_done(void)
 void
 tui_prompt_open(struct tui *t)
 {
+	prompt_cmd[0] = '\0';
 	t->prompt_open = 1;
 	t->msg[0] = '\0';
 	rl_callback_handler_install(":", prompt_line);
+	tui_draw(t);
+}
+
+void
+tui_prompt_ask(struct tui *t, const char *label, const char *cmd)
+{
+	fl_str_copy(prompt_cmd, sizeof(prompt_cmd), cmd);
+	t->prompt_open = 1;
+	t->msg[0] = '\0';
+	rl_callback_handler_install(label, prompt_line);
 	tui_draw(t);
 }
 

@@ -3,8 +3,10 @@
 # test_tui.sh FLUSSO SRCDIR - `flusso tui` driven through tmux (send-keys,
 # capture-pane) against the real PostgreSQL and OpenSearch
 # (tests/services.sh) with the shop example:
-#   in-process: reaches LIVE with every index; the ? overlay; Tab
-#   completion; :pause users (row paused, nothing committed) and :resume
+#   in-process: reaches LIVE with every index; the ? overlay; STORED
+#   (the aliases' counts) and WRITTEN; < > r sort (the header's arrow);
+#   the events pane down to the message row; the answer view (scroll,
+#   back to where it came from); Tab completion; :pause users (row paused, nothing committed) and :resume
 #   (drains); :backfill users (progress to 100 %); resize to 100x30 and
 #   60x20 (too small); q asks, then leaves the terminal restored;
 #   attached to a `flusso run`: same screen, history from the first run,
@@ -111,12 +113,65 @@ wait_screen a 60 '^status: keeping up'; ok $? "status word: keeping up"
 
 keys a '?'
 wait_screen a 5 '^── HELP' && r=0 || r=1
-for word in ':' 'Space' '+ -' 'Enter' 'q F10' status indexes reindex backfill pause resume policy quarantine errors gc loglevel retry reload help quit; do
+for word in ':' 'Space' '+ -' '< >' 'Enter' 'q F10' status indexes reindex backfill pause resume policy quarantine errors gc loglevel retry reload help quit; do
 	screen a | grep -qF -- "$word" || { echo "# help lacks $word"; r=1; }
 done
 ok $r "? overlay lists every key and command"
 keys a Escape
 wait_screen a 5 '^── EVENTS'; ok $? "Esc closes the overlay"
+
+# STORED is the alias's _count (read every 3 s), WRITTEN what this run wrote
+stored_ok() {
+	local ix want got
+	for ix in orders products users; do
+		want=$(curl -s "$FLUSSO_TEST_OS_URL/${id}_$ix/_count" | sed -n 's/.*"count":\([0-9]*\).*/\1/p')
+		got=$(row a "$ix" | awk '{print $4}' | tr -d ,)
+		[ -n "$want" ] && [ "$got" = "$want" ] || return 1
+	done
+}
+i=0; until stored_ok || [ $i -ge 50 ]; do sleep 0.2; i=$((i + 1)); done
+stored_ok; ok $? "STORED shows each alias's document count"
+screen a | grep -qE '^─ INDEX .* STORED .* WRITTEN '; ok $? "the header names STORED and WRITTEN"
+
+# < > move the sort column (the header's arrow), r reverses
+keys a '>'
+wait_screen a 5 '^─ INDEX▲ '; ok $? "> sorts by INDEX (arrow in the header)"
+keys a '>' '>' '>'
+wait_screen a 5 ' STORED▼ '; ok $? "> > > moves the sort to STORED, largest first"
+col=$(screen a | sed -n '/^─ INDEX/,/^── EVENTS/p' | sed '1d;$d' | awk '{print $4}' | tr -d ,)
+[ "$col" = "$(echo "$col" | sort -rn)" ]; ok $? "rows sorted by STORED, descending ($(echo $col))"
+keys a r
+wait_screen a 5 ' STORED▲ '; ok $? "r reverses the order"
+keys a '<' '<' '<' '<'
+wait_screen a 5 '^─ INDEX ─' && ! screen a | grep -E '^─ INDEX' | grep -qE '[▲▼]'; ok $? "< back to the configuration's order (no arrow)"
+
+# the events pane fills the screen down to the message row (40 lines)
+p=(':policy orders stop' Enter y) # no change: one note per answer
+for b in 1 2 3 4 5 6; do
+	tm send-keys -t a "${p[@]}" "${p[@]}" "${p[@]}" "${p[@]}" "${p[@]}" "${p[@]}"
+	sleep 0.4
+done
+ev=$(screen a | grep -n '^── EVENTS' | cut -d: -f1)
+[ -n "$ev" ] && [ "$ev" -le 14 ] && screen a | sed -n "$((ev + 1)),38p" | grep -cE '^[0-9]{2}:[0-9]{2}:[0-9]{2} ' | grep -qx $((38 - ev)); ok $? "events pane: lines $((ev + 1))-38 of 40, every one an event"
+
+# answers: a long one opens the scrollable view, which returns where it came from
+keys a ':' 'status' Enter
+wait_screen a 5 '^── status  \(lines 1-37 of [0-9]+\)'; ok $? ":status opens the answer view (lines 1-37 of N)"
+keys a End
+wait_screen a 5 '^── status  \(lines [0-9]+-([0-9]+) of \1\)' && screen a | grep -q '^ }$'; ok $? "End scrolls to the answer's last line"
+keys a Escape
+wait_screen a 5 '^── EVENTS'; ok $? "Esc leaves the answer view"
+keys a Enter ':' 'quarantine' Enter
+wait_screen a 5 '^── quarantine'; ok $? "an answer in the detail view"
+keys a Escape
+wait_screen a 5 '^── INDEX orders'; ok $? "Esc goes back to the detail view"
+# TODO(lead): once `inspect` and `explain` are in the command table, test
+# here: `i` asks "inspect orders, document id: ", typing 1 Enter shows the
+# answer of `inspect orders 1` in the view ('^── inspect orders 1'), Esc
+# back to '^── INDEX orders'; `x` asks "explain TABLE KEY: ", typing
+# `orders 1` Enter shows `explain orders 1`.
+keys a Escape
+wait_screen a 5 '^── EVENTS'; ok $? "Esc back to the index table"
 
 keys a ':' 'pau' Tab
 wait_screen a 5 '^:pause ?$'; ok $? "Tab completes a command name"
@@ -126,10 +181,10 @@ keys a Enter
 wait_screen a 5 'pause users \? \(y/N\)'; ok $? "pause asks for confirmation"
 keys a y
 wait_screen a 10 '^users +paused'; ok $? ":pause users shows the row paused"
-before=$(row a users | awk '{print $4}')
+before=$(row a users | awk '{print $5}') # WRITTEN
 sql "UPDATE users SET full_name = 'TUI paused $$' WHERE id = 1"
 sleep 4
-after=$(row a users | awk '{print $4}')
+after=$(row a users | awk '{print $5}')
 ! users_doc | grep -q "TUI paused $$" && [ "$before" = "$after" ]; ok $? "nothing of users is committed while paused ($before docs)"
 keys a ':' 'resume users' Enter
 keys a y
@@ -193,6 +248,7 @@ wait_screen b 30 '^flusso .* LIVE'; ok $? "attached dashboard shows the daemon L
 r=0
 for ix in orders products users; do row b "$ix" | grep -q live || r=1; done
 ok $r "attached: every index has a row"
+wait_screen b 10 '^users +live +[0-9]+ +[0-9][0-9,]* +[0-9][0-9,]* '; ok $? "attached: STORED comes from /status"
 colour_re=$'\e\\[([0-9;]*;)?(3[0-8]|4[0-8]|9[0-7])[;m]'
 tm capture-pane -t b -p -e | grep -qE "$colour_re"; ok $? "colour escapes by default"
 keys b ':' Up

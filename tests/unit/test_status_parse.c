@@ -68,6 +68,7 @@ t_fill(struct fl_status *st)
 	x->building_generation = 4;
 	x->documents_built = 4000;
 	x->quarantined = 2;
+	x->stored = 3990;
 	x->backfill_active = 1;
 	x->rows_done = 620;
 	x->rows_estimate = 1000;
@@ -83,11 +84,14 @@ t_fill(struct fl_status *st)
 	         "users.schema.yml:7:5: fields[1]: drift");
 	snprintf(st->indexes[1].name, sizeof(st->indexes[1].name), "old");
 	st->indexes[1].state = FL_IX_DISABLED;
+	st->indexes[1].stored = -1; /* unknown: null */
 	snprintf(st->last_error, sizeof(st->last_error), "last\nerror");
 	st->ev_n = 2;
 	st->events[0].ts_us = T_NOW - 5000000 + 123000;
 	st->events[0].level = FL_LOG_WARN;
 	snprintf(st->events[0].msg, sizeof(st->events[0].msg), "a warning");
+	snprintf(st->events[0].component, sizeof(st->events[0].component),
+	         "opensearch");
 	st->events[1].ts_us = T_NOW - 1000000;
 	st->events[1].level = FL_LOG_ERROR;
 	snprintf(st->events[1].msg, sizeof(st->events[1].msg), "an error");
@@ -140,6 +144,12 @@ TAP_TEST(test_round_trip)
 	is_str(b->indexes[0].untracked[0], "addresses", "lists");
 	is_str(b->indexes[0].last_error, "boom \"quoted\"", "escapes");
 	is_long(b->indexes[1].enabled, 0, "disabled index not in `indexes`");
+	ok(strstr(fl_buf_str(&js), "\"stored\":3990,") != NULL &&
+	       strstr(fl_buf_str(&js), "\"stored\":null,") != NULL,
+	   "stored: a count, or null when unknown");
+	ok(strstr(fl_buf_str(&js), "\"component\":\"opensearch\"") != NULL &&
+	       strstr(fl_buf_str(&js), "\"component\":\"\"") == NULL,
+	   "component only on log records");
 	a->indexes[0].state = FL_IX_DRIFT;
 	fl_buf_reset(&js);
 	fl_status_to_json(a, T_NOW, &js);
@@ -149,6 +159,34 @@ TAP_TEST(test_round_trip)
 	       b->indexes[0].state == FL_IX_DRIFT && b->indexes[0].resync,
 	   "drift and resync parse back");
 	fl_buf_done(&js);
+	free(a);
+	free(b);
+}
+
+/* A document of a daemon without `stored` (older): unknown, not 0. */
+TAP_TEST(test_older_document)
+{
+	struct fl_status *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct fl_buf js, old;
+	struct fl_err err;
+	const char *p, *q;
+
+	t_fill(a);
+	fl_buf_init(&js, (size_t)1 << 24);
+	fl_buf_init(&old, (size_t)1 << 24);
+	fl_status_to_json(a, T_NOW, &js);
+	p = fl_buf_str(&js);
+	while ((q = strstr(p, ",\"stored\":"))) {
+		fl_buf_append(&old, p, (size_t)(q - p));
+		p = strchr(q + 1, ',');
+	}
+	fl_buf_puts(&old, p);
+	ok(strstr(fl_buf_str(&old), "stored") == NULL, "no stored field");
+	ok(fl_status_parse(fl_buf_str(&old), T_NOW, b, &err) == 0, "parses");
+	is_long((long)b->indexes[0].stored, -1, "stored unknown");
+	is_long((long)b->indexes[0].documents_built, 4000, "the rest stays");
+	fl_buf_done(&js);
+	fl_buf_done(&old);
 	free(a);
 	free(b);
 }
@@ -191,6 +229,7 @@ int
 main(void)
 {
 	tap_run(test_round_trip);
+	tap_run(test_older_document);
 	tap_run(test_unknown_lag);
 	tap_run(test_bad_input);
 	return tap_done();

@@ -2,8 +2,9 @@
 /*
  * engine_board.c - what the engine shows on the status board: the rows
  * of every configured index (state, hold, pending set, generations), the
- * replication and queue fields, and "waiting for" PostgreSQL or
- * OpenSearch. Decides nothing; reads engine state under e->mu and writes
+ * replication and queue fields, "waiting for" PostgreSQL or
+ * OpenSearch, and the documents each index's alias holds (count_docs,
+ * read by the seeder thread every few seconds). Decides nothing; reads engine state under e->mu and writes
  * the board under its own lock, which is taken last (inside e->mu for an
  * index row; never the other way round).
  */
@@ -13,6 +14,7 @@
 
 #include "config/schema_hash.h"
 #include "core/engine_int.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/strutil.h"
 #include "util/xmem.h"
@@ -82,6 +84,50 @@ eng_recovered(struct fl_engine *e, const char *what)
 	fl_board_event(e->board, FL_LOG_INFO, "%s is back", what);
 	u.c = what;
 	fl_board_update(e->board, eng_recovered_cb, u.v);
+}
+
+/* ---- stored documents ---------------------------------------------------- */
+
+#define ENG_STORED_EVERY_MS 3000
+
+struct eng_stored_arg {
+	const char *name;
+	long long n;
+};
+
+static void
+eng_stored_cb(void *arg, struct fl_status *st)
+{
+	const struct eng_stored_arg *a = arg;
+	struct fl_status_index *r = fl_status_index_find(st, a->name);
+
+	if (r)
+		r->stored = a->n;
+}
+
+void
+eng_stored_tick(struct fl_engine *e)
+{
+	int64_t now = fl_mono_ms();
+	size_t i;
+
+	if (!e->sink || !e->sink->ops->count_docs ||
+	    now - e->stored_ms < ENG_STORED_EVERY_MS)
+		return;
+	e->stored_ms = now;
+	for (i = 0; i < e->nix && !atomic_load(&e->stop); i++) {
+		struct eng_stored_arg a = { e->ix[i].cfg->name, -1 };
+		struct fl_err err;
+		int rc;
+
+		if (!e->ix[i].cfg->enabled || !atomic_load(&e->ix[i].ensured))
+			continue;
+		fl_err_clear(&err);
+		rc = e->sink->ops->count_docs(e->sink, a.name, &a.n, &err);
+		if (rc == FL_SINK_TRANSIENT)
+			continue; /* keep the last count while it is away */
+		fl_board_update(e->board, eng_stored_cb, &a);
+	}
 }
 
 /* ---- index rows ---------------------------------------------------------- */
@@ -193,6 +239,7 @@ eng_board_init_cb(void *arg, struct fl_status *st)
 		if (x->enabled && x->schema)
 			fl_hash_schema(x->schema, hash);
 		memset(r, 0, sizeof(*r));
+		r->stored = -1;
 		for (j = 0; j < nwas; j++)
 			if (!strcmp(was[j].name, x->name) &&
 			    !strcmp(was[j].hash, hash) &&

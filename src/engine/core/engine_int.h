@@ -189,6 +189,7 @@ struct fl_engine {
 	struct fl_sink *sink;
 	int can_hold;            /* the sink keeps a pending set */
 	pthread_mutex_t sink_mu; /* the sink's control face, one caller */
+	int64_t stored_ms;       /* last count_docs round (seeder thread) */
 	/* staging a rebuild and finishing a seeding task exclude each other
 	 * (taken before mu and before any hold) */
 	pthread_mutex_t gen_mu;
@@ -269,6 +270,9 @@ void eng_recovered(struct fl_engine *e, const char *what);
 void eng_set_index_state(struct fl_engine *e, int ix);
 void eng_board_init(struct fl_engine *e);
 void eng_publish(struct fl_engine *e);
+/* Every few seconds (seeder thread): each ensured index's stored
+ * document count (count_docs) on its row; unknown while unreadable. */
+void eng_stored_tick(struct fl_engine *e);
 
 /* ---- engine_start.c ---- */
 /* The start-up sequence up to live capture; -1 when it failed (the

@@ -444,6 +444,7 @@ eng_seeder_main(void *arg)
 		 * not freed before it is paged */
 		seed_reap(e);
 		eng_holds_tick(e);
+		eng_stored_tick(e);
 		drained = eng_drains_step(e);
 		s = seed_next(e, &rr);
 		if (!s) {

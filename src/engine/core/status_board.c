@@ -60,6 +60,24 @@ struct fl_board {
 	int64_t last_poke_us;
 };
 
+/* Set while this thread holds a board's lock: a log record written then
+ * (a setter's callback logging) is not put on the board (fl_board_log). */
+static _Thread_local int board_held;
+
+static void
+board_lock(struct fl_board *b)
+{
+	pthread_mutex_lock(&b->mu);
+	board_held = 1;
+}
+
+static void
+board_unlock(struct fl_board *b)
+{
+	board_held = 0;
+	pthread_mutex_unlock(&b->mu);
+}
+
 int64_t
 fl_status_now_us(void)
 {
@@ -104,9 +122,9 @@ fl_board_free(struct fl_board *b)
 void
 fl_board_snapshot(struct fl_board *b, struct fl_status *out)
 {
-	pthread_mutex_lock(&b->mu);
+	board_lock(b);
 	memcpy(out, &b->st, sizeof(*out));
-	pthread_mutex_unlock(&b->mu);
+	board_unlock(b);
 }
 
 int
@@ -134,28 +152,28 @@ void
 fl_board_update(struct fl_board *b, void (*fn)(void *, struct fl_status *),
                 void *arg)
 {
-	pthread_mutex_lock(&b->mu);
+	board_lock(b);
 	fn(arg, &b->st);
 	board_changed(b);
-	pthread_mutex_unlock(&b->mu);
+	board_unlock(b);
 }
 
 void
 fl_board_set_phase(struct fl_board *b, enum fl_phase p)
 {
-	pthread_mutex_lock(&b->mu);
+	board_lock(b);
 	b->st.phase = p;
 	board_changed(b);
-	pthread_mutex_unlock(&b->mu);
+	board_unlock(b);
 }
 
 void
 fl_board_add_captured(struct fl_board *b, uint64_t n)
 {
-	pthread_mutex_lock(&b->mu);
+	board_lock(b);
 	b->st.changes_captured += n;
 	board_changed(b);
-	pthread_mutex_unlock(&b->mu);
+	board_unlock(b);
 }
 
 struct fl_status_index *
@@ -177,7 +195,7 @@ fl_board_batch(struct fl_board *b, uint64_t changes, uint64_t docs,
 	double secs = (double)flush_us / 1e6;
 	size_t i;
 
-	pthread_mutex_lock(&b->mu);
+	board_lock(b);
 	b->st.changes_committed += changes;
 	b->st.documents_built += docs;
 	b->st.batches++;
@@ -194,16 +212,49 @@ fl_board_batch(struct fl_board *b, uint64_t changes, uint64_t docs,
 			x->documents_built += ix_docs[i];
 	}
 	board_changed(b);
-	pthread_mutex_unlock(&b->mu);
+	board_unlock(b);
 }
 
-/* Append to the events ring (lock held). */
+#define BOARD_DEDUP_US   2000000
+#define BOARD_DEDUP_LAST 8
+
+/* Is msg at level among the last events of the last 2 s? With
+ * from_log, only log records count (lock held). */
+static int
+board_event_recent(const struct fl_status *st, int level, const char *msg,
+                   int from_log)
+{
+	int64_t now = fl_status_now_us();
+	size_t k;
+
+	for (k = 0; k < st->ev_n && k < BOARD_DEDUP_LAST; k++) {
+		const struct fl_status_event *e =
+		    &st->events[(st->ev_head + st->ev_n - 1 - k) %
+		                FL_STATUS_EVENTS];
+
+		if (now - e->ts_us > BOARD_DEDUP_US)
+			break;
+		if (e->level == level && (!from_log || e->component[0]) &&
+		    strcmp(e->msg, msg) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Append to the events ring (lock held); component "" for the board's
+ * own events, which replace nothing but are not repeated after the same
+ * log record. */
 static void
-board_event_locked(struct fl_board *b, int level, const char *msg)
+board_event_locked(struct fl_board *b, int level, const char *component,
+                   const char *msg)
 {
 	struct fl_status *st = &b->st;
 	struct fl_status_event *e;
+	char text[sizeof(e->msg)];
 
+	fl_str_copy(text, sizeof(text), msg);
+	if (board_event_recent(st, level, text, !component[0]))
+		return;
 	if (st->ev_n == FL_STATUS_EVENTS) {
 		st->ev_head = (st->ev_head + 1) % FL_STATUS_EVENTS;
 		st->ev_n--;
@@ -212,7 +263,20 @@ board_event_locked(struct fl_board *b, int level, const char *msg)
 	st->ev_n++;
 	e->ts_us = fl_status_now_us();
 	e->level = level;
-	fl_str_copy(e->msg, sizeof(e->msg), msg);
+	fl_str_copy(e->component, sizeof(e->component), component);
+	fl_str_copy(e->msg, sizeof(e->msg), text);
+}
+
+void
+fl_board_log(struct fl_board *b, int level, const char *component,
+             const char *msg)
+{
+	if (board_held)
+		return;
+	board_lock(b);
+	board_event_locked(b, level, component ? component : "?", msg);
+	board_changed(b);
+	board_unlock(b);
 }
 
 void
@@ -224,10 +288,10 @@ fl_board_event(struct fl_board *b, int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	pthread_mutex_lock(&b->mu);
-	board_event_locked(b, level, msg);
+	board_lock(b);
+	board_event_locked(b, level, "", msg);
 	board_changed(b);
-	pthread_mutex_unlock(&b->mu);
+	board_unlock(b);
 }
 
 void
@@ -239,12 +303,12 @@ fl_board_error(struct fl_board *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	pthread_mutex_lock(&b->mu);
+	board_lock(b);
 	b->st.errors++;
 	fl_str_copy(b->st.last_error, sizeof(b->st.last_error), msg);
-	board_event_locked(b, FL_LOG_ERROR, msg);
+	board_event_locked(b, FL_LOG_ERROR, "", msg);
 	board_changed(b);
-	pthread_mutex_unlock(&b->mu);
+	board_unlock(b);
 }
 
 void
@@ -256,7 +320,7 @@ fl_board_quarantine(struct fl_board *b, const char *index, const char *id,
 	struct fl_status_index *x;
 	char msg[256];
 
-	pthread_mutex_lock(&b->mu);
+	board_lock(b);
 	st = &b->st;
 	if (st->q_n == FL_STATUS_QUARANTINE) {
 		st->q_head = (st->q_head + 1) % FL_STATUS_QUARANTINE;
@@ -272,9 +336,9 @@ fl_board_quarantine(struct fl_board *b, const char *index, const char *id,
 	if ((x = fl_status_index_find(st, index)))
 		x->quarantined++;
 	snprintf(msg, sizeof(msg), "quarantined %s/%s: %s", index, id, reason);
-	board_event_locked(b, FL_LOG_WARN, msg);
+	board_event_locked(b, FL_LOG_WARN, "", msg);
 	board_changed(b);
-	pthread_mutex_unlock(&b->mu);
+	board_unlock(b);
 }
 
 /* ---- /status JSON ------------------------------------------------------- */
@@ -339,6 +403,10 @@ json_index(struct fl_buf *o, const struct fl_status_index *x, int64_t now)
 	json_kv_i(o, "building_generation", x->building_generation);
 	json_kv_u(o, "documents_built", x->documents_built);
 	json_kv_u(o, "quarantined", x->quarantined);
+	if (x->stored >= 0)
+		json_kv_i(o, "stored", x->stored);
+	else
+		fl_buf_puts(o, ",\"stored\":null");
 	fl_buf_puts(o, ",\"backfill\":");
 	if (x->backfill_active)
 		fl_buf_printf(o, "{\"rows_done\":%lld,\"rows_estimate\":%lld}",
@@ -391,6 +459,8 @@ json_rings(struct fl_buf *o, const struct fl_status *st)
 		fl_buf_puts(o, i ? ",{\"ts\":" : "{\"ts\":");
 		json_ts(o, e->ts_us);
 		json_kv_str(o, "level", fl_log_level_name(e->level), 1);
+		if (e->component[0])
+			json_kv_str(o, "component", e->component, 1);
 		json_kv_str(o, "message", e->msg, 1);
 		fl_buf_putc(o, '}');
 	}

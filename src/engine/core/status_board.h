@@ -89,6 +89,9 @@ struct fl_status_index {
 	int draining;          /* its pending set is being applied */
 	char hold_reason[256]; /* why it is stopped or in drift */
 	int resync; /* its release rebuilds every document (ids were lost) */
+	/* documents its alias holds (OpenSearch _count, read every few
+	 * seconds; lags writes by the refresh interval); -1 unknown */
+	int64_t stored;
 };
 
 struct fl_status_sink {
@@ -100,8 +103,9 @@ struct fl_status_sink {
 };
 
 struct fl_status_event {
-	int64_t ts_us; /* Unix µs */
-	int level;     /* enum fl_log_level */
+	int64_t ts_us;      /* Unix µs */
+	int level;          /* enum fl_log_level */
+	char component[16]; /* a log record's component; "" for the board's */
 	char msg[256];
 };
 
@@ -197,6 +201,14 @@ void fl_board_batch(struct fl_board *b, uint64_t changes, uint64_t docs,
                     int64_t flush_us);
 void fl_board_event(struct fl_board *b, int level, const char *fmt, ...)
     FL_PRINTF(3, 4);
+/*
+ * A log record (a warning or an error, fl_log_set_tap) as an event with
+ * its component. One that repeats an event of the last 2 s (same level
+ * and text, as when the engine both logs and reports a failure) is
+ * dropped; so is one logged while this thread holds the board's lock.
+ */
+void fl_board_log(struct fl_board *b, int level, const char *component,
+                  const char *msg);
 /* An error: counted, last_error set, and an event. */
 void fl_board_error(struct fl_board *b, const char *fmt, ...) FL_PRINTF(2, 3);
 void fl_board_quarantine(struct fl_board *b, const char *index, const char *id,

@@ -151,6 +151,9 @@ sp_index(const cJSON *x, const cJSON *enabled, struct fl_status_index *ix)
 	                  ? (long long)sp_num(x, "pending")
 	                  : -1;
 	sp_str(x, "hold_reason", ix->hold_reason, sizeof(ix->hold_reason));
+	ix->stored = cJSON_IsNumber(sp_get(x, "stored"))
+	                 ? (int64_t)sp_num(x, "stored")
+	                 : -1;
 }
 
 static void
@@ -172,6 +175,7 @@ sp_rings(const cJSON *doc, struct fl_status *st)
 		sp_str(v, "level", lvl, sizeof(lvl));
 		fl_log_level_parse(lvl, &l);
 		e->level = (int)l;
+		sp_str(v, "component", e->component, sizeof(e->component));
 		sp_str(v, "message", e->msg, sizeof(e->msg));
 	}
 	cJSON_ArrayForEach(v, sp_get(doc, "recent_quarantines"))

@@ -194,6 +194,23 @@ fo_pending_count(struct fl_sink *base, const char *index, long long *n,
 	return k->ops->pending_count(k, index, n, err);
 }
 
+/* count_docs: the first inner sink that stores documents. */
+static int
+fo_count_docs(struct fl_sink *base, const char *index, long long *n,
+              struct fl_err *err)
+{
+	struct fo_sink *s = (struct fo_sink *)base;
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->kids[i]->ops->count_docs)
+			return s->kids[i]->ops->count_docs(s->kids[i], index, n,
+			                                   err);
+	*n = -1;
+	fl_err_set(err, FL_ERR_SINK, "no sink stores documents");
+	return FL_SINK_PERMANENT;
+}
+
 static void
 fo_set_abort(struct fl_sink *base, const atomic_int *flag)
 {
@@ -361,6 +378,7 @@ static const struct fl_sink_ops fo_ops = {
 	.gc = fo_gc,
 	.writer_new = fo_writer_new,
 	.free = fo_free,
+	.count_docs = fo_count_docs,
 	.set_abort = fo_set_abort,
 };
 
@@ -377,6 +395,7 @@ static const struct fl_sink_ops fo_hold_ops = {
 	.pending_page = fo_pending_page,
 	.pending_remove = fo_pending_remove,
 	.pending_count = fo_pending_count,
+	.count_docs = fo_count_docs,
 	.set_abort = fo_set_abort,
 };
 

@@ -43,6 +43,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
+
 #include "config/value.h"
 #include "sink/opensearch_names.h"
 #include "util/json_write.h"
@@ -544,6 +546,61 @@ os_gc(struct fl_sink *base, const char *index, int *deleted, struct fl_err *err)
 	return rc;
 }
 
+/* count_docs: _count of the convenience alias, one attempt on its own
+ * client with a short timeout (informational: the status board). */
+static int
+os_count_docs(struct fl_sink *base, const char *index, long long *n,
+              struct fl_err *err)
+{
+	struct fl_sink_os *s = (struct fl_sink_os *)base;
+	char *alias = fl_osnames_convenience(s->prefix, index);
+	char *esc = fl_http_escape(alias);
+	char *path = fl_xasprintf("/%s/_count", esc);
+	struct fl_http_req r;
+	const cJSON *c;
+	cJSON *doc = NULL;
+	int rc = FL_SINK_OK;
+
+	*n = -1;
+	if (!s->count) {
+		struct fl_http_cfg cfg = s->http;
+
+		cfg.parallel = 1;
+		if (cfg.timeout_secs <= 0 || cfg.timeout_secs > 5)
+			cfg.timeout_secs = 5;
+		if ((s->count = fl_http_new(&cfg, err)))
+			fl_sink_os_client_add(s, s->count);
+	}
+	fl_http_req_init(&r);
+	r.method = "GET";
+	r.path = path;
+	if (!s->count) {
+		rc = FL_SINK_PERMANENT;
+	} else if (fl_http_do(s->count, &r) < 0 || r.status == 429 ||
+	           r.status >= 500) {
+		fl_err_set(err, FL_ERR_SINK, "count of %s: %s", alias,
+		           r.status ? "busy" : r.error);
+		rc = FL_SINK_TRANSIENT;
+	} else if (r.status < 200 || r.status >= 300) {
+		rc = fl_sink_os_status_error(&r, "count failed", err);
+	} else if (!cJSON_IsNumber(
+	               c = cJSON_GetObjectItemCaseSensitive(
+	                   doc = cJSON_ParseWithLength(r.resp.data, r.resp.len),
+	                   "count"))) {
+		fl_err_set(err, FL_ERR_SINK, "count of %s: unreadable answer",
+		           alias);
+		rc = FL_SINK_PERMANENT;
+	} else {
+		*n = (long long)c->valuedouble;
+	}
+	cJSON_Delete(doc);
+	fl_http_req_done(&r);
+	free(path);
+	free(esc);
+	free(alias);
+	return rc;
+}
+
 /* ---- construction ----------------------------------------------------- */
 
 /* Free the sink (its writers must be freed first). */
@@ -559,6 +616,7 @@ os_free(struct fl_sink *base)
 		os_route_free(s->routes[i]);
 	free(s->routes);
 	fl_http_free(s->ctl);
+	fl_http_free(s->count);
 	free(s->clients);
 	free(s->url);
 	free(s->username);
@@ -587,6 +645,7 @@ static const struct fl_sink_ops os_ops = {
 	.pending_page = fl_sink_os_pending_page,
 	.pending_remove = fl_sink_os_pending_remove,
 	.pending_count = fl_sink_os_pending_count,
+	.count_docs = os_count_docs,
 	.set_abort = fl_sink_os_set_abort,
 };
 

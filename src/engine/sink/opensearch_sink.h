@@ -184,7 +184,8 @@ struct fl_sink_os {
 	long max_bytes;
 	long max_retries;
 	struct fl_sink_os_tuning tune;
-	struct fl_http *ctl; /* the control thread's client */
+	struct fl_http *ctl;   /* the control thread's client */
+	struct fl_http *count; /* count_docs' client (its one caller) */
 	int meta_ready;
 	/* routing: routes[] grows only; see opensearch_sink.c DESIGN */
 	pthread_mutex_t mu;

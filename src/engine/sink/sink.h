@@ -170,6 +170,13 @@ struct fl_sink_ops {
 	 * sink's refresh interval). */
 	int (*pending_count)(struct fl_sink *s, const char *index, long long *n,
 	                     struct fl_err *err);
+	/* How many documents the index's convenience alias holds (what a
+	 * search sees; lags writes by the refresh interval): one attempt,
+	 * no retry, no log; 404 (not created yet) is FL_SINK_PERMANENT.
+	 * Its own connection: one thread at a time, not under the control
+	 * face's lock. May be NULL (stdout: nothing is stored). */
+	int (*count_docs)(struct fl_sink *s, const char *index, long long *n,
+	                  struct fl_err *err);
 	/* Abort in-flight requests and backoff sleeps of the control face
 	 * and every writer once *flag is set (shutdown grace exceeded). The
 	 * flag outlives the sink. An aborted call returns FL_SINK_TRANSIENT

@@ -30,6 +30,11 @@ static enum fl_log_format log_format = FL_LOG_TEXT;
 static int log_color;
 static fl_log_hook log_hook;
 static void *log_hook_arg;
+/* the tap is called under tap_rw's read lock, so removing it (write
+ * lock) waits for calls in progress */
+static pthread_rwlock_t tap_rw = PTHREAD_RWLOCK_INITIALIZER;
+static fl_log_hook log_tap;
+static void *log_tap_arg;
 
 #define LOG_NAME_MAX 128
 
@@ -120,6 +125,15 @@ fl_log_set_hook(fl_log_hook hook, void *arg)
 	log_hook = hook;
 	log_hook_arg = arg;
 	pthread_mutex_unlock(&log_mu);
+}
+
+void
+fl_log_set_tap(fl_log_hook tap, void *arg)
+{
+	pthread_rwlock_wrlock(&tap_rw);
+	log_tap = tap;
+	log_tap_arg = arg;
+	pthread_rwlock_unlock(&tap_rw);
 }
 
 int
@@ -411,4 +425,10 @@ fl_log(enum fl_log_level level, const char *component, const char *fmt, ...)
 		log_write_text(ts, level, component, msg);
 	fflush(stderr);
 	pthread_mutex_unlock(&log_mu);
+	if (level > FL_LOG_WARN)
+		return;
+	pthread_rwlock_rdlock(&tap_rw);
+	if (log_tap)
+		log_tap(log_tap_arg, level, component, msg);
+	pthread_rwlock_unlock(&tap_rw);
 }

@@ -13,6 +13,10 @@
  * sites ask fl_log_enabled(FL_LOG_TRACE) first, so nothing is formatted
  * when trace is off, then fl_log_trace_wants() with the index and/or
  * table the record is about. Does not own what those records say.
+ *
+ * A tap sees warnings and errors as well, wherever they go (the daemon
+ * puts them on its status board, so /status and the dashboard's events
+ * pane show them).
  */
 #ifndef FL_LOG_H
 #define FL_LOG_H
@@ -53,6 +57,11 @@ void fl_log_set_format(enum fl_log_format format);
 void fl_log_set_color(int on);
 /* Install or remove (NULL) a hook; while installed, stderr is not used. */
 void fl_log_set_hook(fl_log_hook hook, void *arg);
+/* Install or remove (NULL) a tap: it receives every warning and error
+ * written, in addition to stderr or the hook, in the logging thread
+ * and outside the log's lock (it may take its own). Once this returns
+ * with NULL, no call of the previous tap is in progress. */
+void fl_log_set_tap(fl_log_hook tap, void *arg);
 
 /* "2026-11-26T12:00:05.123Z" for a Unix time in µs (out >= 32 bytes). */
 void fl_log_iso8601(int64_t unix_us, char *out, size_t n);
