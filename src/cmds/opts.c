@@ -125,6 +125,15 @@ opts_store(const struct fl_opt *o, struct fl_optval *v, const char *val,
 		}
 		break;
 	}
+	if (o->multi) { /* argv values replace the environment's */
+		if (v->src != src)
+			v->nstrs = 0;
+		if (v->nstrs >= FL_MAX_MULTI)
+			return fl_err_set(err, FL_ERR_INVALID,
+			                  "%s given more than %d times", where,
+			                  FL_MAX_MULTI);
+		v->strs[v->nstrs++] = val;
+	}
 	v->str = val;
 	v->src = src;
 	return 0;
@@ -396,6 +405,15 @@ fl_args_str(const struct fl_args *a, const char *name)
 	size_t i = args_index(a, name);
 
 	return a->vals[i].src ? a->vals[i].str : a->opts[i].def;
+}
+
+size_t
+fl_args_strs(const struct fl_args *a, const char *name, const char *const **out)
+{
+	const struct fl_optval *v = fl_args_get(a, name);
+
+	*out = v->strs;
+	return v->src ? v->nstrs : 0;
 }
 
 long

@@ -45,6 +45,8 @@ struct fl_opt {
 	long min, max;              /* FL_OPT_INT range */
 	double dmin, dmax;          /* FL_OPT_DOUBLE range */
 	const char *const *choices; /* FL_OPT_STR closed set (NULL-ended) */
+	int multi; /* FL_OPT_STR: may be repeated (fl_args_strs); the
+	              environment twin gives one value */
 };
 
 enum fl_opt_src {
@@ -53,12 +55,16 @@ enum fl_opt_src {
 	FL_OPT_FROM_ARGV,
 };
 
+#define FL_MAX_MULTI 32 /* values of one repeated option */
+
 struct fl_optval {
 	enum fl_opt_src src;
 	const char *str; /* borrowed from argv or the environment */
 	long num;        /* FL_OPT_INT */
 	double dnum;     /* FL_OPT_DOUBLE */
 	int on;          /* FL_OPT_FLAG, FL_OPT_BOOL */
+	const char *strs[FL_MAX_MULTI]; /* every value of a multi option */
+	size_t nstrs;
 };
 
 #define FL_MAX_OPTS 48
@@ -97,6 +103,10 @@ const struct fl_optval *fl_args_get(const struct fl_args *a, const char *name);
 const char *fl_args_str(const struct fl_args *a, const char *name);
 long fl_args_long(const struct fl_args *a, const char *name);
 double fl_args_double(const struct fl_args *a, const char *name);
+/* Every value of a multi option (argv order), or its twin's one value;
+ * 0 when unset. */
+size_t fl_args_strs(const struct fl_args *a, const char *name,
+                    const char *const **out);
 /* FL_OPT_FLAG and FL_OPT_BOOL: 0 when unset. */
 int fl_args_flag(const struct fl_args *a, const char *name);
 /* Given on the command line or in the environment? */
