@@ -21,6 +21,7 @@ enum fl_exit {
 	FL_EXIT_OK = 0,    /* success */
 	FL_EXIT_FAIL = 1,  /* runtime or configuration error */
 	FL_EXIT_USAGE = 2, /* bad command line */
+	FL_EXIT_DIFF = 3,  /* verify: a difference was found */
 };
 
 struct fl_cmd_ctx;
