@@ -113,9 +113,10 @@ const char *fl_verify_kind_name(enum fl_verify_kind k);
 
 /*
  * One JSON object for the report: {"index", "mode", "checked",
- * "seconds", "sinks": [{"sink", "alias", "stored", "missing", "extra",
- * "different", "extra_scan"}], "differences": [{"sink", "id", "kind",
- * "path"}], "truncated"}. Appended to out.
+ * "seconds", "differences" (the total), "sinks": [{"sink", "alias",
+ * "stored", "missing", "extra", "different", "extra_scan"}], "items":
+ * [{"sink", "id", "kind", "path" (different only)}], "truncated"}.
+ * Appended to out.
  */
 void fl_verify_report_json(const struct fl_verify_report *r,
                            struct fl_buf *out);
