@@ -25,24 +25,7 @@
 #include "util/xmem.h"
 
 static const struct fl_opt ctl_opts[] = {
-	{ .name = "server",
-	  .kind = FL_OPT_STR,
-	  .metavar = "ADDR",
-	  .help = "the daemon's admin address",
-	  .def = "127.0.0.1:9465" },
-	{ .name = "admin-user",
-	  .kind = FL_OPT_STR,
-	  .metavar = "USER",
-	  .help = "admin API user",
-	  .def = "admin" },
-	{ .name = "admin-password",
-	  .kind = FL_OPT_STR,
-	  .metavar = "PASSWORD",
-	  .help = "admin API password" },
-	{ .name = "admin-password-file",
-	  .kind = FL_OPT_STR,
-	  .metavar = "PATH",
-	  .help = "read the admin password from the first line of PATH" },
+	FL_OPTS_ADMIN,
 	FL_OPTS_LOG,
 };
 

@@ -163,6 +163,28 @@ extern const char *const fl_opt_log_formats[];
 		    "prefix for every OpenSearch name (overrides `prefix`)" \
 	}
 
+/* Options of the commands that talk to a daemon's admin API. */
+#define FL_OPTS_ADMIN                                                         \
+	{ .name = "server",                                                   \
+	  .kind = FL_OPT_STR,                                                 \
+	  .metavar = "ADDR",                                                  \
+	  .help = "the daemon's admin address",                               \
+	  .def = "127.0.0.1:9465" },                                          \
+	    { .name = "admin-user",                                           \
+	      .kind = FL_OPT_STR,                                             \
+	      .metavar = "USER",                                              \
+	      .help = "admin API user",                                       \
+	      .def = "admin" },                                               \
+	    { .name = "admin-password",                                       \
+	      .kind = FL_OPT_STR,                                             \
+	      .metavar = "PASSWORD",                                          \
+	      .help = "admin API password" },                                 \
+	{                                                                     \
+		.name = "admin-password-file", .kind = FL_OPT_STR,            \
+		.metavar = "PATH",                                            \
+		.help = "read the admin password from the first line of PATH" \
+	}
+
 /* Options of the commands that run the engine (`run`, in-process `tui`). */
 #define FL_OPTS_ENGINE                                                         \
 	{ .name = "slot",                                                      \

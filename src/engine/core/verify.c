@@ -1,540 +1,590 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * verify.c - compare an index's OpenSearch contents with what
- * PostgreSQL says now (see verify.h).
+ * verify.c - compare an index's documents in every OpenSearch sink with
+ * what PostgreSQL builds now (see verify.h).
  *
- * Memory: every stored document of the index is held (parsed) while the
- * root keys are paged and built; fine for the sizes tests and operators
- * check at once (documents of 1-2 KB: ~1 GB per 500k). A streaming merge
- * over sorted ids would lift that limit.
+ * DESIGN
+ *   Pass 1 pages the root keys in key order (VF_PAGE per page), builds
+ *   the page's documents once, and for each sink reads the stored ones
+ *   with _mget (realtime): absent -> missing, not equal -> different
+ *   (json_diff names the first differing path). Nothing of a page is
+ *   kept but its differences.
+ *   Pass 2 (full mode only) looks for extra documents: stored, but no
+ *   root row produces them (a tombstone outcome). Pass 1 counted the
+ *   stored documents it accounted for (found_live); when the sink's
+ *   _count (after a _refresh) equals it, there is nothing else stored
+ *   and the pass is skipped. Otherwise every stored id is scrolled
+ *   (ids only) and each page is built: a tombstone outcome is an extra.
+ *   A deletion racing the check can hide an extra until the next run.
+ *   Ids that cannot be keys of the root table (text in an integer key)
+ *   are built one by one and count as extras.
+ *   Recheck: a difference is first pending (at most VF_PENDING_MAX per
+ *   sink); a full list, and the end of the run, re-read the pending ids
+ *   on both sides `recheck` times, 1 s apart, and what still differs
+ *   after the last round counts. So memory is bounded by VF_PAGE,
+ *   VF_PENDING_MAX and the item limit, whatever the index size.
+ *   Counts are exact; the item list stops at the limit (truncated).
  */
 #include "core/verify.h"
 
 #include <poll.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 #include <libpq-fe.h>
 
 #include "config/schema_hash.h"
+#include "core/verify_int.h"
 #include "docs/doc_build.h"
+#include "sink/opensearch_names.h"
 #include "source/pg_conn.h"
-#include "util/buf.h"
-#include "util/json_write.h"
-#include "util/strutil.h"
+#include "util/clock.h"
+#include "util/json_diff.h"
 #include "util/xmem.h"
 
-/* ---- OpenSearch ------------------------------------------------------- */
+#define VF_PAGE        1000  /* root keys (or stored ids) per page */
+#define VF_PENDING_MAX 20000 /* differences waiting for a recheck, per sink */
+#define VF_PATH_MAX    256
 
-struct vf_os {
-	CURL *c;
-	char *base;
-	char *user, *password;
-	struct fl_buf body;
+struct vf_sinkrun {
+	struct vf_os os;
+	size_t k;          /* index into report->sinks */
+	size_t found_live; /* stored documents pass 1 accounted for */
+	char **pend;       /* ids waiting for a recheck */
+	size_t npend, cap;
 };
 
-static size_t
-vf_collect(char *p, size_t size, size_t n, void *arg)
-{
-	return fl_buf_append(arg, p, size * n) == 0 ? size * n : 0;
-}
+struct vf_run {
+	const struct fl_verify_opts *o;
+	struct fl_verify_report *r;
+	const char *index;
+	PGconn *pg;
+	struct fl_docbuild *db;
+	struct vf_sinkrun *s;
+	size_t ns;
+	size_t limit;
+	size_t icap;
+};
 
-/* One JSON request; returns the parsed answer or NULL with err. */
-static cJSON *
-vf_request(struct vf_os *os, const char *method, const char *path,
-           const char *json, long *status, struct fl_err *err)
-{
-	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: "
-	                                               "application/json");
-	char *url = fl_xasprintf("%s%s", os->base, path);
-	CURLcode rc;
-	cJSON *doc = NULL;
+/* ---- results ------------------------------------------------------------ */
 
-	fl_buf_reset(&os->body);
-	curl_easy_reset(os->c);
-	curl_easy_setopt(os->c, CURLOPT_URL, url);
-	curl_easy_setopt(os->c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(os->c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(os->c, CURLOPT_WRITEFUNCTION, vf_collect);
-	curl_easy_setopt(os->c, CURLOPT_WRITEDATA, &os->body);
-	curl_easy_setopt(os->c, CURLOPT_TIMEOUT, 120L);
-	curl_easy_setopt(os->c, CURLOPT_NOSIGNAL, 1L);
-	if (json)
-		curl_easy_setopt(os->c, CURLOPT_POSTFIELDS, json);
-	if (os->user) {
-		curl_easy_setopt(os->c, CURLOPT_USERNAME, os->user);
-		curl_easy_setopt(os->c, CURLOPT_PASSWORD,
-		                 os->password ? os->password : "");
-	}
-	rc = curl_easy_perform(os->c);
-	*status = 0;
-	if (rc != CURLE_OK)
-		fl_err_set(err, FL_ERR_SINK, "OpenSearch: %s",
-		           curl_easy_strerror(rc));
+/* A difference that counts: the sink's counter and (up to the limit) the
+ * item list. */
+static void
+vf_record(struct vf_run *run, struct vf_sinkrun *s, const char *id,
+          enum fl_verify_kind kind, const char *path)
+{
+	struct fl_verify_report *r = run->r;
+	struct fl_verify_sink *out = &r->sinks[s->k];
+	struct fl_verify_item *it;
+
+	if (kind == FL_VERIFY_MISSING)
+		out->missing++;
+	else if (kind == FL_VERIFY_EXTRA)
+		out->extra++;
 	else
-		curl_easy_getinfo(os->c, CURLINFO_RESPONSE_CODE, status);
-	if (rc == CURLE_OK && !(doc = cJSON_Parse(fl_buf_str(&os->body))))
-		fl_err_set(err, FL_ERR_SINK,
-		           "OpenSearch answered HTTP %ld with an unreadable "
-		           "body",
-		           *status);
-	curl_slist_free_all(h);
-	free(url);
-	return doc;
-}
-
-/* id -> stored _source, for every document of the alias. */
-struct vf_entry {
-	char *id;
-	cJSON *doc;
-	int seen; /* matched by a root row */
-};
-
-struct vf_store {
-	struct vf_entry *v;
-	size_t n, cap;
-};
-
-static int
-vf_entry_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct vf_entry *)a)->id,
-	              ((const struct vf_entry *)b)->id);
-}
-
-static void
-vf_store_add(struct vf_store *s, const char *id, cJSON *src)
-{
-	s->v = fl_xgrow(s->v, &s->cap, s->n + 1, sizeof(*s->v));
-	s->v[s->n].id = fl_xstrdup(id);
-	s->v[s->n].doc = src;
-	s->v[s->n].seen = 0;
-	s->n++;
-}
-
-static void
-vf_store_done(struct vf_store *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++) {
-		free(s->v[i].id);
-		cJSON_Delete(s->v[i].doc);
+		out->different++;
+	if (r->nitems >= run->limit) {
+		r->truncated = 1;
+		return;
 	}
-	free(s->v);
+	r->items =
+	    fl_xgrow(r->items, &run->icap, r->nitems + 1, sizeof(*r->items));
+	it = &r->items[r->nitems++];
+	it->sink = out->name;
+	it->id = fl_xstrdup(id);
+	it->kind = kind;
+	it->path =
+	    kind == FL_VERIFY_DIFFERENT ? fl_xstrdup(path ? path : "") : NULL;
 }
 
-/* Scroll through the alias; sorts by id at the end. */
+/*
+ * Do an expected outcome and a stored document (NULL: absent) disagree?
+ * 1 with the kind (and for a different one the first path), else 0.
+ */
 static int
-vf_scroll(struct vf_os *os, const char *alias, struct vf_store *s,
-          struct fl_err *err)
+vf_classify(const struct fl_doc *want, const cJSON *have,
+            enum fl_verify_kind *kind, char *path, size_t npath)
 {
-	char *path = fl_xasprintf("/%s/_search?scroll=2m", alias);
-	cJSON *page;
-	long st;
+	cJSON *w;
+	int differs;
 
-	page = vf_request(os, "POST", path,
-	                  "{\"size\":1000,\"sort\":[\"_doc\"]}", &st, err);
-	free(path);
-	for (;;) {
-		const cJSON *hits, *h, *sid;
-		struct fl_buf q;
-
-		if (!page)
-			return -1;
-		if (st != 200) {
-			fl_err_set(err, FL_ERR_SINK,
-			           "reading %s: HTTP %ld: %.200s", alias, st,
-			           fl_buf_str(&os->body));
-			cJSON_Delete(page);
-			return -1;
-		}
-		hits = cJSON_GetObjectItemCaseSensitive(
-		    cJSON_GetObjectItemCaseSensitive(page, "hits"), "hits");
-		if (cJSON_GetArraySize(hits) == 0) {
-			cJSON_Delete(page);
-			break;
-		}
-		cJSON_ArrayForEach(h, hits)
-		{
-			const cJSON *id =
-			    cJSON_GetObjectItemCaseSensitive(h, "_id");
-			cJSON *src = cJSON_DetachItemFromObjectCaseSensitive(
-			    (cJSON *)(uintptr_t)h, "_source");
-
-			if (cJSON_IsString(id))
-				vf_store_add(s, id->valuestring, src);
-			else
-				cJSON_Delete(src);
-		}
-		sid = cJSON_GetObjectItemCaseSensitive(page, "_scroll_id");
-		fl_buf_init(&q, 1 << 16);
-		fl_buf_puts(&q, "{\"scroll\":\"2m\",\"scroll_id\":");
-		fl_json_put_string(&q,
-		                   cJSON_IsString(sid) ? sid->valuestring : "");
-		fl_buf_puts(&q, "}");
-		cJSON_Delete(page);
-		page = vf_request(os, "POST", "/_search/scroll", fl_buf_str(&q),
-		                  &st, err);
-		fl_buf_done(&q);
+	path[0] = '\0';
+	if (want->tombstone) {
+		*kind = FL_VERIFY_EXTRA;
+		return have != NULL;
 	}
-	if (s->n)
-		qsort(s->v, s->n, sizeof(*s->v), vf_entry_cmp);
-	return 0;
+	if (!have) {
+		*kind = FL_VERIFY_MISSING;
+		return 1;
+	}
+	*kind = FL_VERIFY_DIFFERENT;
+	if (!(w = cJSON_ParseWithLength(want->json, want->len)))
+		return 1; /* cannot happen: PostgreSQL rendered it */
+	differs = fl_jdiff_first(w, have, path, npath) != 0;
+	cJSON_Delete(w);
+	return differs;
 }
-
-static struct vf_entry *
-vf_find(const struct vf_store *s, const char *id)
-{
-	struct vf_entry key;
-	union {
-		const char *c;
-		char *m;
-	} u;
-
-	if (!s->n)
-		return NULL;
-	u.c = id;
-	key.id = u.m;
-	return bsearch(&key, s->v, s->n, sizeof(*s->v), vf_entry_cmp);
-}
-
-/* ---- comparing ---------------------------------------------------------- */
-
-enum vf_kind {
-	VF_MISSING,
-	VF_EXTRA,
-	VF_DIFFERENT,
-};
-
-struct vf_diffs {
-	char **ids;
-	char **fields; /* first differing field, or NULL */
-	enum vf_kind *kinds;
-	size_t n, cap;
-};
 
 static void
-vf_diff_add(struct vf_diffs *d, const char *id, enum vf_kind k,
-            const char *field)
+vf_progress(struct vf_run *run, const char *stage, const char *sink,
+            size_t done, long long total)
 {
-	size_t cap = d->cap, cap2 = d->cap;
+	struct fl_verify_progress p;
 
-	d->ids = fl_xgrow(d->ids, &cap, d->n + 1, sizeof(*d->ids));
-	d->fields = fl_xgrow(d->fields, &cap2, d->n + 1, sizeof(*d->fields));
-	d->kinds = fl_xgrow(d->kinds, &d->cap, d->n + 1, sizeof(*d->kinds));
-	d->ids[d->n] = fl_xstrdup(id);
-	d->fields[d->n] = field ? fl_xstrdup(field) : NULL;
-	d->kinds[d->n] = k;
+	if (!run->o->progress)
+		return;
+	p.index = run->index;
+	p.stage = stage;
+	p.sink = sink;
+	p.done = done;
+	p.total = total;
+	run->o->progress(run->o->progress_arg, &p);
+}
+
+/* ---- building ------------------------------------------------------------ */
+
+static void
+vf_docs_tombstone(struct fl_docs *d, const char *id)
+{
+	d->v = fl_xgrow(d->v, &d->cap, d->n + 1, sizeof(*d->v));
+	memset(&d->v[d->n], 0, sizeof(d->v[d->n]));
+	d->v[d->n].id = fl_xstrdup(id);
+	d->v[d->n].tombstone = 1;
 	d->n++;
 }
 
-static void
-vf_diffs_done(struct vf_diffs *d)
+/* Build ids; an id that is no valid key (SQLSTATE class 22) is a
+ * tombstone: no row can produce it. */
+static int
+vf_build(struct vf_run *run, const char *const *ids, size_t n,
+         struct fl_docs *out, struct fl_err *err)
 {
 	size_t i;
 
-	for (i = 0; i < d->n; i++) {
-		free(d->ids[i]);
-		free(d->fields[i]);
-	}
-	free(d->ids);
-	free(d->fields);
-	free(d->kinds);
-	memset(d, 0, sizeof(*d));
-}
-
-/* The first top-level field where two documents differ (into out). */
-static void
-vf_first_diff(const cJSON *w, const cJSON *have, char *out, size_t n)
-{
-	const cJSON *a;
-
-	cJSON_ArrayForEach(a, w)
-	{
-		const cJSON *b =
-		    cJSON_GetObjectItemCaseSensitive(have, a->string);
-
-		if (!b || !cJSON_Compare(a, b, 1)) {
-			snprintf(out, n, "%s", a->string);
-			return;
-		}
-	}
-	cJSON_ArrayForEach(a, have)
-	{
-		if (!cJSON_GetObjectItemCaseSensitive(w, a->string)) {
-			snprintf(out, n, "%s", a->string);
-			return;
-		}
-	}
-}
-
-/* Compare one expected outcome with what is stored (may be NULL); on a
- * difference, field names the first differing field. */
-static int
-vf_compare(const struct fl_doc *want, const cJSON *have, enum vf_kind *k,
-           char *field, size_t nfield)
-{
-	cJSON *w;
-	int same;
-
-	if (want->tombstone) {
-		*k = VF_EXTRA;
-		return have == NULL;
-	}
-	if (!have) {
-		*k = VF_MISSING;
+	if (fl_docbuild_build(run->db, run->pg, run->index, ids, n, out, err) ==
+	    0)
 		return 0;
+	if (strncmp(err->sqlstate, "22", 2) != 0)
+		return -1;
+	fl_docs_reset(out);
+	for (i = 0; i < n; i++) {
+		if (fl_docbuild_build(run->db, run->pg, run->index, ids + i, 1,
+		                      out, err) == 0)
+			continue;
+		if (strncmp(err->sqlstate, "22", 2) != 0)
+			return -1;
+		vf_docs_tombstone(out, ids[i]);
 	}
-	*k = VF_DIFFERENT;
-	w = cJSON_ParseWithLength(want->json, want->len);
-	same = w && cJSON_Compare(w, have, 1);
-	if (w && !same)
-		vf_first_diff(w, have, field, nfield);
-	cJSON_Delete(w);
-	return same;
+	fl_err_clear(err);
+	return 0;
 }
 
-struct vf_run {
-	const char *index;
-	char *alias;
-	struct vf_os os;
-	PGconn *pg;
-	struct fl_docbuild *db;
-	struct vf_store store;
-	struct vf_diffs diffs;
-};
+/* ---- recheck ------------------------------------------------------------- */
 
-/* Build a chunk of keys and compare each with the store. */
 static int
-vf_check_keys(struct vf_run *r, const char *const *keys, size_t n,
-              struct fl_err *err)
+vf_strcmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Re-read ids[0..n) on both sides; survivors are appended to s->pend
+ * (on the last round they count instead). */
+static int
+vf_recheck_chunk(struct vf_run *run, struct vf_sinkrun *s,
+                 const char *const *in, size_t n, int last, struct fl_err *err)
 {
 	struct fl_docs docs;
+	const char **ids;
+	cJSON **have;
 	size_t i;
+	int rc = 0;
 
 	fl_docs_init(&docs);
-	if (fl_docbuild_build(r->db, r->pg, r->index, keys, n, &docs, err) <
-	    0) {
+	if (vf_build(run, in, n, &docs, err) < 0) {
 		fl_docs_done(&docs);
 		return -1;
 	}
-	for (i = 0; i < docs.n; i++) {
-		struct vf_entry *e = vf_find(&r->store, docs.v[i].id);
-		enum vf_kind k;
-		char field[64] = "";
+	ids = fl_xcalloc(docs.n + 1, sizeof(*ids));
+	have = fl_xcalloc(docs.n + 1, sizeof(*have));
+	for (i = 0; i < docs.n; i++)
+		ids[i] = docs.v[i].id;
+	if (vf_os_mget(&s->os, ids, docs.n, have, err) < 0)
+		rc = -1;
+	for (i = 0; i < docs.n && rc == 0; i++) {
+		enum fl_verify_kind kind;
+		char path[VF_PATH_MAX];
 
-		if (e)
-			e->seen = 1;
-		if (!vf_compare(&docs.v[i], e ? e->doc : NULL, &k, field,
-		                sizeof(field)))
-			vf_diff_add(&r->diffs, docs.v[i].id, k,
-			            field[0] ? field : NULL);
+		if (!vf_classify(&docs.v[i], have[i], &kind, path,
+		                 sizeof(path)))
+			continue;
+		if (last) {
+			vf_record(run, s, docs.v[i].id, kind, path);
+		} else {
+			s->pend = fl_xgrow(s->pend, &s->cap, s->npend + 1,
+			                   sizeof(*s->pend));
+			s->pend[s->npend++] = fl_xstrdup(docs.v[i].id);
+		}
 	}
+	for (i = 0; i < docs.n; i++)
+		cJSON_Delete(have[i]);
+	free(have);
+	free(ids);
 	fl_docs_done(&docs);
-	return 0;
-}
-
-static int
-vf_scan(struct vf_run *r, struct fl_verify_report *out, struct fl_err *err)
-{
-	char *after = NULL;
-	size_t i;
-
-	for (;;) {
-		char **keys = NULL;
-		size_t n = 0, off;
-		int rc = fl_docbuild_key_page(r->db, r->pg, r->index, after,
-		                              10000, &keys, &n, err);
-
-		if (rc < 0) {
-			free(after);
-			return -1;
-		}
-		for (off = 0; off < n && rc == 0; off += 512)
-			rc = vf_check_keys(r, (const char *const *)keys + off,
-			                   n - off > 512 ? 512 : n - off, err);
-		out->checked += n;
-		free(after);
-		after = n ? fl_xstrdup(keys[n - 1]) : NULL;
-		for (i = 0; i < n; i++)
-			free(keys[i]);
-		free(keys);
-		if (rc < 0) {
-			free(after);
-			return -1;
-		}
-		if (n < 10000)
-			break;
-	}
-	free(after);
-	for (i = 0; i < r->store.n; i++)
-		if (!r->store.v[i].seen)
-			vf_diff_add(&r->diffs, r->store.v[i].id, VF_EXTRA,
-			            NULL);
-	return 0;
-}
-
-/* Re-read the differing ids from both sides; keep the ones that still
- * differ. */
-static int
-vf_recheck(struct vf_run *r, struct fl_err *err)
-{
-	struct vf_diffs old = r->diffs;
-	struct fl_buf q;
-	cJSON *ans, *d;
-	long st;
-	size_t i;
-	int rc;
-
-	memset(&r->diffs, 0, sizeof(r->diffs));
-	vf_store_done(&r->store);
-	memset(&r->store, 0, sizeof(r->store));
-	fl_buf_init(&q, (size_t)1 << 26);
-	fl_buf_puts(&q, "{\"ids\":[");
-	for (i = 0; i < old.n; i++) {
-		if (i)
-			fl_buf_putc(&q, ',');
-		fl_json_put_string(&q, old.ids[i]);
-	}
-	fl_buf_puts(&q, "]}");
-	{
-		char *path = fl_xasprintf("/%s/_mget", r->alias);
-
-		ans =
-		    vf_request(&r->os, "POST", path, fl_buf_str(&q), &st, err);
-		free(path);
-	}
-	fl_buf_done(&q);
-	if (!ans) {
-		vf_diffs_done(&old);
-		return -1;
-	}
-	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(ans, "docs"))
-	{
-		const cJSON *id = cJSON_GetObjectItemCaseSensitive(d, "_id");
-
-		if (cJSON_IsTrue(
-		        cJSON_GetObjectItemCaseSensitive(d, "found")) &&
-		    cJSON_IsString(id))
-			vf_store_add(&r->store, id->valuestring,
-			             cJSON_DetachItemFromObjectCaseSensitive(
-			                 d, "_source"));
-	}
-	cJSON_Delete(ans);
-	if (r->store.n)
-		qsort(r->store.v, r->store.n, sizeof(*r->store.v),
-		      vf_entry_cmp);
-	rc = vf_check_keys(r, (const char *const *)old.ids, old.n, err);
-	vf_diffs_done(&old);
 	return rc;
 }
 
-static int
-vf_open(struct vf_run *r, const struct fl_config *cfg,
-        const struct fl_index_cfg **ixo, struct fl_err *err)
+static void
+vf_free_ids(char **ids, size_t n)
 {
-	const struct fl_sink_cfg *sink = NULL;
-	char hash[17], *url = NULL, *conninfo;
 	size_t i;
 
-	for (i = 0; i < cfg->nindexes; i++)
-		if (strcmp(cfg->indexes[i].name, r->index) == 0)
-			*ixo = &cfg->indexes[i];
-	if (!*ixo || !(*ixo)->enabled)
-		return fl_err_set(err, FL_ERR_NOTFOUND,
-		                  "no enabled index named %s", r->index);
-	for (i = 0; i < cfg->nsinks && !sink; i++)
-		if (cfg->sinks[i].type == FL_SINK_OPENSEARCH)
-			sink = &cfg->sinks[i];
-	if (!sink)
-		return fl_err_set(err, FL_ERR_CONFIG,
-		                  "no OpenSearch sink to verify against");
-	if (fl_config_sink_secret(sink, "URL", &url, err) < 0 ||
-	    fl_config_sink_secret(sink, "USERNAME", &r->os.user, err) < 0 ||
-	    fl_config_sink_secret(sink, "PASSWORD", &r->os.password, err) < 0) {
-		free(url);
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
+/* Settle the pending differences of a sink: `recheck` rounds 1 s apart,
+ * what still differs after the last counts (at once without rounds). */
+static int
+vf_settle(struct vf_run *run, struct vf_sinkrun *s, struct fl_err *err)
+{
+	int round, rc = 0;
+	size_t i, m = 0;
+
+	if (!s->npend)
+		return 0;
+	/* the same id may be pending from both passes */
+	qsort(s->pend, s->npend, sizeof(*s->pend), vf_strcmp);
+	for (i = 0; i < s->npend; i++) {
+		if (m && strcmp(s->pend[m - 1], s->pend[i]) == 0)
+			free(s->pend[i]);
+		else
+			s->pend[m++] = s->pend[i];
+	}
+	s->npend = m;
+	for (round = 0; round < run->o->recheck && s->npend && rc == 0;
+	     round++) {
+		char **old = s->pend;
+		size_t off, n = s->npend;
+
+		vf_progress(run, "recheck", s->os.name, 0, (long long)n);
+		poll(NULL, 0, 1000);
+		s->pend = NULL;
+		s->npend = s->cap = 0;
+		for (off = 0; off < n && rc == 0; off += VF_PAGE)
+			rc = vf_recheck_chunk(
+			    run, s, (const char *const *)old + off,
+			    n - off < VF_PAGE ? n - off : VF_PAGE,
+			    round + 1 == run->o->recheck, err);
+		vf_free_ids(old, n);
+	}
+	vf_free_ids(s->pend, s->npend);
+	s->pend = NULL;
+	s->npend = s->cap = 0;
+	return rc;
+}
+
+/* A difference found by a pass: pending when rechecks are asked for
+ * (settled when the list is full), else it counts now. */
+static int
+vf_found(struct vf_run *run, struct vf_sinkrun *s, const char *id,
+         enum fl_verify_kind kind, const char *path, struct fl_err *err)
+{
+	if (run->o->recheck <= 0) {
+		vf_record(run, s, id, kind, path);
+		return 0;
+	}
+	s->pend = fl_xgrow(s->pend, &s->cap, s->npend + 1, sizeof(*s->pend));
+	s->pend[s->npend++] = fl_xstrdup(id);
+	return s->npend >= VF_PENDING_MAX ? vf_settle(run, s, err) : 0;
+}
+
+/* ---- the passes ------------------------------------------------------------ */
+
+/*
+ * Pass 1 over one page of keys: build once, compare with every sink. In
+ * full mode a stored tombstone is left to pass 2 (it finds every extra);
+ * otherwise it is an extra here.
+ */
+static int
+vf_page(struct vf_run *run, const char *const *keys, size_t n,
+        struct fl_err *err)
+{
+	int full = run->r->mode == FL_VERIFY_FULL;
+	struct fl_docs docs;
+	const char **ids;
+	cJSON **have;
+	size_t i, k;
+	int rc = 0;
+
+	fl_docs_init(&docs);
+	if (vf_build(run, keys, n, &docs, err) < 0) {
+		fl_docs_done(&docs);
 		return -1;
 	}
-	r->os.base = url;
-	while (url[0] && url[strlen(url) - 1] == '/')
-		url[strlen(url) - 1] = '\0';
-	r->os.c = curl_easy_init();
-	fl_buf_init(&r->os.body, (size_t)1 << 30);
-	fl_hash_schema((*ixo)->schema, hash);
-	r->alias = fl_xasprintf("%s%s_%s", cfg->prefix, r->index, hash);
+	ids = fl_xcalloc(docs.n + 1, sizeof(*ids));
+	have = fl_xcalloc(docs.n + 1, sizeof(*have));
+	for (i = 0; i < docs.n; i++)
+		ids[i] = docs.v[i].id;
+	for (k = 0; k < run->ns && rc == 0; k++) {
+		struct vf_sinkrun *s = &run->s[k];
+
+		if (vf_os_mget(&s->os, ids, docs.n, have, err) < 0) {
+			rc = -1;
+			break;
+		}
+		for (i = 0; i < docs.n; i++) {
+			enum fl_verify_kind kind;
+			char path[VF_PATH_MAX];
+
+			if (have[i] && !full)
+				run->r->sinks[s->k].stored++;
+			if (have[i] && !docs.v[i].tombstone)
+				s->found_live++;
+			if (rc == 0 && !(full && docs.v[i].tombstone) &&
+			    vf_classify(&docs.v[i], have[i], &kind, path,
+			                sizeof(path)))
+				rc = vf_found(run, s, docs.v[i].id, kind, path,
+				              err);
+			cJSON_Delete(have[i]);
+			have[i] = NULL;
+		}
+	}
+	free(have);
+	free(ids);
+	fl_docs_done(&docs);
+	run->r->checked += n;
+	return rc;
+}
+
+/* Pass 1 of full mode: every root key in pages. */
+static int
+vf_pass_rows(struct vf_run *run, struct fl_err *err)
+{
+	struct fl_err werr;
+	long long total =
+	    fl_docbuild_estimate(run->db, run->pg, run->index, &werr);
+	char *after = NULL;
+	int rc = 0;
+
+	for (;;) {
+		char **keys = NULL;
+		size_t n = 0;
+
+		if (fl_docbuild_key_page(run->db, run->pg, run->index, after,
+		                         VF_PAGE, &keys, &n, err) < 0) {
+			rc = -1;
+			break;
+		}
+		if (n)
+			rc = vf_page(run, (const char *const *)keys, n, err);
+		free(after);
+		after = n ? fl_xstrdup(keys[n - 1]) : NULL;
+		vf_free_ids(keys, n);
+		vf_progress(run, "rows", NULL, run->r->checked, total);
+		if (rc < 0 || n < VF_PAGE)
+			break;
+	}
+	free(after);
+	return rc;
+}
+
+/* Pass 2 of full mode for one sink: stored ids no row produces. */
+static int
+vf_pass_extra(struct vf_run *run, struct vf_sinkrun *s, struct fl_err *err)
+{
+	struct fl_verify_sink *out = &run->r->sinks[s->k];
+	long long stored = 0;
+	size_t done = 0;
+	int rc = 0;
+
+	if (vf_os_count(&s->os, &stored, err) < 0)
+		return -1;
+	out->stored = stored > 0 ? (size_t)stored : 0;
+	if (out->stored == s->found_live)
+		return 0; /* every stored document is one pass 1 compared */
+	out->extra_scan = 1;
+	for (;;) {
+		struct fl_docs docs;
+		char **ids = NULL;
+		size_t n = 0, i;
+
+		if (vf_os_scan_next(&s->os, VF_PAGE, &ids, &n, err) < 0) {
+			rc = -1;
+			break;
+		}
+		fl_docs_init(&docs);
+		if (n &&
+		    vf_build(run, (const char *const *)ids, n, &docs, err) < 0)
+			rc = -1;
+		for (i = 0; i < docs.n && rc == 0; i++)
+			if (docs.v[i].tombstone)
+				rc = vf_found(run, s, docs.v[i].id,
+				              FL_VERIFY_EXTRA, NULL, err);
+		fl_docs_done(&docs);
+		vf_free_ids(ids, n);
+		done += n;
+		vf_progress(run, "extra", s->os.name, done, stored);
+		if (rc < 0 || n == 0)
+			break;
+	}
+	vf_os_scan_end(&s->os);
+	return rc;
+}
+
+/* Ids or sample mode: the given keys in pages. */
+static int
+vf_pass_keys(struct vf_run *run, const char *const *keys, size_t n,
+             struct fl_err *err)
+{
+	size_t off;
+
+	for (off = 0; off < n; off += VF_PAGE) {
+		if (vf_page(run, keys + off,
+		            n - off < VF_PAGE ? n - off : VF_PAGE, err) < 0)
+			return -1;
+		vf_progress(run, "rows", NULL, run->r->checked, (long long)n);
+	}
+	return 0;
+}
+
+/* ---- setup ------------------------------------------------------------------ */
+
+static int
+vf_open(struct vf_run *run, const struct fl_config *cfg, struct fl_err *err)
+{
+	const struct fl_index_cfg *ix = fl_config_index(cfg, run->index);
+	const char *want = run->o->sink;
+	char hash[17], *alias, *conninfo;
+	size_t i, n = 0;
+
+	if (!ix || !ix->enabled)
+		return fl_err_set(err, FL_ERR_NOTFOUND,
+		                  "no enabled index named %s", run->index);
+	for (i = 0; i < cfg->nsinks; i++)
+		if (cfg->sinks[i].type == FL_SINK_OPENSEARCH &&
+		    (!want || strcasecmp(cfg->sinks[i].name, want) == 0))
+			n++;
+	if (!n && want)
+		return fl_err_set(err, FL_ERR_NOTFOUND,
+		                  "no OpenSearch sink named %s", want);
+	if (!n)
+		return fl_err_set(err, FL_ERR_CONFIG,
+		                  "no OpenSearch sink to verify against");
+	fl_hash_schema(ix->schema, hash);
+	alias = fl_osnames_hash_alias(cfg->prefix, run->index, hash);
+	run->s = fl_xcalloc(n, sizeof(*run->s));
+	run->r->sinks = fl_xcalloc(n, sizeof(*run->r->sinks));
+	for (i = 0; i < cfg->nsinks; i++) {
+		const struct fl_sink_cfg *sc = &cfg->sinks[i];
+		struct vf_sinkrun *s = &run->s[run->ns];
+
+		if (sc->type != FL_SINK_OPENSEARCH ||
+		    (want && strcasecmp(sc->name, want) != 0))
+			continue;
+		s->k = run->ns++;
+		run->r->sinks[s->k].name = fl_xstrdup(sc->name);
+		run->r->sinks[s->k].alias = fl_xstrdup(alias);
+		run->r->nsinks = run->ns;
+		if (vf_os_open(&s->os, sc, alias, err) < 0) {
+			free(alias);
+			return -1;
+		}
+	}
+	free(alias);
 	if (!(conninfo = fl_config_source_conninfo(cfg, err)))
 		return -1;
-	r->pg = fl_pgconn_open(conninfo, "flusso-verify", 0, err);
+	run->pg = fl_pgconn_open(conninfo, "flusso-verify", 0, err);
 	free(conninfo);
-	if (!r->pg)
+	if (!run->pg)
 		return -1;
-	r->db = fl_docbuild_new(cfg);
-	return fl_docbuild_prepare(r->db, r->pg, err);
+	run->db = fl_docbuild_new(cfg);
+	return fl_docbuild_prepare(run->db, run->pg, err);
 }
 
 static void
-vf_close(struct vf_run *r)
+vf_close(struct vf_run *run)
 {
-	if (r->os.c)
-		curl_easy_cleanup(r->os.c);
-	fl_buf_done(&r->os.body);
-	free(r->os.base);
-	free(r->os.user);
-	free(r->os.password);
-	free(r->alias);
-	PQfinish(r->pg);
-	fl_docbuild_free(r->db);
-	vf_store_done(&r->store);
-	vf_diffs_done(&r->diffs);
+	size_t i;
+
+	for (i = 0; i < run->ns; i++) {
+		vf_os_close(&run->s[i].os);
+		vf_free_ids(run->s[i].pend, run->s[i].npend);
+	}
+	free(run->s);
+	if (run->pg)
+		PQfinish(run->pg);
+	if (run->db)
+		fl_docbuild_free(run->db);
+}
+
+/* The run after setup: pass 1 (and 2), then the pending rechecks. */
+static int
+vf_go(struct vf_run *run, struct fl_err *err)
+{
+	const struct fl_verify_opts *o = run->o;
+	size_t i;
+
+	if (run->r->mode == FL_VERIFY_FULL) {
+		for (i = 0; i < run->ns; i++)
+			if (vf_os_refresh(&run->s[i].os, err) < 0)
+				return -1;
+		if (vf_pass_rows(run, err) < 0)
+			return -1;
+		for (i = 0; i < run->ns; i++)
+			if (vf_pass_extra(run, &run->s[i], err) < 0)
+				return -1;
+	} else if (run->r->mode == FL_VERIFY_IDS) {
+		if (vf_pass_keys(run, o->ids, o->nids, err) < 0)
+			return -1;
+	} else {
+		char **keys = NULL;
+		size_t n = 0;
+		int rc;
+
+		if (fl_docbuild_key_sample(run->db, run->pg, run->index,
+		                           o->sample, &keys, &n, err) < 0)
+			return -1;
+		rc = vf_pass_keys(run, (const char *const *)keys, n, err);
+		vf_free_ids(keys, n);
+		if (rc < 0)
+			return -1;
+	}
+	for (i = 0; i < run->ns; i++)
+		if (vf_settle(run, &run->s[i], err) < 0)
+			return -1;
+	return 0;
 }
 
 int
-fl_verify_index(const struct fl_config *cfg, const char *name, int recheck,
-                struct fl_verify_report *out, struct fl_err *err)
+fl_verify_run(const struct fl_config *cfg, const char *index,
+              const struct fl_verify_opts *o, struct fl_verify_report *r,
+              struct fl_err *err)
 {
-	static const char *const kind_names[] = { "missing", "extra",
-		                                  "different" };
-	const struct fl_index_cfg *ix = NULL;
-	struct vf_run r;
-	size_t i;
-	int rc = -1;
+	int64_t t0 = fl_mono_ms();
+	struct vf_run run;
+	int rc;
 
-	memset(out, 0, sizeof(*out));
-	memset(&r, 0, sizeof(r));
-	r.index = name;
-	if (vf_open(&r, cfg, &ix, err) < 0)
-		goto done;
-	if (vf_scroll(&r.os, r.alias, &r.store, err) < 0)
-		goto done;
-	out->stored = r.store.n;
-	if (vf_scan(&r, out, err) < 0)
-		goto done;
-	while (r.diffs.n && recheck-- > 0) {
-		poll(NULL, 0, 1000);
-		if (vf_recheck(&r, err) < 0)
-			goto done;
-	}
-	for (i = 0; i < r.diffs.n; i++) {
-		if (r.diffs.kinds[i] == VF_MISSING)
-			out->missing++;
-		else if (r.diffs.kinds[i] == VF_EXTRA)
-			out->extra++;
-		else
-			out->different++;
-		if (out->nexamples < FL_VERIFY_EXAMPLES)
-			snprintf(out->examples[out->nexamples++],
-			         sizeof(out->examples[0]), "%s %.100s%s%.40s%s",
-			         kind_names[r.diffs.kinds[i]], r.diffs.ids[i],
-			         r.diffs.fields[i] ? " (field " : "",
-			         r.diffs.fields[i] ? r.diffs.fields[i] : "",
-			         r.diffs.fields[i] ? ")" : "");
-	}
-	rc = 0;
-done:
-	vf_close(&r);
+	memset(r, 0, sizeof(*r));
+	memset(&run, 0, sizeof(run));
+	r->index = fl_xstrdup(index);
+	r->mode = o->nids         ? FL_VERIFY_IDS
+	          : o->sample > 0 ? FL_VERIFY_SAMPLE
+	                          : FL_VERIFY_FULL;
+	run.o = o;
+	run.r = r;
+	run.index = index;
+	run.limit = o->limit < 0    ? SIZE_MAX
+	            : o->limit == 0 ? FL_VERIFY_LIMIT
+	                            : (size_t)o->limit;
+	rc = vf_open(&run, cfg, err) < 0 ? -1 : vf_go(&run, err);
+	vf_close(&run);
+	r->secs = (double)(fl_mono_ms() - t0) / 1000.0;
+	if (rc < 0)
+		fl_err_prefix(err, "verify %s", index);
 	return rc;
 }

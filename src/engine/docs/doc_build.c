@@ -432,6 +432,45 @@ fl_docbuild_key_page(struct fl_docbuild *b, PGconn *conn, const char *index,
 	return 0;
 }
 
+/* Random keys: the key scan's table and column, ordered by random(). */
+int
+fl_docbuild_key_sample(struct fl_docbuild *b, PGconn *conn, const char *index,
+                       long limit, char ***keys, size_t *n, struct fl_err *err)
+{
+	struct db_index *x = docbuild_find(b, index, err);
+	struct fl_buf sql;
+	const char *param;
+	char lim[32];
+	PGresult *r;
+	int i;
+
+	*keys = NULL;
+	*n = 0;
+	if (!x || docbuild_ensure_sql(b, x, conn, err) < 0)
+		return -1;
+	fl_buf_init(&sql, 1 << 16);
+	fl_buf_puts(&sql, "SELECT ");
+	fl_pgconn_put_ident(&sql, x->q.key);
+	fl_buf_printf(&sql, "::text FROM %s ORDER BY random() LIMIT $1",
+	              x->q.regclass);
+	snprintf(lim, sizeof(lim), "%ld", limit > 0 ? limit : 1);
+	param = lim;
+	r = PQexecParams(conn, fl_buf_str(&sql), 1, NULL, &param, NULL, NULL,
+	                 0);
+	fl_buf_done(&sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		docbuild_fail(conn, r, err);
+		return fl_err_prefix(err, "sampling the keys of index `%s`",
+		                     index);
+	}
+	*keys = fl_xcalloc((size_t)PQntuples(r) + 1, sizeof(**keys));
+	for (i = 0; i < PQntuples(r); i++)
+		(*keys)[i] = fl_xstrdup(PQgetvalue(r, i, 0));
+	*n = (size_t)PQntuples(r);
+	PQclear(r);
+	return 0;
+}
+
 int
 fl_docbuild_wal_position(PGconn *conn, uint64_t *out, struct fl_err *err)
 {

@@ -88,6 +88,15 @@ int fl_docbuild_key_page(struct fl_docbuild *b, PGconn *conn, const char *index,
                          const char *after, long limit, char ***keys, size_t *n,
                          struct fl_err *err);
 
+/*
+ * Up to `limit` root keys of `index` picked at random (ORDER BY random():
+ * one scan of the root table), for `flusso verify --sample`. Same
+ * ownership as fl_docbuild_key_page.
+ */
+int fl_docbuild_key_sample(struct fl_docbuild *b, PGconn *conn,
+                           const char *index, long limit, char ***keys,
+                           size_t *n, struct fl_err *err);
+
 /* The WAL position now (on a standby: the replayed one), read before
  * documents are built: the version they are written with (a document
  * built later never gets a lower one). 0, or -1 with err. */
