@@ -165,11 +165,21 @@ keys a Enter ':' 'quarantine' Enter
 wait_screen a 5 '^── quarantine'; ok $? "an answer in the detail view"
 keys a Escape
 wait_screen a 5 '^── INDEX orders'; ok $? "Esc goes back to the detail view"
-# TODO(lead): once `inspect` and `explain` are in the command table, test
-# here: `i` asks "inspect orders, document id: ", typing 1 Enter shows the
-# answer of `inspect orders 1` in the view ('^── inspect orders 1'), Esc
-# back to '^── INDEX orders'; `x` asks "explain TABLE KEY: ", typing
-# `orders 1` Enter shows `explain orders 1`.
+# the debugging keys of the detail view: i (inspect an id), x (explain a row)
+keys a i
+wait_screen a 5 'inspect orders, document id:'; ok $? "i asks for a document id"
+keys a 1 Enter
+wait_screen a 20 '^── inspect orders 1 ' && screen a | grep -q 'row: present in public.orders'; ok $? "i: inspect orders 1 in the answer view"
+keys a End
+wait_screen a 5 '^ ?same$'; ok $? "inspect: the stored document is the same"
+keys a Escape
+wait_screen a 5 '^── INDEX orders'; ok $? "Esc back to the detail view"
+keys a x
+wait_screen a 5 'explain TABLE KEY:'; ok $? "x asks for a table and key"
+keys a 'order_items 1' Enter
+wait_screen a 20 '^── explain order_items 1 ' && screen a | grep -q 'orders <- order_items.order_id'; ok $? "x: explain order_items 1 lists the documents and their path"
+keys a Escape
+wait_screen a 5 '^── INDEX orders'; ok $? "Esc back to the detail view again"
 keys a Escape
 wait_screen a 5 '^── EVENTS'; ok $? "Esc back to the index table"
 
