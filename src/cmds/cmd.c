@@ -114,12 +114,15 @@ fl_cmd_print_overview(FILE *f)
 	for (i = 0; (e = fl_cmd_at(i, &tmp)) != NULL; i++) {
 		cmd_summary(e, summary, sizeof(summary));
 		fprintf(f, "  %-9s %s%s\n", e->name, summary,
-		        e->ctl ? " (daemon)" : "");
+		        e->ctl && !(e->ctl->flags & FL_CTL_OFFLINE)
+		            ? " (daemon)"
+		            : "");
 	}
 	fprintf(f, "\nEvery option can also be set with a FLUSSO_* environment "
 	           "variable\n(--log-level is FLUSSO_LOG_LEVEL); the flag "
 	           "wins.\n"
-	           "Exit codes: 0 success, 1 error, 2 usage error.\n"
+	           "Exit codes: 0 success, 1 error, 2 usage error, 3 a "
+	           "difference found\n(inspect, verify).\n"
 	           "See 'flusso <command> --help' and flusso(1).\n");
 }
 
@@ -337,8 +340,9 @@ fl_cmd_main(int argc, char **argv)
 	if (!ctx.entry)
 		return cmd_unknown(name);
 	fl_err_clear(&err);
-	if (fl_opts_parse(ctx.entry->opts, ctx.entry->nopts, argc - 2,
-	                  (const char *const *)(argv + 2), &ctx.args, &err) < 0)
+	if ((ctx.entry->opts_head ? fl_opts_parse_head : fl_opts_parse)(
+	        ctx.entry->opts, ctx.entry->nopts, argc - 2,
+	        (const char *const *)(argv + 2), &ctx.args, &err) < 0)
 		return cmd_usage_error(ctx.entry, err.msg);
 	if (ctx.args.help) {
 		fl_cmd_print_help(ctx.entry, stdout);

@@ -40,9 +40,14 @@ struct fl_cmd_entry {
 	void (*print_help)(FILE *f);
 	/* A shortcut: this control command (usage and summary from it). */
 	const struct fl_ctl_cmd *ctl;
-	/* An offline shortcut's options (opts points here). */
+	/* Options only before the first positional word (ctl: the words
+	 * after COMMAND are the command's, options included). */
+	int opts_head;
+	/* An offline shortcut's options (opts points here): the config
+	 * pair, the command's, the log ones. */
 	struct fl_opt own_opts[16];
 };
+_Static_assert(2 + 6 + 5 <= 16, "own_opts holds config + command + log");
 
 struct fl_cmd_ctx {
 	const struct fl_cmd_entry *entry;

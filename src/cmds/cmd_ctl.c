@@ -56,8 +56,9 @@ ctl_send(struct fl_cmd_ctx *ctx, const struct fl_ctl_call *call)
 {
 	char *base = fl_ctl_base_url(fl_args_str(&ctx->args, "server"));
 	char *pw = NULL;
+	int differs = 0;
 	struct fl_ctl_remote r = { base, fl_args_str(&ctx->args, "admin-user"),
-		                   NULL, 30 };
+		                   NULL, 120, &differs };
 	struct fl_buf out;
 	struct fl_err err;
 	int code, rc = FL_EXIT_OK;
@@ -82,6 +83,8 @@ ctl_send(struct fl_cmd_ctx *ctx, const struct fl_ctl_call *call)
 		rc = FL_EXIT_FAIL;
 	} else {
 		ctl_print(call->cmd, &out);
+		if (differs)
+			rc = FL_EXIT_DIFFERS; /* as `flusso inspect` */
 	}
 	fl_buf_done(&out);
 	free(base);
@@ -149,8 +152,16 @@ ctl_shortcut(struct fl_cmd_ctx *ctx)
 	char msg[256];
 	int code;
 
-	code = fl_ctl_check(FL_CTL_CLI, ctx->entry->ctl, (int)ctx->args.npos,
-	                    ctx->args.pos, 0, &call, msg, sizeof(msg));
+	const char *words[FL_MAX_POS + 1];
+	size_t i;
+
+	/* the positional words are data: "--x" is an id, not an option */
+	words[0] = "--";
+	for (i = 0; i < ctx->args.npos; i++)
+		words[i + 1] = ctx->args.pos[i];
+	code =
+	    fl_ctl_check(FL_CTL_CLI, ctx->entry->ctl, (int)ctx->args.npos + 1,
+	                 words, 0, &call, msg, sizeof(msg));
 	return ctl_run(ctx, code, &call, msg);
 }
 
@@ -166,7 +177,8 @@ ctl_offline(struct fl_cmd_ctx *ctx)
 {
 	const struct fl_ctl_cmd *c = ctx->entry->ctl;
 	const char *words[FL_CTL_MAX_WORDS];
-	char *owned[FL_CTL_MAX_OPTS];
+	char *owned[FL_CTL_MAX_OPTS], msg[256];
+	struct fl_ctl_call call;
 	struct fl_ctl_local l;
 	struct fl_config *cfg;
 	struct fl_diags diags;
@@ -192,6 +204,14 @@ ctl_offline(struct fl_cmd_ctx *ctx)
 		words[n++] = "--";
 	for (i = 0; i < (int)ctx->args.npos && n < FL_CTL_MAX_WORDS; i++)
 		words[n++] = ctx->args.pos[i];
+	/* usage first: a bad call needs no configuration */
+	code =
+	    fl_ctl_check(FL_CTL_CLI, c, n, words, 0, &call, msg, sizeof(msg));
+	if (code != 200 || call.help) {
+		for (i = 0; i < no; i++)
+			free(owned[i]);
+		return ctl_run(ctx, code, &call, msg);
+	}
 	fl_diags_init(&diags);
 	cfg = fl_config_load(fl_args_str(&ctx->args, "config"),
 	                     fl_args_str(&ctx->args, "index-prefix"), &diags);
@@ -252,6 +272,7 @@ const struct fl_cmd_entry fl_cmd_ctl_entry = {
 	.opts = ctl_opts,
 	.nopts = FL_ARRAY_LEN(ctl_opts),
 	.max_pos = FL_MAX_POS,
+	.opts_head = 1,
 	.exec = ctl_exec,
 	.print_help = ctl_print_commands,
 };

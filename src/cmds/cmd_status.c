@@ -179,7 +179,7 @@ status_exec(struct fl_cmd_ctx *ctx)
 	char *base = fl_ctl_base_url(fl_args_str(&ctx->args, "public-address"));
 	double watch = fl_args_double(&ctx->args, "watch"), t_prev = 0;
 	int json = fl_args_flag(&ctx->args, "json");
-	struct fl_ctl_remote r = { base, NULL, NULL, 10 };
+	struct fl_ctl_remote r = { base, NULL, NULL, 10, NULL };
 	cJSON *prev = NULL;
 	int code = FL_EXIT_OK;
 

@@ -131,9 +131,9 @@ tui_attach(struct fl_cmd_ctx *ctx, const sigset_t *set)
 	    public_set ? fl_args_str(&ctx->args, "public-address") : server);
 	char *pw = NULL;
 	const char *user = fl_args_str(&ctx->args, "admin-user");
-	struct fl_ctl_remote cmd = { cmd_base, user, NULL, 30 };
+	struct fl_ctl_remote cmd = { cmd_base, user, NULL, 30, NULL };
 	struct fl_ctl_remote status = { pub_base, public_set ? NULL : user,
-		                        NULL, 5 };
+		                        NULL, 5, NULL };
 	struct fl_tui_opts o;
 	char source[300];
 	int code;

@@ -225,8 +225,8 @@ verify_repair_daemon(struct fl_cmd_ctx *ctx, const char *index,
 	const struct fl_ctl_cmd *c = fl_ctl_find(FL_CTL_HTTP, "repair", NULL);
 	char *base = fl_ctl_base_url(fl_args_str(&ctx->args, "server"));
 	struct fl_ctl_remote rm = { base, fl_args_str(&ctx->args, "admin-user"),
-		                    NULL, 120 };
-	const char *words[VERIFY_REPAIR_BATCH + 1];
+		                    NULL, 120, NULL };
+	const char *words[VERIFY_REPAIR_BATCH + 2];
 	struct fl_buf out;
 	struct fl_err err;
 	char *pw = NULL;
@@ -318,9 +318,14 @@ verify_repair(struct fl_cmd_ctx *ctx, const struct fl_config *cfg,
 	        "flusso: verify: %s: %zu id%s repaired, checked again: %zu "
 	        "still differ%s\n",
 	        name, n, n == 1 ? "" : "s", left, left == 1 ? "s" : "");
+	if (r->truncated)
+		fprintf(stderr,
+		        "flusso: verify: %s: more ids differ than the list "
+		        "holds (--limit %ld): run it again, or reindex\n",
+		        name, o->limit);
 	fl_verify_report_done(&r2);
 	free(ids);
-	return left ? FL_EXIT_DIFFERS : FL_EXIT_OK;
+	return left || r->truncated ? FL_EXIT_DIFFERS : FL_EXIT_OK;
 }
 
 /* One index: run, print (text) or append to json; an exit code. */
@@ -401,8 +406,8 @@ verify_exec(struct fl_cmd_ctx *ctx)
 	               ? fl_args_long(&ctx->args, "sample")
 	               : 0;
 	o.limit = fl_args_long(&ctx->args, "limit");
-	if (o.limit == 0 || fl_args_flag(&ctx->args, "repair"))
-		o.limit = -1; /* 0 on the command line: all; --repair: all */
+	if (o.limit == 0)
+		o.limit = -1; /* 0 on the command line: all */
 	o.recheck = (int)fl_args_long(&ctx->args, "recheck");
 	bar.on = !use_json && isatty(STDERR_FILENO);
 	o.progress = verify_bar_draw;

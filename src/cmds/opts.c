@@ -315,9 +315,13 @@ opts_positional(struct fl_args *out, const char *arg, struct fl_err *err)
 	return 0;
 }
 
-int
-fl_opts_parse(const struct fl_opt *opts, size_t nopts, int argc,
-              const char *const *argv, struct fl_args *out, struct fl_err *err)
+/* until_pos: every word from the first positional one on is positional
+ * (`flusso ctl inspect --json ...`: the options after the command word
+ * are the command's). */
+static int
+opts_parse(const struct fl_opt *opts, size_t nopts, int argc,
+           const char *const *argv, int until_pos, struct fl_args *out,
+           struct fl_err *err)
 {
 	int i, dashdash = 0;
 
@@ -326,7 +330,8 @@ fl_opts_parse(const struct fl_opt *opts, size_t nopts, int argc,
 	out->opts = opts;
 	out->nopts = nopts;
 	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
+		if (strcmp(argv[i], "--") == 0 ||
+		    (until_pos && (argv[i][0] != '-' || !argv[i][1])))
 			break;
 		if (strcmp(argv[i], "-h") == 0 ||
 		    strcmp(argv[i], "--help") == 0)
@@ -340,18 +345,35 @@ fl_opts_parse(const struct fl_opt *opts, size_t nopts, int argc,
 		const char *arg = argv[i];
 		int r;
 
-		if (dashdash || arg[0] != '-' || arg[1] == '\0')
+		if (dashdash || arg[0] != '-' || arg[1] == '\0') {
 			r = opts_positional(out, arg, err);
-		else if (strcmp(arg, "--") == 0)
+			dashdash |= until_pos;
+		} else if (strcmp(arg, "--") == 0) {
 			r = 0, dashdash = 1;
-		else if (arg[1] == '-')
+		} else if (arg[1] == '-') {
 			r = opts_long(opts, nopts, argc, argv, &i, out, err);
-		else
+		} else {
 			r = opts_short(opts, nopts, argc, argv, &i, out, err);
+		}
 		if (r < 0)
 			return -1;
 	}
 	return 0;
+}
+
+int
+fl_opts_parse(const struct fl_opt *opts, size_t nopts, int argc,
+              const char *const *argv, struct fl_args *out, struct fl_err *err)
+{
+	return opts_parse(opts, nopts, argc, argv, 0, out, err);
+}
+
+int
+fl_opts_parse_head(const struct fl_opt *opts, size_t nopts, int argc,
+                   const char *const *argv, struct fl_args *out,
+                   struct fl_err *err)
+{
+	return opts_parse(opts, nopts, argc, argv, 1, out, err);
 }
 
 /* The default as --help prints it; "" when there is none to show. */

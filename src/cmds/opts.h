@@ -64,7 +64,7 @@ struct fl_optval {
 };
 
 #define FL_MAX_OPTS   48
-#define FL_MAX_POS    16
+#define FL_MAX_POS    64
 #define FL_MAX_REPEAT 16
 
 /* One value of a repeatable option, in the order given. */
@@ -97,6 +97,12 @@ void fl_opt_env_name(const struct fl_opt *opt, char *out, size_t n);
 int fl_opts_parse(const struct fl_opt *opts, size_t nopts, int argc,
                   const char *const *argv, struct fl_args *out,
                   struct fl_err *err);
+
+/* The same, but options end at the first positional word: the words
+ * from there on are all positional (`flusso ctl COMMAND [its options]`). */
+int fl_opts_parse_head(const struct fl_opt *opts, size_t nopts, int argc,
+                       const char *const *argv, struct fl_args *out,
+                       struct fl_err *err);
 
 /* Print the "Options:" block for --help. */
 void fl_opts_print_help(const struct fl_opt *opts, size_t nopts, void *file);

@@ -140,9 +140,29 @@ tui_cmd_run(struct tui *t, const char *line, int pane)
 	struct fl_ctl_call call;
 	int n, code, i;
 
+	if (strlen(line) >= sizeof(buf)) {
+		tui_message(t, TUI_ERROR,
+		            "the line is too long (at most %zu "
+		            "characters)",
+		            sizeof(buf) - 1);
+		return;
+	}
 	fl_str_copy(buf, sizeof(buf), line);
 	if ((n = fl_ctl_split(buf, w, FL_CTL_MAX_WORDS + 1)) == 0)
 		return;
+	if (n < 0) {
+		tui_message(t, TUI_ERROR, "too many words (at most %d)",
+		            FL_CTL_MAX_WORDS);
+		return;
+	}
+	for (i = 1; i < n; i++)
+		if (strlen(w[i]) >= sizeof(t->confirm_args[0])) {
+			tui_message(t, TUI_ERROR,
+			            "a word is too long (at most %zu "
+			            "characters)",
+			            sizeof(t->confirm_args[0]) - 1);
+			return;
+		}
 	code = fl_ctl_parse(FL_CTL_PROMPT, n, (const char *const *)w,
 	                    t->o->readonly, &call, msg, sizeof(msg));
 	if (code != 200) {

@@ -85,6 +85,15 @@ expect 1 "status without a daemon" -- status --public-address 127.0.0.1:1
 grep_in "$err" "cannot reach" "status says the daemon is unreachable"
 expect 1 "ctl without a daemon" -- ctl --server 127.0.0.1:1 --admin-password x indexes
 expect 2 "ctl unknown command" -- ctl nosuch
+expect 1 "ctl passes a command's options on" -- ctl --server 127.0.0.1:1 --admin-password x inspect --json users 1
+grep_in "$err" "cannot reach" "ctl inspect --json reaches for the daemon"
+expect 2 "ctl checks a command's options" -- ctl --server 127.0.0.1:1 inspect --nope users 1
+grep_in "$err" "unknown option --nope for \`inspect\`" "and names the bad one"
+expect 0 "ctl COMMAND --help is the command's help" -- ctl inspect --help
+grep_in "$out" "--sink NAME" "inspect's own options"
+expect 1 "repair without a daemon" -- repair --server 127.0.0.1:1 --admin-password x users 1 2
+expect 1 "inspect without a config" -- inspect -c /nonexistent/flusso.yml users 1
+expect 2 "inspect without an ID" -- inspect -c /nonexistent/flusso.yml users
 expect 1 "ctl with an unreadable password file" -- ctl --server 127.0.0.1:1 --admin-password-file /nonexistent/pw indexes
 grep_in "$err" "cannot read the admin password file /nonexistent/pw" "the password file is named"
 expect 2 "run with a bad slot name" -- run --slot Bad-Slot

@@ -257,12 +257,12 @@ static int
 t_parse(unsigned surface, const char *line, int readonly,
         struct fl_ctl_call *call, char *msg, size_t n)
 {
-	static char buf[256];
-	char *w[8];
+	static char buf[512];
+	char *w[16];
 	int nw;
 
 	snprintf(buf, sizeof(buf), "%s", line);
-	nw = fl_ctl_split(buf, w, 8);
+	nw = fl_ctl_split(buf, w, 16);
 	return fl_ctl_parse(surface, nw, (const char *const *)w, readonly, call,
 	                    msg, n);
 }
@@ -329,6 +329,70 @@ TAP_TEST(test_validation)
 	        404, "help of an unknown command");
 }
 
+/* Options, REST arguments and the word limit of the debugging commands. */
+TAP_TEST(test_options)
+{
+	struct fl_ctl_call k;
+	char msg[256], line[64], *w[4];
+	char usage[160];
+
+	is_long(t_parse(FL_CTL_PROMPT, "inspect --json users 7", 0, &k, msg,
+	                sizeof(msg)),
+	        200, "inspect --json users 7");
+	is_str(fl_ctl_opt(&k, "json"), "", "  --json is a switch given");
+	ok(fl_ctl_opt(&k, "sink") == NULL, "  --sink not given");
+	is_str(k.index, "users", "  INDEX");
+	is_str(k.argv[1], "7", "  ID");
+	is_long(t_parse(FL_CTL_PROMPT, "inspect users --sink=b 7", 0, &k, msg,
+	                sizeof(msg)),
+	        200, "--sink=b between the arguments");
+	is_str(fl_ctl_opt(&k, "sink"), "b", "  its value");
+	is_long(t_parse(FL_CTL_PROMPT, "inspect --sink b users 7", 0, &k, msg,
+	                sizeof(msg)),
+	        200, "--sink b (value as the next word)");
+	is_str(fl_ctl_opt(&k, "sink"), "b", "  its value");
+	is_long(t_parse(FL_CTL_PROMPT, "inspect users 7 --sink", 0, &k, msg,
+	                sizeof(msg)),
+	        400, "--sink without a value: 400");
+	has_str(msg, "needs a value", "  says so");
+	is_long(t_parse(FL_CTL_PROMPT, "inspect --nope users 7", 0, &k, msg,
+	                sizeof(msg)),
+	        400, "an unknown option: 400");
+	has_str(msg, "unknown option --nope for `inspect`", "  names it");
+	is_long(t_parse(FL_CTL_PROMPT, "inspect --json=1 users 7", 0, &k, msg,
+	                sizeof(msg)),
+	        400, "a switch with a value: 400");
+	is_long(t_parse(FL_CTL_PROMPT, "inspect users -- --7", 0, &k, msg,
+	                sizeof(msg)),
+	        200, "after --, words are arguments");
+	is_str(k.argv[1], "--7", "  --7 is the ID");
+	is_long(t_parse(FL_CTL_PROMPT, "repair users 1 2 3 4", 0, &k, msg,
+	                sizeof(msg)),
+	        200, "repair takes several ids");
+	is_long(k.argc, 5, "  INDEX and four ids");
+	is_long(t_parse(FL_CTL_PROMPT, "repair users", 0, &k, msg, sizeof(msg)),
+	        400, "repair without an id: usage");
+	has_str(msg, "repair INDEX ID...", "  usage shows ID...");
+	is_long(t_parse(FL_CTL_PROMPT, "explain --old user_id=3 orders 9", 0,
+	                &k, msg, sizeof(msg)),
+	        200, "explain --old");
+	is_str(fl_ctl_opt(&k, "old"), "user_id=3", "  its value");
+	is_long(
+	    t_parse(FL_CTL_PROMPT, "repair users 1", 1, &k, msg, sizeof(msg)),
+	    403, "repair is refused read-only");
+	fl_ctl_usage(fl_ctl_find(0, "repair", NULL), FL_CTL_HTTP, usage,
+	             sizeof(usage));
+	is_str(usage, "POST /repair?index=INDEX&id=ID...", "repair's route");
+	fl_ctl_usage(fl_ctl_find(0, "inspect", NULL), FL_CTL_CLI, usage,
+	             sizeof(usage));
+	is_str(usage, "flusso inspect [options] INDEX ID",
+	       "an offline command's CLI usage");
+	snprintf(line, sizeof(line), "a b c d e");
+	is_long(fl_ctl_split(line, w, 4), -1, "split: too many words is -1");
+	snprintf(line, sizeof(line), "a b c d  ");
+	is_long(fl_ctl_split(line, w, 4), 4, "split: exactly max words");
+}
+
 TAP_TEST(test_http_and_exec)
 {
 	const struct fl_ctl_cmd *pause = fl_ctl_find(0, "pause", NULL);
@@ -381,6 +445,7 @@ main(int argc, char **argv)
 	t_bin = argv[1];
 	tap_run(test_table);
 	tap_run(test_validation);
+	tap_run(test_options);
 	tap_run(test_http_and_exec);
 	return tap_done();
 }

@@ -495,8 +495,8 @@ const struct fl_ctl_cmd fl_ctl_table[] = {
 	              { .name = "ID",
 	                .param = "id",
 	                .flags = FL_CTL_ARG_REST } },
-	    .summary = "rebuild these documents now, through the same path as "
-	               "live changes",
+	    .summary = "rebuild these documents now (at most 50 ids), through "
+	               "the same path as live changes",
 	    .flags = CTL_EVERYWHERE | FL_CTL_MUTATING | FL_CTL_SHORTCUT,
 	    .method = "POST",
 	    .path = "/repair",
@@ -506,9 +506,9 @@ const struct fl_ctl_cmd fl_ctl_table[] = {
 	    .name = "slot",
 	    .summary = "what is waiting in the replication slot, peeked "
 	               "without consuming it",
-	    .help = "PostgreSQL cannot peek a slot a walsender streams from: "
-	            "while the pipeline runs\nthis is refused; stop the "
-	            "daemon and run `flusso slot`.",
+	    .help = "The slot the pipeline streams from is read through a "
+	            "temporary copy\n(pg_copy_logical_replication_slot), "
+	            "dropped afterwards.",
 	    .flags = CTL_EVERYWHERE,
 	    .method = "GET",
 	    .path = "/slot",

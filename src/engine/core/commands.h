@@ -71,6 +71,7 @@ struct fl_ctl_opt {
 #define FL_CTL_MAX_ARGS  2
 #define FL_CTL_MAX_OPTS  6
 #define FL_CTL_MAX_WORDS 64 /* arguments and options of one call */
+#define FL_CTL_MAX_IDS   50 /* ids of one `repair` (every surface) */
 #define FL_CTL_INDEX_MAX 64
 
 struct fl_ctl_cmd;
@@ -171,7 +172,8 @@ void fl_ctl_help(unsigned surface, const struct fl_ctl_cmd *topic,
                  struct fl_buf *out);
 
 /* Split a prompt line into words (whitespace; no quoting). Returns the
- * count (<= max); the words point into `line`, which is modified. */
+ * count (<= max), or -1 when there are more than max words; the words
+ * point into `line`, which is modified. */
 int fl_ctl_split(char *line, char **words, int max);
 
 /* ---- the debugging commands' handlers (commands_debug.c) ---- */
@@ -198,6 +200,8 @@ struct fl_ctl_remote {
 	const char *user;
 	const char *password; /* NULL: no auth header */
 	long timeout_secs;
+	int *differs; /* set to 1 when the answer says something differs
+	               * (X-Flusso-Differs); may be NULL */
 };
 
 /* "127.0.0.1:9465" -> "http://127.0.0.1:9465"; trailing '/' trimmed.

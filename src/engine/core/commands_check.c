@@ -439,5 +439,7 @@ fl_ctl_split(char *line, char **words, int max)
 		if (*p)
 			*p++ = '\0';
 	}
-	return n;
+	while (*p && isspace((unsigned char)*p))
+		p++;
+	return *p ? -1 : n; /* words left over: too many */
 }

@@ -60,6 +60,7 @@ fl_ctl_inspect(const struct fl_ctl_local *l, const struct fl_ctl_call *k,
 	const struct fl_config *cfg = dbg_cfg(l, out);
 	struct fl_inspect r;
 	struct fl_err err;
+	int code;
 
 	if (!cfg)
 		return 503;
@@ -73,8 +74,9 @@ fl_ctl_inspect(const struct fl_ctl_local *l, const struct fl_ctl_call *k,
 	else
 		fl_inspect_text(&r, l->color, out);
 	dbg_differs(l, r.differs);
+	code = r.errors ? 502 : 200; /* an error beats a difference */
 	fl_inspect_done(&r);
-	return 200;
+	return code;
 }
 
 int
@@ -124,6 +126,13 @@ fl_ctl_repair(const struct fl_ctl_local *l, const struct fl_ctl_call *k,
 	char msg[512];
 	int code;
 
+	if (k->argc - 1 > FL_CTL_MAX_IDS) {
+		fl_buf_printf(out,
+		              "at most %d ids per repair (`flusso verify "
+		              "--repair --ids ...` takes any number)\n",
+		              FL_CTL_MAX_IDS);
+		return 400;
+	}
 	if (!l->engine) {
 		fl_buf_puts(out, "pipeline is not running\n");
 		return 503;

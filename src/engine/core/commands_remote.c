@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -36,6 +37,18 @@ remote_collect(char *p, size_t size, size_t n, void *arg)
 	return fl_buf_append(arg, p, size * n) == 0 ? size * n : 0;
 }
 
+/* The X-Flusso-Differs header of an answer. */
+static size_t
+remote_header(char *p, size_t size, size_t n, void *arg)
+{
+	static const char h[] = "x-flusso-differs:";
+	int *differs = arg;
+
+	if (size * n >= sizeof(h) - 1 && strncasecmp(p, h, sizeof(h) - 1) == 0)
+		*differs = 1;
+	return size * n;
+}
+
 /* One request; the HTTP status, or -1 with err. */
 static int
 remote_http(const struct fl_ctl_remote *r, const char *method, const char *url,
@@ -54,6 +67,11 @@ remote_http(const struct fl_ctl_remote *r, const char *method, const char *url,
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, remote_collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+	if (r->differs) {
+		*r->differs = 0;
+		curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, remote_header);
+		curl_easy_setopt(c, CURLOPT_HEADERDATA, r->differs);
+	}
 	curl_easy_setopt(c, CURLOPT_TIMEOUT,
 	                 r->timeout_secs > 0 ? r->timeout_secs : 30L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -112,7 +130,8 @@ fl_ctl_remote_call(const struct fl_ctl_remote *r, const struct fl_ctl_call *k,
 
 		if (!k->optv[i])
 			continue;
-		v = curl_easy_escape(NULL, k->optv[i][0] ? k->optv[i] : "1", 0);
+		v = curl_easy_escape(NULL,
+		                     c->opts[i].metavar ? k->optv[i] : "1", 0);
 		fl_buf_printf(&url, "%c%s=%s", sep, c->opts[i].name,
 		              v ? v : "");
 		sep = '&';

@@ -125,7 +125,8 @@ eng_stored_tick(struct fl_engine *e)
 		fl_err_clear(&err);
 		rc = e->sink->ops->count_docs(e->sink, a.name, &a.n, &err);
 		if (rc == FL_SINK_TRANSIENT)
-			continue; /* keep the last count while it is away */
+			break; /* keep the last counts while it is away: the
+			        * seeder thread must not wait on each index */
 		fl_board_update(e->board, eng_stored_cb, &a);
 	}
 }

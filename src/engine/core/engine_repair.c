@@ -14,6 +14,10 @@
  *   answers it then (eng_repairs_reap), so `flusso repair` returns once
  *   the documents are durable. Nothing is stored: a repair cut short
  *   by a stop answers 503 and is simply run again.
+ *   The control thread never waits for a queue: ids are pushed without
+ *   waiting, and those a full queue refused (a backfill fills it, a
+ *   global pause stops the workers) are pushed again on the next ticks;
+ *   the page's last reference is released once all are in.
  *   Threads: the command and the reaping on the control thread; the
  *   page's counters are atomic (workers release them).
  */
@@ -24,15 +28,51 @@
 #include "core/engine_int.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/strutil.h"
 #include "util/xmem.h"
 
 struct eng_repair {
 	struct eng_dpage *p;
 	struct eng_cmd *c;
 	int ix;
-	int held; /* the index was held: the ids went to its pending set */
+	int held;      /* the index was held: the ids went to its pending set */
+	size_t pushed; /* ids handed to their workers so far */
 	struct eng_repair *next;
 };
+
+/* Push the ids not pushed yet, without waiting; once all are in (or
+ * the engine stops: the rest are dropped), release the page's own
+ * reference. */
+static void
+repair_push(struct fl_engine *e, struct eng_repair *r)
+{
+	struct eng_dpage *p = r->p;
+
+	while (r->pushed < p->ids.n) {
+		const char *key = p->ids.v[r->pushed].key;
+		struct eng_item *it = eng_item_new(ENG_ITEM_DRAIN, r->ix, key);
+		int rc;
+
+		it->dp = p;
+		rc = atomic_load(&e->stop)
+		         ? -1
+		         : fl_queue_push(e->w[eng_owner(e, r->ix, key)].seed,
+		                         it, 0);
+		if (rc == 0) {
+			r->pushed++;
+			continue;
+		}
+		it->dp = NULL; /* not counted: dropped below, or pushed later */
+		eng_item_free(it);
+		if (rc > 0)
+			return; /* full: the next tick */
+		for (; r->pushed < p->ids.n; r->pushed++)
+			eng_dpage_drop(p);
+		break;
+	}
+	eng_dpage_release(p);
+	r->pushed = p->ids.n + 1; /* the own reference is gone */
+}
 
 static void
 repair_free(struct eng_repair *r)
@@ -71,22 +111,11 @@ eng_cmd_repair(struct fl_engine *e, struct eng_cmd *c, int ix)
 	r->c = c;
 	r->ix = ix;
 	r->held = atomic_load(&e->ix[ix].hold) != FL_HOLD_NONE;
-	for (i = 0; i < p->ids.n; i++) {
-		const char *key = p->ids.v[i].key;
-		struct eng_item *it = eng_item_new(ENG_ITEM_DRAIN, ix, key);
-
-		it->dp = p;
-		if (fl_log_enabled(FL_LOG_TRACE))
+	if (fl_log_enabled(FL_LOG_TRACE) && fl_log_trace_wants(c->index, NULL))
+		for (i = 0; i < p->ids.n; i++)
 			fl_log(FL_LOG_TRACE, "repair", "index=%s id=%s queued",
-			       c->index, key);
-		if (eng_push(e, e->w[eng_owner(e, ix, key)].seed, it) < 0) {
-			eng_item_free(it);
-			for (i++; i < p->ids.n; i++)
-				eng_dpage_drop(p);
-			break;
-		}
-	}
-	eng_dpage_release(p);
+			       c->index, p->ids.v[i].key);
+	repair_push(e, r);
 	r->next = e->repairs;
 	e->repairs = r;
 	fl_log_info("engine", "repair of %zu id%s of %s queued", p->ids.n,
@@ -97,8 +126,11 @@ eng_cmd_repair(struct fl_engine *e, struct eng_cmd *c, int ix)
 static void
 repair_answer(struct fl_engine *e, struct eng_repair *r)
 {
-	const char *name = r->c->index;
 	size_t n = r->p->ids.n;
+	char name[sizeof(r->c->index)];
+
+	/* the command belongs to its poster once answered */
+	fl_str_copy(name, sizeof(name), r->c->index);
 
 	if (atomic_load(&r->p->dropped))
 		eng_reply(
@@ -128,6 +160,8 @@ eng_repairs_reap(struct fl_engine *e)
 	while (*pp) {
 		struct eng_repair *r = *pp;
 
+		if (r->pushed < r->p->ids.n)
+			repair_push(e, r);
 		if (!atomic_load(&r->p->done)) {
 			pp = &r->next;
 			continue;
@@ -147,6 +181,8 @@ eng_repairs_end(struct fl_engine *e)
 		e->repairs = r->next;
 		if (!atomic_load(&r->p->done))
 			atomic_store(&r->p->dropped, 1); /* never flushed */
+		if (r->pushed <= r->p->ids.n)
+			r->pushed = r->p->ids.n + 1; /* the workers are gone */
 		repair_answer(e, r);
 		repair_free(r);
 	}

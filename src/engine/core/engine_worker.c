@@ -269,7 +269,8 @@ wk_trace_batch(const struct eng_worker *w, const struct wk_batch *b, int ix,
 	const char *name = w->e->ix[ix].cfg->name;
 	char ids[512], lsns[256], one[32];
 	fl_lsn seen[8];
-	size_t i, k, nids = 0, nseen = 0, nseed = 0, len = 0, llen = 0;
+	size_t i, k, nids = 0, nseen = 0, nseed = 0, ndrain = 0, len = 0;
+	size_t llen = 0;
 	int more = 0, cut = 0;
 
 	if (!fl_log_trace_wants(name, NULL))
@@ -299,8 +300,11 @@ wk_trace_batch(const struct eng_worker *w, const struct wk_batch *b, int ix,
 
 		if (it->ix != ix)
 			continue;
-		if (!it->pc) {
-			nseed++;
+		if (!it->pc) { /* a drained pending id or a repair: no LSN */
+			if (it->kind == ENG_ITEM_SEED)
+				nseed++;
+			else
+				ndrain++;
 			continue;
 		}
 		for (k = 0; k < nseen && seen[k] != it->pc->ch->commit_lsn; k++)
@@ -317,11 +321,12 @@ wk_trace_batch(const struct eng_worker *w, const struct wk_batch *b, int ix,
 		                         "%s%s", llen ? "," : "", one);
 	}
 	fl_log_trace("worker",
-	             "batched index=%s batch=w%d.%llu ids=%zu lsn=%s%s%s%s "
+	             "batched index=%s batch=w%d.%llu ids=%zu lsn=%s%s%s%s%s "
 	             "id=%s",
 	             name, w->no, (unsigned long long)w->commits + 1, nids,
 	             nseen ? lsns : "none", more ? ",..." : "",
-	             nseed ? " seeding" : "", held ? " held" : "", ids);
+	             nseed ? " seeding" : "", ndrain ? " drained/repaired" : "",
+	             held ? " held" : "", ids);
 }
 
 /* One attempt: build or pend, write, flush. FL_SINK_*, or -3 for a

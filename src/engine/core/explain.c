@@ -239,13 +239,14 @@ ex_hit_cmp(const void *a, const void *b)
 static int
 ex_finish_hits(struct fl_dbg *d, struct fl_explain *r, struct fl_err *err)
 {
-	size_t i, j, k, n = 0;
+	size_t i, j, k, n = 0, nk;
 
 	if (r->nhits)
 		qsort(r->hits, r->nhits, sizeof(*r->hits), ex_hit_cmp);
 	for (i = 0; i < r->nhits; i++) {
 		if (n && !strcmp(r->hits[n - 1].index, r->hits[i].index) &&
-		    !strcmp(r->hits[n - 1].id, r->hits[i].id)) {
+		    !strcmp(r->hits[n - 1].id, r->hits[i].id) &&
+		    r->hits[n - 1].path == r->hits[i].path) {
 			free(r->hits[i].index);
 			free(r->hits[i].id);
 			continue;
@@ -261,29 +262,24 @@ ex_finish_hits(struct fl_dbg *d, struct fl_explain *r, struct fl_err *err)
 		     j < n && !strcmp(r->hits[j].index, r->hits[i].index); j++)
 			;
 		keys = fl_xcalloc(j - i, sizeof(*keys));
-		for (k = i; k < j; k++)
-			keys[k - i] = r->hits[k].id;
+		for (k = i, nk = 0; k < j; k++)
+			if (!nk || strcmp(keys[nk - 1], r->hits[k].id))
+				keys[nk++] = r->hits[k].id;
 		fl_docs_init(&docs);
-		if (fl_docbuild_build(d->db, d->pg, r->hits[i].index, keys,
-		                      j - i, &docs, err) < 0) {
+		if (fl_docbuild_build(d->db, d->pg, r->hits[i].index, keys, nk,
+		                      &docs, err) < 0) {
 			fl_docs_done(&docs);
 			free(keys);
 			return -1;
 		}
 		for (k = 0; k < docs.n; k++) {
-			struct fl_explain_hit key = { r->hits[i].index,
-				                      docs.v[k].id, 0, 0 };
-			struct fl_explain_hit *h =
-			    bsearch(&key, r->hits + i, j - i, sizeof(*r->hits),
-			            ex_hit_cmp);
 			size_t m;
 
-			/* bsearch compares the path too: find by id */
-			for (m = i; !h && m < j; m++)
+			/* every path that reached the id */
+			for (m = i; m < j; m++)
 				if (!strcmp(r->hits[m].id, docs.v[k].id))
-					h = &r->hits[m];
-			if (h)
-				h->document = !docs.v[k].tombstone;
+					r->hits[m].document =
+					    !docs.v[k].tombstone;
 		}
 		fl_docs_done(&docs);
 		free(keys);
@@ -296,7 +292,7 @@ ex_finish_hits(struct fl_dbg *d, struct fl_explain *r, struct fl_err *err)
 /* The change capture would deliver for the row. */
 static void
 ex_change(const struct fl_track_table *tt, PGresult *row, char **ocols,
-          char **ovals, size_t no, struct fl_change *c)
+          char **ovals, size_t no, struct fl_change *c, struct fl_explain *out)
 {
 	size_t i, j;
 
@@ -324,6 +320,15 @@ ex_change(const struct fl_track_table *tt, PGresult *row, char **ocols,
 					c->oldv[i].state = FL_CV_VALUE;
 					c->oldv[i].text = ovals[j];
 				}
+			if (c->oldv[i].state == FL_CV_NULL) {
+				char *m = fl_xasprintf(
+				    "%s%s%s",
+				    out->old_missing ? out->old_missing : "",
+				    out->old_missing ? ", " : "", tt->cols[i]);
+
+				free(out->old_missing);
+				out->old_missing = m;
+			}
 		}
 	}
 }
@@ -372,7 +377,7 @@ fl_explain_run(const struct fl_config *cfg, const char *table, const char *key,
 		           out->table, out->key);
 		goto done;
 	}
-	ex_change(tt, row, oc, ov, no, &c);
+	ex_change(tt, row, oc, ov, no, &c, out);
 	rs = fl_resolver_new(cfg, &d.track);
 	if (fl_resolver_prepare(rs, d.pg, err) < 0)
 		goto done;
@@ -424,5 +429,6 @@ fl_explain_done(struct fl_explain *r)
 	free(r->hits);
 	free(r->table);
 	free(r->key);
+	free(r->old_missing);
 	memset(r, 0, sizeof(*r));
 }

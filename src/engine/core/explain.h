@@ -35,7 +35,7 @@ struct fl_explain_path {
 
 struct fl_explain_hit {
 	char *index, *id;
-	size_t path;  /* into paths[] (the first path that reached it) */
+	size_t path;  /* into paths[]; one hit per (index, id, path) */
 	int document; /* the id has a document now (not filtered/gone) */
 };
 
@@ -44,6 +44,7 @@ struct fl_explain {
 	char *key;   /* "id=42" */
 	int exists;  /* the row is there now */
 	int used_old;
+	char *old_missing; /* columns resolution reads that --old left out */
 	struct fl_explain_path *paths;
 	size_t npaths;
 	struct fl_explain_hit *hits;

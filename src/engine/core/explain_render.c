@@ -92,16 +92,28 @@ fl_explain_format_sql(const char *sql, struct fl_buf *out)
 void
 fl_explain_text(const struct fl_explain *r, struct fl_buf *out)
 {
-	size_t i, j, docs = 0;
+	size_t i, j, docs = 0, ndocs = 0;
 
 	fl_buf_printf(out, "explain %s %s: the row %s%s\n", r->table, r->key,
 	              r->exists ? "exists" : "is gone",
 	              r->used_old ? " (old values given)" : "");
-	for (i = 0; i < r->nhits; i++)
-		docs += r->hits[i].document != 0;
+	for (i = 0; i < r->nhits; i++) {
+		int first = !i ||
+		            strcmp(r->hits[i - 1].index, r->hits[i].index) ||
+		            strcmp(r->hits[i - 1].id, r->hits[i].id);
+
+		ndocs += first;
+		docs += first && r->hits[i].document;
+	}
 	fl_buf_printf(out,
 	              "documents it feeds: %zu (%zu with a document now)\n",
-	              r->nhits, docs);
+	              ndocs, docs);
+	if (r->old_missing)
+		fl_buf_printf(out,
+		              "note: --old leaves out %s: taken as NULL, so "
+		              "documents reached only through them are not "
+		              "listed\n",
+		              r->old_missing);
 	for (i = 0; i < r->nhits; i++) {
 		const struct fl_explain_hit *h = &r->hits[i];
 
@@ -144,8 +156,13 @@ fl_explain_json(const struct fl_explain *r, struct fl_buf *out)
 	fl_json_put_string(out, r->table);
 	fl_buf_puts(out, ",\"key\":");
 	fl_json_put_string(out, r->key);
-	fl_buf_printf(out, ",\"exists\":%s,\"documents\":[",
+	fl_buf_printf(out, ",\"exists\":%s,\"old_missing\":",
 	              r->exists ? "true" : "false");
+	if (r->old_missing)
+		fl_json_put_string(out, r->old_missing);
+	else
+		fl_buf_puts(out, "null");
+	fl_buf_puts(out, ",\"documents\":[");
 	for (i = 0; i < r->nhits; i++) {
 		fl_buf_puts(out, i ? ",{\"index\":" : "{\"index\":");
 		fl_json_put_string(out, r->hits[i].index);

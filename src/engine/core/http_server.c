@@ -181,9 +181,12 @@ fl_httpd_check_basic(const char *header, const char *user, const char *password)
 
 /* ---- responses -------------------------------------------------------------------- */
 
+#define HTTPD_CHALLENGE 1 /* ask for Basic auth */
+#define HTTPD_DIFFERS   2 /* X-Flusso-Differs: the answer shows one */
+
 static enum MHD_Result
 httpd_send(struct MHD_Connection *c, unsigned code, const char *type,
-           const char *body, size_t len, int auth_challenge)
+           const char *body, size_t len, int flags)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(
 	    len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
@@ -193,7 +196,9 @@ httpd_send(struct MHD_Connection *c, unsigned code, const char *type,
 		return MHD_NO;
 	if (type)
 		MHD_add_response_header(r, "Content-Type", type);
-	if (auth_challenge)
+	if (flags & HTTPD_DIFFERS)
+		MHD_add_response_header(r, "X-Flusso-Differs", "1");
+	if (flags & HTTPD_CHALLENGE)
 		MHD_add_response_header(r, "WWW-Authenticate",
 		                        "Basic realm=\"flusso\", "
 		                        "charset=\"UTF-8\"");
@@ -255,8 +260,7 @@ struct httpd_words {
 	const struct fl_ctl_cmd *cmd;
 	const char *arg[FL_CTL_MAX_ARGS][FL_CTL_MAX_WORDS];
 	int narg[FL_CTL_MAX_ARGS];
-	char *own[FL_CTL_MAX_OPTS];
-	int nown;
+	char *own[FL_CTL_MAX_OPTS]; /* per option of the command: the last */
 	int too_many;
 };
 
@@ -283,13 +287,18 @@ httpd_collect(void *cls, enum MHD_ValueKind kind, const char *key,
 		w->arg[i][w->narg[i]++] = value ? value : "";
 		return MHD_YES;
 	}
-	for (i = 0; i < fl_ctl_nopts(c) && w->nown < FL_CTL_MAX_OPTS; i++)
+	for (i = 0; i < fl_ctl_nopts(c); i++)
 		if (!strcmp(c->opts[i].name, key)) {
-			w->own[w->nown++] =
-			    c->opts[i].metavar
-			        ? fl_xasprintf("--%s=%s", key,
-			                       value ? value : "")
-			        : fl_xasprintf("--%s", key);
+			int off =
+			    !c->opts[i].metavar && value &&
+			    (!strcmp(value, "0") || !strcmp(value, "false"));
+
+			free(w->own[i]); /* the last value wins */
+			w->own[i] = off ? NULL
+			            : c->opts[i].metavar
+			                ? fl_xasprintf("--%s=%s", key,
+			                               value ? value : "")
+			                : fl_xasprintf("--%s", key);
 			return MHD_YES;
 		}
 	return MHD_YES; /* unknown parameters are ignored, as before */
@@ -305,14 +314,15 @@ httpd_admin(struct fl_httpd *h, struct MHD_Connection *c, const char *url,
 	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
 	const struct fl_ctl_cmd *cmd;
 	const char *argv[FL_CTL_MAX_WORDS];
+	struct fl_ctl_local local = *h->o.local;
 	struct httpd_words w;
 	struct fl_buf out;
 	enum MHD_Result rc;
-	int wrong, argc = 0, code, i, json;
+	int wrong, argc = 0, code, i, json, differs = 0;
 
 	if (!fl_httpd_check_basic(auth, h->user, h->password))
 		return httpd_send(c, 401, "text/plain; charset=utf-8",
-		                  "unauthorized\n", 13, 1);
+		                  "unauthorized\n", 13, HTTPD_CHALLENGE);
 	cmd = fl_ctl_route(method, url, &wrong);
 	if (!cmd)
 		return wrong ? httpd_text(c, 405, "method not allowed\n")
@@ -320,8 +330,9 @@ httpd_admin(struct fl_httpd *h, struct MHD_Connection *c, const char *url,
 	memset(&w, 0, sizeof(w));
 	w.cmd = cmd;
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, httpd_collect, &w);
-	for (i = 0; i < w.nown; i++)
-		argv[argc++] = w.own[i];
+	for (i = 0; i < FL_CTL_MAX_OPTS; i++)
+		if (w.own[i])
+			argv[argc++] = w.own[i];
 	argv[argc++] = "--"; /* values are data, not options */
 	for (i = 0; i < FL_CTL_MAX_ARGS && !w.too_many; i++) {
 		int j;
@@ -331,23 +342,24 @@ httpd_admin(struct fl_httpd *h, struct MHD_Connection *c, const char *url,
 		for (j = 0; j < w.narg[i] && argc < FL_CTL_MAX_WORDS; j++)
 			argv[argc++] = w.arg[i][j];
 	}
-	fl_buf_init(&out, (size_t)1 << 30);
+	fl_buf_init(&out, (size_t)64 << 20);
 	if (w.too_many) {
 		fl_buf_printf(&out, "too many parameters (at most %d)\n",
 		              FL_CTL_MAX_WORDS - FL_CTL_MAX_OPTS - 4);
 		code = 400;
 	} else {
-		code =
-		    fl_ctl_exec(h->o.local, FL_CTL_HTTP, cmd, argc, argv, &out);
+		local.differs = &differs; /* this request's own */
+		local.color = 0;
+		code = fl_ctl_exec(&local, FL_CTL_HTTP, cmd, argc, argv, &out);
 	}
 	json = code == 200 &&
 	       ((cmd->flags & FL_CTL_JSON) ||
 	        (out.len && (out.data[0] == '{' || out.data[0] == '[')));
 	rc = httpd_send(c, (unsigned)code,
 	                json ? "application/json" : "text/plain; charset=utf-8",
-	                fl_buf_str(&out), out.len, 0);
+	                fl_buf_str(&out), out.len, differs ? HTTPD_DIFFERS : 0);
 	fl_buf_done(&out);
-	for (i = 0; i < w.nown; i++)
+	for (i = 0; i < FL_CTL_MAX_OPTS; i++)
 		free(w.own[i]);
 	return rc;
 }

@@ -80,7 +80,13 @@ in_build(struct fl_dbg *d, const struct fl_index_cfg *ix, struct fl_inspect *r,
 	if (fl_docbuild_build(d->db, d->pg, ix->name, keys, 1, &docs, err) <
 	    0) {
 		fl_docs_done(&docs);
-		return -1;
+		/* not a value of the key's type: no row can have it */
+		if (strcmp(err->sqlstate, "22P02") != 0 &&
+		    strcmp(err->sqlstate, "22003") != 0)
+			return -1;
+		fl_err_clear(err);
+		r->row = FL_ROW_MISSING;
+		return 0;
 	}
 	if (docs.n && !docs.v[0].tombstone) {
 		r->row = FL_ROW_PRESENT;
@@ -166,7 +172,9 @@ fl_inspect_run(const struct fl_config *cfg, const char *index, const char *id,
 	out->sinks = fl_xcalloc(n, sizeof(*out->sinks));
 	for (i = 0; i < n; i++) {
 		in_sink(&os[i], alias, out, &out->sinks[out->nsinks++]);
-		if (out->sinks[i].differs || out->sinks[i].error)
+		if (out->sinks[i].error)
+			out->errors = 1;
+		else if (out->sinks[i].differs)
 			out->differs = 1;
 	}
 	rc = 0;
@@ -332,7 +340,10 @@ fl_inspect_text(const struct fl_inspect *r, int color, struct fl_buf *out)
 		              s->ndiffs, s->ndiffs == 1 ? "" : "s");
 		fl_jdiff(r->built, s->doc, in_diff_line, &t);
 	}
-	fl_buf_printf(out, "%s\n", r->differs ? "differs" : "same");
+	fl_buf_printf(out, "%s\n",
+	              r->errors    ? "error: a sink could not be read"
+	              : r->differs ? "differs"
+	                           : "same");
 }
 
 struct in_json {
@@ -415,11 +426,14 @@ fl_inspect_json(const struct fl_inspect *r, struct fl_buf *out)
 		fl_buf_printf(out, "],\"differs\":%s}",
 		              s->differs ? "true" : "false");
 	}
-	fl_buf_printf(out, "],\"differs\":%s}\n",
-	              r->differs ? "true" : "false");
+	fl_buf_printf(out, "],\"differs\":%s,\"errors\":%s}\n",
+	              r->differs ? "true" : "false",
+	              r->errors ? "true" : "false");
 }
 
 /* ---- repairing without a daemon ------------------------------------------- */
+
+#define IN_REPAIR_BATCH 500 /* ids per build and per bulk request */
 
 /* One bulk request of the built outcomes to one sink. */
 static int
@@ -492,7 +506,7 @@ fl_inspect_repair(const struct fl_config *cfg, const char *index,
 	struct fl_docs docs;
 	struct fl_dbg d;
 	uint64_t version = 0;
-	size_t nos = 0, i;
+	size_t nos = 0, i, k;
 	char *alias = NULL;
 	int rc = -1;
 
@@ -503,15 +517,22 @@ fl_inspect_repair(const struct fl_config *cfg, const char *index,
 		return -1;
 	if (fl_dbg_os_open_all(cfg, sink, &os, &nos, err) < 0)
 		return -1;
-	if (fl_dbg_open(&d, cfg, "flusso-repair", err) < 0 ||
-	    fl_docbuild_wal_position(d.pg, &version, err) < 0 ||
-	    fl_docbuild_build(d.db, d.pg, index, ids, n, &docs, err) < 0)
+	if (fl_dbg_open(&d, cfg, "flusso-repair", err) < 0)
 		goto done;
 	alias = fl_dbg_alias(cfg, ix);
-	for (i = 0; i < nos; i++)
-		if (in_repair_sink(&os[i], alias, &docs, version, written,
-		                   err) < 0)
+	for (k = 0; k < n; k += IN_REPAIR_BATCH) {
+		size_t m = n - k < IN_REPAIR_BATCH ? n - k : IN_REPAIR_BATCH;
+
+		fl_docs_reset(&docs);
+		if (fl_docbuild_wal_position(d.pg, &version, err) < 0 ||
+		    fl_docbuild_build(d.db, d.pg, index, ids + k, m, &docs,
+		                      err) < 0)
 			goto done;
+		for (i = 0; i < nos; i++)
+			if (in_repair_sink(&os[i], alias, &docs, version,
+			                   written, err) < 0)
+				goto done;
+	}
 	rc = 0;
 done:
 	free(alias);

@@ -49,6 +49,7 @@ struct fl_inspect {
 	struct fl_inspect_sink *sinks;
 	size_t nsinks;
 	int differs; /* some sink differs */
+	int errors;  /* some sink could not be read (beats differs) */
 };
 
 /* Inspect id `id` of index `index` on every OpenSearch sink of cfg (or

@@ -5,10 +5,13 @@
  *
  * DESIGN
  *   1. The slot row (pg_replication_slots) decides first: missing,
- *      physical, another plugin, another database or active are refused
- *      before anything is decoded. The active check races with a daemon
- *      starting; the server's SQLSTATE 55006 (object_in_use) on the peek
- *      itself gets the same message.
+ *      physical, another plugin or another database are refused before
+ *      anything is decoded. A slot in use (a daemon streams from it) is
+ *      copied into a temporary slot, which is peeked and dropped: the
+ *      copy starts at the original's position, so it holds exactly what
+ *      the original has not confirmed. The server's SQLSTATE 55006
+ *      (object_in_use) on the peek itself (a daemon starting meanwhile)
+ *      falls back to the copy too.
  *   2. pg_logical_slot_peek_binary_changes() in single-row mode, binary
  *      results (lsn, data): one PGresult per message, so client memory
  *      does not grow with the backlog.
@@ -54,7 +57,7 @@ struct slot_acc {
 /* ---- slot row ------------------------------------------------------- */
 
 static int
-slot_busy(struct fl_err *err, const char *slot, long pid)
+slot_busy(struct fl_err *err, const char *slot, long pid, const char *why)
 {
 	char who[48];
 
@@ -64,9 +67,10 @@ slot_busy(struct fl_err *err, const char *slot, long pid)
 		snprintf(who, sizeof(who), "another process");
 	return fl_err_set(err, FL_ERR_BUSY,
 	                  "replication slot %s is in use by %s (a running "
-	                  "flusso?); peeking needs it idle: stop the daemon "
-	                  "(flusso ctl stop), then run this again",
-	                  slot, who);
+	                  "flusso?) and could not be copied to peek at it "
+	                  "(%s): free a replication slot (max_replication_"
+	                  "slots) or stop the daemon, then run this again",
+	                  slot, who, why);
 }
 
 /* Read the slot row and refuse what cannot be peeked. */
@@ -113,8 +117,7 @@ slot_check(PGconn *conn, const struct fl_slot_opts *o,
 		                "connect to it to peek",
 		                o->slot, db ? db : "(none)");
 	else if (fl_pgconn_get_bool(res, 0, 5))
-		rc = slot_busy(err, o->slot,
-		               (long)fl_pgconn_get_ll(res, 0, 6, 0));
+		r->holder_pid = (long)fl_pgconn_get_ll(res, 0, 6, 1);
 	if (rc == 0) {
 		if ((lsn = fl_pgconn_get(res, 0, 7)) != NULL)
 			fl_lsn_parse(lsn, &r->confirmed_flush_lsn);
@@ -408,8 +411,8 @@ slot_abandon(PGconn *conn)
 }
 
 static int
-slot_read(PGconn *conn, const struct fl_slot_opts *o, struct slot_acc *a,
-          struct fl_err *err)
+slot_read(PGconn *conn, const struct fl_slot_opts *o, const char *slot,
+          struct slot_acc *a, struct fl_err *err)
 {
 	static const char sql[] =
 	    "SELECT lsn, data FROM pg_logical_slot_peek_binary_changes("
@@ -424,7 +427,7 @@ slot_read(PGconn *conn, const struct fl_slot_opts *o, struct slot_acc *a,
 	fl_buf_init(&pub, 1024);
 	fl_pgconn_put_ident(&pub, o->publication);
 	snprintf(bound, sizeof(bound), "%ld", a->r->max_changes);
-	params[0] = o->slot;
+	params[0] = slot;
 	params[1] = bound;
 	params[2] = fl_buf_str(&pub);
 	sent = PQsendQueryParams(conn, sql, 3, NULL, params, NULL, NULL, 1);
@@ -446,19 +449,65 @@ slot_read(PGconn *conn, const struct fl_slot_opts *o, struct slot_acc *a,
 		if (rc == 0 && st == PGRES_SINGLE_TUPLE)
 			rc = slot_row(a, res, err);
 		else if (rc == 0 && st != PGRES_TUPLES_OK)
-			rc = slot_query_error(conn, res, o->slot, err);
+			rc = slot_query_error(conn, res, slot, err);
 		PQclear(res);
 		if (rc < 0 && st == PGRES_SINGLE_TUPLE) {
 			slot_abandon(conn);
 			break;
 		}
 	}
-	if (rc > 0) {
-		slot_busy(err, o->slot, slot_holder(conn, o->slot));
-		fl_err_sqlstate(err, "55006");
-		return -1;
-	}
-	return rc;
+	return rc; /* 1: in use (55006) */
+}
+
+/* Copy the slot into a temporary one named after it and this session;
+ * the copy's name, or NULL with err. */
+static char *
+slot_copy(PGconn *conn, const char *slot, struct fl_err *err)
+{
+	static const char sql[] =
+	    "SELECT slot_name::text FROM pg_copy_logical_replication_slot("
+	    "$1::name, left($1::text, 40) || '_peek_' || pg_backend_pid(), "
+	    "true)";
+	const char *params[1] = { slot };
+	PGresult *res = fl_pgconn_query(conn, sql, 1, params, NULL, err);
+	char *name = NULL;
+
+	if (res && PQntuples(res) == 1)
+		name = fl_xstrdup(fl_pgconn_get(res, 0, 0));
+	PQclear(res);
+	return name;
+}
+
+static void
+slot_drop_copy(PGconn *conn, const char *copy)
+{
+	const char *params[1] = { copy };
+	struct fl_err ignored;
+
+	PQclear(fl_pgconn_query(conn, "SELECT pg_drop_replication_slot($1)", 1,
+	                        params, NULL, &ignored));
+}
+
+/* Peek the slot itself, or (in use) a temporary copy of it. */
+static int
+slot_read_any(PGconn *conn, const struct fl_slot_opts *o, struct slot_acc *a,
+              struct fl_err *err)
+{
+	struct fl_slot_backlog *r = a->r;
+	struct fl_err cerr;
+	int rc = 1;
+
+	if (!r->holder_pid && (rc = slot_read(conn, o, o->slot, a, err)) <= 0)
+		return rc;
+	if (!r->holder_pid) /* became busy meanwhile (55006) */
+		r->holder_pid = slot_holder(conn, o->slot);
+	if (!(r->copy = slot_copy(conn, o->slot, &cerr)))
+		return slot_busy(err, o->slot, r->holder_pid, cerr.msg);
+	rc = slot_read(conn, o, r->copy, a, err);
+	slot_drop_copy(conn, r->copy);
+	return rc > 0 ? slot_busy(err, o->slot, r->holder_pid,
+	                          "the copy was in use")
+	              : rc;
 }
 
 /* Tables by bytes descending, then by name, then OID. */
@@ -506,7 +555,7 @@ fl_slot_peek(PGconn *conn, const struct fl_slot_opts *o,
 	memset(&a, 0, sizeof(a));
 	a.r = out;
 	fl_pgo_scratch_init(&a.scratch);
-	rc = slot_read(conn, o, &a, err);
+	rc = slot_read_any(conn, o, &a, err);
 	fl_pgo_scratch_done(&a.scratch);
 	free(a.slots);
 	if (rc < 0)
@@ -536,6 +585,7 @@ fl_slot_backlog_done(struct fl_slot_backlog *r)
 	free(r->slot);
 	free(r->publication);
 	free(r->database);
+	free(r->copy);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -637,6 +687,12 @@ fl_slot_backlog_json(const struct fl_slot_backlog *r, struct fl_buf *b)
 	slot_json_lsn(b, "confirmed_flush_lsn", r->confirmed_flush_lsn);
 	fl_buf_putc(b, ',');
 	slot_json_lsn(b, "restart_lsn", r->restart_lsn);
+	fl_buf_printf(
+	    b, ",\"in_use_by\":%ld,\"read_through_copy\":", r->holder_pid);
+	if (r->copy)
+		fl_json_put_string(b, r->copy);
+	else
+		fl_buf_puts(b, "null");
 	slot_time(r->peeked_at - SLOT_PG_EPOCH_US, 1, when, sizeof(when));
 	fl_buf_printf(
 	    b,
@@ -778,6 +834,11 @@ fl_slot_backlog_text(const struct fl_slot_backlog *r, struct fl_buf *b)
 	              "slot %s (database %s, publication %s): confirmed "
 	              "up to %s, restart at %s\n",
 	              r->slot, r->database, r->publication, cf, rs);
+	if (r->copy)
+		fl_buf_printf(b,
+		              "in use by PID %ld: read through a temporary "
+		              "copy (%s, dropped)\n",
+		              r->holder_pid, r->copy);
 	fl_buf_printf(b,
 	              "pending: %" PRIu64 " changes in %" PRIu64
 	              " transactions, %s (%" PRIu64

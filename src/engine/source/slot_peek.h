@@ -94,16 +94,22 @@ struct fl_slot_backlog {
 	size_t top_max;    /* the `top` asked for */
 	int64_t peeked_at; /* wall clock when the peek ended, µs (Unix) */
 	int64_t elapsed_ms;
+	long holder_pid; /* the slot was in use by this walsender ... */
+	char *copy;      /* ... and was read through this temporary copy */
 };
 
 /*
  * Check that the slot can be peeked, then read what it holds. `conn` is a
  * normal connection to the slot's database (replication rights needed).
+ * A slot in use (a running daemon streams from it, paused or not) cannot
+ * be peeked: it is copied into a temporary slot
+ * (pg_copy_logical_replication_slot: same position, nothing of the
+ * original changes), the copy is peeked and dropped.
  * Returns 0 with *out filled (release with fl_slot_backlog_done), or -1
  * with err: FL_ERR_NOTFOUND (no such slot), FL_ERR_INVALID (physical,
- * not pgoutput, another database), FL_ERR_BUSY (held by a running
- * walsender: "slot X is in use by PID N ..."; also when the server says
- * so, SQLSTATE 55006), FL_ERR_PG (anything else, with the SQLSTATE).
+ * not pgoutput, another database), FL_ERR_BUSY (in use and it could not
+ * be copied, e.g. max_replication_slots reached: "slot X is in use by PID
+ * N ..."), FL_ERR_PG (anything else, with the SQLSTATE).
  * *out is always safe to pass to fl_slot_backlog_done.
  */
 int fl_slot_peek(PGconn *conn, const struct fl_slot_opts *o,
