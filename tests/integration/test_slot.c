@@ -504,7 +504,8 @@ TAP_TEST(test_refusals)
 
 		if (prc < 0)
 			diag("%s", err.msg);
-		ok(prc == 0 && r.holder_pid == atol(active) && r.copy != NULL,
+		ok(prc == 0 && r.holder_pid == strtol(active, NULL, 10) &&
+		       r.copy != NULL,
 		   "an active slot is read through a temporary copy");
 		has_str(r.copy ? r.copy : "", "_peek_", "  named _peek_");
 		left = t_strf(t_db, "SELECT count(*) FROM pg_replication_slots "
