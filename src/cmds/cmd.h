@@ -43,11 +43,10 @@ struct fl_cmd_entry {
 	/* Options only before the first positional word (ctl: the words
 	 * after COMMAND are the command's, options included). */
 	int opts_head;
-	/* An offline shortcut's options (opts points here): the config
-	 * pair, the command's, the log ones. */
+	/* A shortcut's options (opts points here): the config pair or the
+	 * admin ones, the command's, the log ones (checked when built). */
 	struct fl_opt own_opts[16];
 };
-_Static_assert(2 + 6 + 5 <= 16, "own_opts holds config + command + log");
 
 struct fl_cmd_ctx {
 	const struct fl_cmd_entry *entry;

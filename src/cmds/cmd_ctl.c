@@ -24,6 +24,10 @@
 #include "util/json_write.h"
 #include "util/xmem.h"
 
+static const struct fl_opt ctl_admin_opts[] = { FL_OPTS_ADMIN };
+static const struct fl_opt offline_config_opts[] = { FL_OPTS_CONFIG };
+static const struct fl_opt offline_log_opts[] = { FL_OPTS_LOG };
+
 static const struct fl_opt ctl_opts[] = {
 	FL_OPTS_ADMIN,
 	FL_OPTS_LOG,
@@ -144,31 +148,65 @@ ctl_exec(struct fl_cmd_ctx *ctx)
 	return ctl_run(ctx, code, &call, msg);
 }
 
+/* A shortcut's words rebuilt from what the CLI parsed: the command's
+ * options (flag, then environment twin) as --name[=value], then "--" and
+ * the positional words (data: "--x" is an id, not an option). Returns
+ * the count; owned[0..*no) are freed by the caller. */
+static int
+ctl_words(struct fl_cmd_ctx *ctx, const char **words, char **owned, int *no)
+{
+	const struct fl_ctl_cmd *c = ctx->entry->ctl;
+	int n = 0, i;
+
+	*no = 0;
+	for (i = 0; i < fl_ctl_nopts(c); i++) {
+		const char *name = c->opts[i].name;
+
+		if (!fl_args_is_set(&ctx->args, name))
+			continue;
+		if (!c->opts[i].metavar) {
+			if (!fl_args_flag(&ctx->args, name))
+				continue;
+			owned[*no] = fl_xasprintf("--%s", name);
+		} else {
+			owned[*no] = fl_xasprintf(
+			    "--%s=%s", name, fl_args_str(&ctx->args, name));
+		}
+		words[n++] = owned[(*no)++];
+	}
+	words[n++] = "--";
+	for (i = 0; i < (int)ctx->args.npos && n < FL_CTL_MAX_WORDS; i++)
+		words[n++] = ctx->args.pos[i];
+	return n;
+}
+
+static void
+ctl_words_free(char **owned, int no)
+{
+	int i;
+
+	for (i = 0; i < no; i++)
+		free(owned[i]);
+}
+
 /* A shortcut: `flusso reindex INDEX` is `flusso ctl reindex INDEX`. */
 static int
 ctl_shortcut(struct fl_cmd_ctx *ctx)
 {
+	const char *words[FL_CTL_MAX_WORDS];
+	char *owned[FL_CTL_MAX_OPTS], msg[256];
 	struct fl_ctl_call call;
-	char msg[256];
-	int code;
+	int n, no, code, rc;
 
-	const char *words[FL_MAX_POS + 1];
-	size_t i;
-
-	/* the positional words are data: "--x" is an id, not an option */
-	words[0] = "--";
-	for (i = 0; i < ctx->args.npos; i++)
-		words[i + 1] = ctx->args.pos[i];
-	code =
-	    fl_ctl_check(FL_CTL_CLI, ctx->entry->ctl, (int)ctx->args.npos + 1,
-	                 words, 0, &call, msg, sizeof(msg));
-	return ctl_run(ctx, code, &call, msg);
+	n = ctl_words(ctx, words, owned, &no);
+	code = fl_ctl_check(FL_CTL_CLI, ctx->entry->ctl, n, words, 0, &call,
+	                    msg, sizeof(msg));
+	rc = ctl_run(ctx, code, &call, msg);
+	ctl_words_free(owned, no);
+	return rc;
 }
 
 /* ---- offline shortcuts: run here, against the database and OpenSearch ---- */
-
-static const struct fl_opt offline_config_opts[] = { FL_OPTS_CONFIG };
-static const struct fl_opt offline_log_opts[] = { FL_OPTS_LOG };
 
 /* `flusso inspect ...`: the command's words rebuilt from the parsed
  * options (flag, then environment twin), checked and run in-process. */
@@ -183,33 +221,14 @@ ctl_offline(struct fl_cmd_ctx *ctx)
 	struct fl_config *cfg;
 	struct fl_diags diags;
 	struct fl_buf out;
-	int n = 0, no = 0, i, code, differs = 0, rc;
+	int n, no, code, differs = 0, rc;
 
-	for (i = 0; i < fl_ctl_nopts(c); i++) {
-		const char *name = c->opts[i].name;
-
-		if (!fl_args_is_set(&ctx->args, name))
-			continue;
-		if (!c->opts[i].metavar) {
-			if (!fl_args_flag(&ctx->args, name))
-				continue;
-			owned[no] = fl_xasprintf("--%s", name);
-		} else {
-			owned[no] = fl_xasprintf("--%s=%s", name,
-			                         fl_args_str(&ctx->args, name));
-		}
-		words[n++] = owned[no++];
-	}
-	if (ctx->args.npos > 0)
-		words[n++] = "--";
-	for (i = 0; i < (int)ctx->args.npos && n < FL_CTL_MAX_WORDS; i++)
-		words[n++] = ctx->args.pos[i];
+	n = ctl_words(ctx, words, owned, &no);
 	/* usage first: a bad call needs no configuration */
 	code =
 	    fl_ctl_check(FL_CTL_CLI, c, n, words, 0, &call, msg, sizeof(msg));
 	if (code != 200 || call.help) {
-		for (i = 0; i < no; i++)
-			free(owned[i]);
+		ctl_words_free(owned, no);
 		return ctl_run(ctx, code, &call, msg);
 	}
 	fl_diags_init(&diags);
@@ -218,8 +237,7 @@ ctl_offline(struct fl_cmd_ctx *ctx)
 	fl_check_print_diags(&diags, stderr, ctx->color);
 	fl_diags_done(&diags);
 	if (!cfg) {
-		for (i = 0; i < no; i++)
-			free(owned[i]);
+		ctl_words_free(owned, no);
 		return FL_EXIT_FAIL;
 	}
 	memset(&l, 0, sizeof(l));
@@ -237,19 +255,23 @@ ctl_offline(struct fl_cmd_ctx *ctx)
 	}
 	fl_buf_done(&out);
 	fl_config_free(cfg);
-	for (i = 0; i < no; i++)
-		free(owned[i]);
+	ctl_words_free(owned, no);
 	return rc;
 }
 
-/* The options of an offline shortcut: config, the command's, logging. */
+/* The options of a shortcut: its base ones (the config pair offline,
+ * the admin ones otherwise), the command's, logging. */
 static void
-ctl_offline_opts(const struct fl_ctl_cmd *c, struct fl_cmd_entry *e)
+ctl_shortcut_opts(const struct fl_ctl_cmd *c, const struct fl_opt *base,
+                  size_t nbase, struct fl_cmd_entry *e)
 {
 	size_t n = 0, i;
 
-	for (i = 0; i < FL_ARRAY_LEN(offline_config_opts); i++)
-		e->own_opts[n++] = offline_config_opts[i];
+	FL_ASSERT(nbase + (size_t)fl_ctl_nopts(c) +
+	              FL_ARRAY_LEN(offline_log_opts) <=
+	          FL_ARRAY_LEN(e->own_opts));
+	for (i = 0; i < nbase; i++)
+		e->own_opts[n++] = base[i];
 	for (i = 0; i < (size_t)fl_ctl_nopts(c); i++) {
 		struct fl_opt *o = &e->own_opts[n++];
 
@@ -285,8 +307,7 @@ fl_cmd_ctl_shortcut(const struct fl_ctl_cmd *c, struct fl_cmd_entry *e)
 	e->summary = c->summary;
 	e->help = "A shortcut for the `flusso ctl` command of the same name, "
 	          "sent to a running\ndaemon's admin API.";
-	e->opts = ctl_opts;
-	e->nopts = FL_ARRAY_LEN(ctl_opts);
+	ctl_shortcut_opts(c, ctl_admin_opts, FL_ARRAY_LEN(ctl_admin_opts), e);
 	e->max_pos = (size_t)fl_ctl_max_args(c);
 	e->exec = ctl_shortcut;
 	e->ctl = c;
@@ -300,7 +321,8 @@ fl_cmd_ctl_shortcut(const struct fl_ctl_cmd *c, struct fl_cmd_entry *e)
 		                "OpenSearch of the configuration\n(no "
 		                "daemon needed); the same command is at the "
 		                "`flusso tui` prompt\nand in the admin API.";
-		ctl_offline_opts(c, e);
+		ctl_shortcut_opts(c, offline_config_opts,
+		                  FL_ARRAY_LEN(offline_config_opts), e);
 		e->exec = ctl_offline;
 	}
 }

@@ -156,7 +156,9 @@ ok $([ "$code" = 200 ] && grep -q 'public.reviews' "$tmp/out" && grep -q 'in use
 caught_up 120; ok $? "caught up after resume"
 left=$("$bin" slot --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["changes"])')
 ok $([ "$left" = 0 ] && echo 0 || echo 1) "nothing waits in the slot after resume ($left)"
-"$bin" repair users 1 --server 127.0.0.1:1 >/dev/null 2>&1
+"$bin" repair --json users "$u" >"$tmp/out" 2>&1
+ok $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["status"] == 200 and d["ids"] == 1 else 1)' "$tmp/out"; echo $?) "repair --json: the answer as JSON ($(cat "$tmp/out"))"
+"$bin" repair users --server 127.0.0.1:1 -- 1 >/dev/null 2>&1
 ok $([ $? = 1 ] && echo 0 || echo 1) "repair without a reachable daemon: exit 1"
 
 # ---- verify --repair: 100 corrupted documents among ~21,000, live load --------

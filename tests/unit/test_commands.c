@@ -372,7 +372,7 @@ TAP_TEST(test_options)
 	is_long(k.argc, 5, "  INDEX and four ids");
 	is_long(t_parse(FL_CTL_PROMPT, "repair users", 0, &k, msg, sizeof(msg)),
 	        400, "repair without an id: usage");
-	has_str(msg, "repair INDEX ID...", "  usage shows ID...");
+	has_str(msg, "INDEX ID...", "  usage shows ID...");
 	is_long(t_parse(FL_CTL_PROMPT, "explain --old user_id=3 orders 9", 0,
 	                &k, msg, sizeof(msg)),
 	        200, "explain --old");

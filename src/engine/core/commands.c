@@ -501,6 +501,7 @@ const struct fl_ctl_cmd fl_ctl_table[] = {
 	    .method = "POST",
 	    .path = "/repair",
 	    .exec = fl_ctl_repair,
+	    .opts = ctl_opts_json,
 	},
 	{
 	    .name = "slot",

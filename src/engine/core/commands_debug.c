@@ -15,6 +15,7 @@
 #include "core/inspect.h"
 #include "source/pg_conn.h"
 #include "source/slot_peek.h"
+#include "util/json_write.h"
 #include "util/strutil.h"
 #include "util/xmem.h"
 
@@ -139,7 +140,16 @@ fl_ctl_repair(const struct fl_ctl_local *l, const struct fl_ctl_call *k,
 	}
 	code = fl_engine_repair(l->engine, k->index, k->argv + 1,
 	                        (size_t)(k->argc - 1), msg, sizeof(msg), 60000);
-	fl_buf_printf(out, "%s\n", msg);
+	if (!fl_ctl_opt(k, "json")) {
+		fl_buf_printf(out, "%s\n", msg);
+		return code;
+	}
+	fl_buf_puts(out, "{\"index\":");
+	fl_json_put_string(out, k->index);
+	fl_buf_printf(
+	    out, ",\"ids\":%d,\"status\":%d,\"message\":", k->argc - 1, code);
+	fl_json_put_string(out, msg);
+	fl_buf_puts(out, "}\n");
 	return code;
 }
 
