@@ -129,8 +129,9 @@ const struct fl_cmd_entry fl_cmd_slot_entry = {
 	.help = "Peeks at the slot without consuming it "
 	        "(pg_logical_slot_peek_binary_changes)\nand reports the "
 	        "pending changes and bytes per table, the oldest pending\n"
-	        "commit and the largest transactions. The slot must be idle: "
-	        "stop a running\ndaemon first. The server decodes up to "
+	        "commit and the largest transactions. A slot a running daemon "
+	        "streams from\nis read through a temporary copy (one free "
+	        "replication slot needed).\nThe server decodes up to "
 	        "--max-changes messages before\nanswering, so a large "
 	        "backlog takes a while.",
 	.opts = slot_opts,
