@@ -221,7 +221,6 @@ httpd_public(struct fl_httpd *h, struct MHD_Connection *c, const char *url,
 	struct fl_status *st;
 	struct fl_buf out;
 	enum MHD_Result rc;
-	int ready;
 
 	if (strcmp(url, "/healthz") && strcmp(url, "/readyz") &&
 	    strcmp(url, "/status") && strcmp(url, "/metrics"))
@@ -234,11 +233,8 @@ httpd_public(struct fl_httpd *h, struct MHD_Connection *c, const char *url,
 	fl_board_snapshot(h->o.local->board, st);
 	fl_buf_init(&out, (size_t)1 << 24);
 	if (strcmp(url, "/readyz") == 0) {
-		ready = (st->phase == FL_PHASE_BACKFILLING ||
-		         st->phase == FL_PHASE_LIVE ||
-		         st->phase == FL_PHASE_PAUSED) &&
-		        !st->waiting_for[0];
-		rc = httpd_send(c, ready ? 200 : 503, NULL, "", 0, 0);
+		rc = httpd_send(c, fl_status_ready(st) ? 200 : 503, NULL, "", 0,
+		                0);
 	} else if (strcmp(url, "/status") == 0) {
 		fl_status_to_json(st, fl_status_now_us(), &out);
 		rc = httpd_send(c, 200, "application/json", fl_buf_str(&out),

@@ -593,6 +593,14 @@ fl_status_to_json(const struct fl_status *st, int64_t now_us, struct fl_buf *o)
 
 /* ---- /metrics -------------------------------------------------------------- */
 
+int
+fl_status_ready(const struct fl_status *st)
+{
+	return (st->phase == FL_PHASE_BACKFILLING ||
+	        st->phase == FL_PHASE_LIVE || st->phase == FL_PHASE_PAUSED) &&
+	       !st->waiting_for[0];
+}
+
 static void
 metric(struct fl_buf *o, const char *name, const char *type, const char *help)
 {
@@ -693,6 +701,15 @@ fl_status_to_metrics(const struct fl_status *st, struct fl_buf *o)
 	              strcmp(st->waiting_for, "opensearch") == 0);
 	metric(o, "flusso_paused", "gauge", "1 while paused.");
 	fl_buf_printf(o, "flusso_paused %d\n", st->paused);
+	metric(o, "flusso_phase", "gauge",
+	       "1 for the pipeline's current phase, 0 for the others.");
+	for (i = 0; i < FL_ARRAY_LEN(phase_names); i++)
+		fl_buf_printf(o, "flusso_phase{phase=\"%s\"} %d\n",
+		              phase_names[i], (size_t)st->phase == i);
+	metric(o, "flusso_ready", "gauge",
+	       "1 while ready (what /readyz answers 200 to): backfilling, "
+	       "live or paused, waiting for nothing.");
+	fl_buf_printf(o, "flusso_ready %d\n", fl_status_ready(st));
 	metric(o, "flusso_index_held", "gauge",
 	       "1 while an index is held: paused, stopped by a failure, or in "
 	       "drift from its schema.");

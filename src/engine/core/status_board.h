@@ -217,6 +217,12 @@ void fl_board_quarantine(struct fl_board *b, const char *index, const char *id,
 struct fl_status_index *fl_status_index_find(struct fl_status *st,
                                              const char *name);
 
+/*
+ * 1 when the pipeline is ready (what /readyz answers 200 to and the
+ * flusso_ready gauge shows): backfilling, live or paused, and waiting
+ * for no dependency.
+ */
+int fl_status_ready(const struct fl_status *st);
 /* The /status JSON document of a snapshot (engine-sink.md §6.4). */
 int fl_status_to_json(const struct fl_status *st, int64_t now_us,
                       struct fl_buf *out);
