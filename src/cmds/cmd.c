@@ -119,7 +119,7 @@ fl_cmd_print_overview(FILE *f)
 	           "Commands:\n");
 	for (i = 0; (e = fl_cmd_at(i, &tmp)) != NULL; i++) {
 		cmd_summary(e, summary, sizeof(summary));
-		fprintf(f, "  %-9s %s%s\n", e->name, summary,
+		fprintf(f, "  %-10s %s%s\n", e->name, summary,
 		        e->ctl && !(e->ctl->flags & FL_CTL_OFFLINE)
 		            ? " (daemon)"
 		            : "");
