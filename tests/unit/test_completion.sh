@@ -51,7 +51,8 @@ done
 cat >"$tmp/run.bash" <<'EOF'
 source "$1" || exit 9
 line=$2
-read -ra COMP_WORDS <<<"${line//=/ = }"
+words=${line//=/ = }
+read -ra COMP_WORDS <<<"${words//:/ : }"
 case $line in *' ' | *=) COMP_WORDS+=('') ;; esac
 COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
 COMP_LINE=$line
@@ -92,6 +93,8 @@ want "flusso ctl pa" "pause" "ctl command"
 want "flusso ctl --server 1.2.3.4:5 po" "policy" \
     "ctl command after ctl options"
 want "flusso ctl inspect --j" "--json" "ctl command option"
+want "flusso ctl --server=127.0.0.1:9465 re" \
+    "reindex reload repair resume retry" "ctl after --server=ADDR:PORT"
 want "flusso ctl policy x s" "skip stop" "ctl literal argument"
 want "flusso ctl help sq" "sql" "ctl help takes ctl commands"
 want "flusso help ver" "verify version" "help takes commands"
@@ -131,10 +134,15 @@ want "flusso check -c $tmp/cfgdir/mi" "$tmp/cfgdir/mine.yml" "PATH: files"
 want "flusso check --config=$tmp/cfgdir/mi" "$tmp/cfgdir/mine.yml" \
     "PATH: files after --config="
 
+mkdir "$tmp/a:b" && : >"$tmp/a:b/file.yml"
+want "flusso check -c $tmp/a:b/fi" "b/file.yml" \
+    "PATH with ':': what follows the ':' is replaced"
+
 # bash splits at '=' only when COMP_WORDBREAKS says so: without, the
 # whole word is replaced.
 cat >"$tmp/nobreak.bash" <<'EOF'
 source "$1"
+COMP_WORDBREAKS=$' \t\n'
 COMP_WORDS=(flusso run --log-level=w)
 COMP_CWORD=2 COMP_LINE='flusso run --log-level=w' COMP_POINT=24
 _flusso
