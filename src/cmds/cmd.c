@@ -21,11 +21,17 @@
 #include "util/xmem.h"
 
 const struct fl_cmd_entry *const fl_cmd_table[] = {
-	&fl_cmd_run_entry,    &fl_cmd_tui_entry,
-	&fl_cmd_status_entry, &fl_cmd_check_entry,
-	&fl_cmd_verify_entry, &fl_cmd_slot_entry,
-	&fl_cmd_ctl_entry,    &fl_cmd_version_entry,
-	&fl_cmd_help_entry,   NULL,
+	&fl_cmd_run_entry,
+	&fl_cmd_tui_entry,
+	&fl_cmd_status_entry,
+	&fl_cmd_check_entry,
+	&fl_cmd_verify_entry,
+	&fl_cmd_slot_entry,
+	&fl_cmd_ctl_entry,
+	&fl_cmd_completion_entry,
+	&fl_cmd_version_entry,
+	&fl_cmd_help_entry,
+	NULL,
 };
 
 const struct fl_cmd_entry *
@@ -113,7 +119,7 @@ fl_cmd_print_overview(FILE *f)
 	           "Commands:\n");
 	for (i = 0; (e = fl_cmd_at(i, &tmp)) != NULL; i++) {
 		cmd_summary(e, summary, sizeof(summary));
-		fprintf(f, "  %-9s %s%s\n", e->name, summary,
+		fprintf(f, "  %-10s %s%s\n", e->name, summary,
 		        e->ctl && !(e->ctl->flags & FL_CTL_OFFLINE)
 		            ? " (daemon)"
 		            : "");

@@ -62,6 +62,7 @@ extern const struct fl_cmd_entry fl_cmd_check_entry;
 extern const struct fl_cmd_entry fl_cmd_verify_entry;
 extern const struct fl_cmd_entry fl_cmd_slot_entry;
 extern const struct fl_cmd_entry fl_cmd_ctl_entry;
+extern const struct fl_cmd_entry fl_cmd_completion_entry;
 extern const struct fl_cmd_entry fl_cmd_version_entry;
 extern const struct fl_cmd_entry fl_cmd_help_entry;
 

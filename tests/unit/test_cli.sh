@@ -39,7 +39,7 @@ grep_in() {
 }
 
 expect 0 "--help" -- --help
-for c in run tui status check slot version help; do
+for c in run tui status check slot completion version help; do
 	grep_in "$out" "^  $c " "--help lists $c"
 done
 expect 0 "-h" -- -h
