@@ -149,6 +149,7 @@ fl_notify_init(struct fl_notify *n)
 		n->wd_ms = (int64_t)(usec / 2000);
 		if (n->wd_ms < 1)
 			n->wd_ms = 1;
+		n->wd_last = fl_mono_ms();
 		fl_log_info("systemd", "watchdog every %lld ms",
 		            (long long)n->wd_ms);
 	}
@@ -173,17 +174,18 @@ notify_watchdog(struct fl_notify *n, struct fl_engine *e, int64_t now)
 {
 	uint64_t beat;
 
-	if (!n->wd_ms || now < n->wd_next)
+	if (!n->wd_ms || now - n->wd_last < n->wd_ms)
 		return;
 	beat = fl_engine_heartbeat(e);
 	if (beat == n->wd_beat) {
-		/* the last ping was at wd_next - wd_ms: one interval ago,
-		 * systemd is about to restart us */
-		if (!n->wd_warned && now >= n->wd_next + n->wd_ms) {
+		/* a whole interval without a ping: systemd is about to
+		 * restart us (before READY the watchdog is not armed) */
+		if (n->ready && !n->wd_warned &&
+		    now - n->wd_last >= 2 * n->wd_ms) {
 			fl_log_warn("systemd",
 			            "the engine's control thread has not moved "
 			            "for %lld ms: no watchdog ping",
-			            (long long)(now - n->wd_next + n->wd_ms));
+			            (long long)(now - n->wd_last));
 			n->wd_warned = 1;
 		}
 		return;
@@ -191,7 +193,7 @@ notify_watchdog(struct fl_notify *n, struct fl_engine *e, int64_t now)
 	notify_send("WATCHDOG=1");
 	n->wd_beat = beat;
 	n->wd_warned = 0;
-	n->wd_next = now + n->wd_ms;
+	n->wd_last = now;
 }
 
 void

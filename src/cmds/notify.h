@@ -24,7 +24,7 @@ struct fl_notify {
 	int ready;        /* READY=1 sent */
 	int stopping;     /* STOPPING=1 sent */
 	int64_t wd_ms;    /* the watchdog interval / 2, 0: no watchdog */
-	int64_t wd_next;  /* monotonic ms of the next WATCHDOG=1 */
+	int64_t wd_last;  /* monotonic ms of the last WATCHDOG=1 (or start) */
 	uint64_t wd_beat; /* the heartbeat at the last WATCHDOG=1 */
 	int wd_warned;    /* the heartbeat stood still: said once */
 	int64_t st_next;  /* monotonic ms before which STATUS waits */

@@ -10,7 +10,9 @@
 # lines with the phase and the lag, WATCHDOG=1 about every second, and
 # STOPPING=1 on SIGTERM with a clean exit. The admin password comes from
 # $CREDENTIALS_DIRECTORY/admin-password (LoadCredential=): the admin
-# API takes it and refuses another. About 20 s. TAP output.
+# API takes it and refuses another. Then with OpenSearch unreachable:
+# READY=1 while waiting for it, WATCHDOG=1 through the backoff. About
+# 30 s. TAP output.
 # Needs FLUSSO_TEST_PG_URL, FLUSSO_TEST_PG_BIN, FLUSSO_TEST_OS_URL,
 # FLUSSO_SVC_DIR (tests/services.sh env) and python3; the unit checks
 # are skipped when systemd-analyze is missing.
@@ -67,6 +69,9 @@ wait_for 10 "the notify socket" test -S "$sock" || die "no notify socket"
 mkdir -p "$tmp/creds"
 echo cred-secret >"$tmp/creds/admin-password"
 unset FLUSSO_ADMIN_PASSWORD
+# the shared node may be restarting for another test (here: READY would
+# come while waiting for it, before /readyz says ready)
+wait_for 120 "OpenSearch up" os_healthy || die "OpenSearch is down"
 start_flusso NOTIFY_SOCKET="$sock" WATCHDOG_USEC=2000000 CREDENTIALS_DIRECTORY="$tmp/creds"
 sent() { grep -q "$1" "$nlog"; }
 wait_for 90 "READY=1" sent 'READY=1' || die "no READY=1"
@@ -96,6 +101,9 @@ ok $? "WATCHDOG=1 about every second ($((w1 - w0)) in 5 s)"
 	awk 'NR > 1 && $1 - prev < 1900 { bad = 1 } { prev = $1 } END { exit !bad }'
 ok $? "STATUS=live at most every 2 s ($(grep -c 'STATUS=' "$nlog") STATUS messages)"
 
+! grep -q 'has not moved' "$log"
+ok $? "no watchdog warning while the engine runs"
+
 # LoadCredential: the admin password from $CREDENTIALS_DIRECTORY
 adm="http://$FLUSSO_PRIVATE_ADDRESS"
 code=$(curl -s -o /dev/null -w '%{http_code}' -u admin:cred-secret "$adm/status")
@@ -122,6 +130,24 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -u admin:cred-secret "$adm/status"
 stop_flusso; rc=$?
 [ "$rc" = 0 ] && [ "$code" = 200 ] && [ "$(wc -l <"$nlog")" = "$lines" ]
 ok $? "without NOTIFY_SOCKET: no message, admin API $code, exit $rc"
+
+# waiting for a service at start: READY=1 all the same (a node that is
+# down at boot does not fail the start), and WATCHDOG=1 goes on while
+# the control thread backs off
+: >"$nlog"
+start_flusso NOTIFY_SOCKET="$sock" WATCHDOG_USEC=2000000 \
+	SHOP_OPENSEARCH_URL="http://127.0.0.1:$(free_port)"
+wait_for 30 "READY=1" sent 'READY=1'
+ready=$(grep -m1 'READY=1' "$nlog")
+echo "$ready" | grep -q 'STATUS=waiting for opensearch'
+ok $? "waiting for OpenSearch: ${ready#* }"
+w0=$(grep -c 'WATCHDOG=1' "$nlog")
+sleep 6
+w1=$(grep -c 'WATCHDOG=1' "$nlog")
+[ $((w1 - w0)) -ge 5 ] && ! grep -q 'has not moved' "$log"
+ok $? "WATCHDOG=1 while it waits and backs off ($((w1 - w0)) in 6 s)"
+stop_flusso; rc=$?
+ok $rc "SIGTERM while waiting: exit $rc"
 
 [ "$fail" = 0 ] || tail -40 "$log" | sed 's/^/#   /'
 echo "1..$n"
