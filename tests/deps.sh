@@ -14,6 +14,7 @@ pkgs=(
 	openjdk-17-jdk-headless maven
 	curl ca-certificates tmux procps iproute2 valgrind python3
 	python3-yaml # tests/integration/test_monitoring.sh
+	libsystemd-dev systemd # sd_notify; systemd-analyze for test_systemd
 )
 
 missing=()

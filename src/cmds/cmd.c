@@ -157,21 +157,14 @@ fl_cmd_not_built(const struct fl_cmd_ctx *ctx)
 	return FL_EXIT_FAIL;
 }
 
-int
-fl_cmd_admin_password(const struct fl_cmd_ctx *ctx, char **out)
+/* The first line of a password file (*out NULL when it is empty). */
+static int
+cmd_password_file(const char *file, char **out)
 {
-	const char *file = fl_args_str(&ctx->args, "admin-password-file");
-	const char *pw = fl_args_str(&ctx->args, "admin-password");
 	char line[1024];
 	FILE *f;
 	size_t n;
 
-	*out = NULL;
-	if (!file) {
-		if (pw && *pw)
-			*out = fl_xstrdup(pw);
-		return FL_EXIT_OK;
-	}
 	if (!(f = fopen(file, "r"))) {
 		fprintf(stderr,
 		        "flusso: cannot read the admin password file %s: %s\n",
@@ -187,6 +180,31 @@ fl_cmd_admin_password(const struct fl_cmd_ctx *ctx, char **out)
 	if (line[0])
 		*out = fl_xstrdup(line);
 	return FL_EXIT_OK;
+}
+
+int
+fl_cmd_admin_password(const struct fl_cmd_ctx *ctx, char **out)
+{
+	const char *file = fl_args_str(&ctx->args, "admin-password-file");
+	const char *pw = fl_args_str(&ctx->args, "admin-password");
+	const char *creds = getenv("CREDENTIALS_DIRECTORY");
+	char path[4096];
+
+	*out = NULL;
+	if (file)
+		return cmd_password_file(file, out);
+	if (fl_args_is_set(&ctx->args, "admin-password")) {
+		if (pw && *pw)
+			*out = fl_xstrdup(pw);
+		return FL_EXIT_OK;
+	}
+	/* systemd's LoadCredential=admin-password:... */
+	if (!creds || !*creds ||
+	    (size_t)snprintf(path, sizeof(path), "%s/admin-password", creds) >=
+	        sizeof(path) ||
+	    access(path, F_OK) != 0)
+		return FL_EXIT_OK;
+	return cmd_password_file(path, out);
 }
 
 static int

@@ -91,7 +91,9 @@ void fl_cmd_print_help(const struct fl_cmd_entry *e, FILE *f);
 /* For commands whose implementation has not landed: one line, exit 1. */
 int fl_cmd_not_built(const struct fl_cmd_ctx *ctx);
 /* The admin password: the first line of --admin-password-file, else
- * --admin-password; *out is NULL when neither is set (or it is empty).
+ * --admin-password, else (neither given, as flag or env twin) the first
+ * line of $CREDENTIALS_DIRECTORY/admin-password when it exists (systemd's
+ * LoadCredential=); *out is NULL when none is set (or it is empty).
  * Returns FL_EXIT_OK, or FL_EXIT_FAIL after saying the file cannot be
  * read. Used by run, tui and ctl alike. Caller frees *out. */
 int fl_cmd_admin_password(const struct fl_cmd_ctx *ctx, char **out);

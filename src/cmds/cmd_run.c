@@ -8,6 +8,11 @@
  * a signal at any phase is seen. The first asks for a graceful stop (the
  * current commit finishes within --shutdown-grace-secs, only what was
  * flushed is confirmed); a second exits at once with status 1.
+ *
+ * Under systemd (NOTIFY_SOCKET, a Type=notify unit) it tells the truth
+ * (notify.c): READY once the engine is ready or waiting for a service,
+ * its phase and lag as STATUS, WATCHDOG while the engine's control
+ * thread moves, STOPPING on the way out.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +21,7 @@
 
 #include "cmd.h"
 #include "daemon.h"
+#include "notify.h"
 #include "util/log.h"
 
 static const struct fl_opt run_opts[] = {
@@ -26,14 +32,16 @@ static const struct fl_opt run_opts[] = {
 
 /* Wait for the engine to end, turning signals into stop requests. */
 static void
-run_wait(struct fl_daemon *d, const sigset_t *set)
+run_wait(struct fl_daemon *d, const sigset_t *set, struct fl_notify *sd)
 {
 	struct timespec tick = { 0, 200000000 };
 	int signals = 0;
 
 	while (!fl_engine_finished(d->engine)) {
-		int sig = sigtimedwait(set, NULL, &tick);
+		int sig;
 
+		fl_notify_tick(sd, d->engine, d->board);
+		sig = sigtimedwait(set, NULL, &tick);
 		if (sig <= 0)
 			continue;
 		if (sig == SIGHUP) {
@@ -53,6 +61,9 @@ run_wait(struct fl_daemon *d, const sigset_t *set)
 			            "%s: stopping (finishing the current "
 			            "commit; a second signal forces exit)",
 			            sig == SIGINT ? "SIGINT" : "SIGTERM");
+			fl_notify_stopping(sd,
+			                   "stopping (finishing the current "
+			                   "commit)");
 			fl_engine_request_stop(d->engine);
 		} else {
 			fprintf(stderr, "flusso: forced exit; unconfirmed "
@@ -66,6 +77,7 @@ static int
 run_exec(struct fl_cmd_ctx *ctx)
 {
 	struct fl_daemon d;
+	struct fl_notify sd;
 	sigset_t set;
 	int code;
 
@@ -83,8 +95,12 @@ run_exec(struct fl_cmd_ctx *ctx)
 	}
 	fl_log_info("run", "flusso %s running (config %s)", FLUSSO_VERSION,
 	            d.cfg->path);
-	run_wait(&d, &set);
+	fl_notify_init(&sd);
+	run_wait(&d, &set, &sd);
+	fl_notify_tick(&sd, d.engine, d.board); /* stopped, or the error */
+	fl_notify_stopping(&sd, NULL);
 	code = fl_daemon_close(&d);
+	fl_notify_done(&sd);
 	if (code != FL_EXIT_OK)
 		fprintf(stderr, "Error: the pipeline stopped on an error (see "
 		                "above)\n");

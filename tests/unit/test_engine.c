@@ -507,6 +507,39 @@ TAP_TEST(test_commands_run_in_order)
 	world_free(r.w);
 }
 
+/* The control thread's heartbeat (the systemd watchdog's source, issue
+ * 19) moves while it supervises and stands still while it is wedged (a
+ * gc held at the gate), then moves again. */
+TAP_TEST(test_heartbeat)
+{
+	struct run r = fresh(50);
+	char msg[512];
+	uint64_t h0, h1;
+
+	start(&r, 1, 32);
+	ok(wait_for(all_seeded, &r, 30), "seeded");
+	h0 = fl_engine_heartbeat(r.e);
+	nap(800);
+	h1 = fl_engine_heartbeat(r.e);
+	if (!ok(h1 >= h0 + 2, "the heartbeat moves while supervising"))
+		diag("%llu then %llu", (unsigned long long)h0,
+		     (unsigned long long)h1);
+	world_gate_gc(r.w, 1);
+	fl_engine_command(r.e, FL_ECMD_GC, "users", NULL, msg, sizeof(msg), 0);
+	nap(300);
+	h0 = fl_engine_heartbeat(r.e);
+	nap(800);
+	h1 = fl_engine_heartbeat(r.e);
+	if (!ok(h1 == h0, "a wedged control thread: the heartbeat stands"))
+		diag("%llu then %llu", (unsigned long long)h0,
+		     (unsigned long long)h1);
+	world_gate_open(r.w);
+	nap(800);
+	ok(fl_engine_heartbeat(r.e) > h1, "released: it moves again");
+	stop(&r);
+	world_free(r.w);
+}
+
 /* A command with no engine running was queued to nobody and leaked
  * (failed before: LeakSanitizer; the test of !e->wake[1] never held). */
 TAP_TEST(test_command_without_engine)
@@ -1007,6 +1040,7 @@ main(void)
 	RUN(test_lost_ids_rebuild_on_release);
 	RUN(test_admin_failures_are_answers);
 	RUN(test_commands_run_in_order);
+	RUN(test_heartbeat);
 	RUN(test_command_without_engine);
 	RUN(test_seeder_task_not_freed_while_paged);
 	RUN(test_transient_build_errors_retry_locally);

@@ -64,12 +64,32 @@ fl_engine_opts_default(struct fl_engine_opts *o)
 
 /* ---- small shared helpers --------------------------------------------- */
 
+/* Set on the control thread: its waits keep the heartbeat moving. */
+static _Thread_local int eng_on_control;
+
+void
+eng_alive(struct fl_engine *e)
+{
+	if (eng_on_control)
+		atomic_fetch_add(&e->heartbeat, 1);
+}
+
 int
 eng_retry_wait(struct fl_engine *e, struct fl_backoff *b)
 {
+	int ms;
+
 	if (atomic_load(&e->stop))
 		return 1;
-	return fl_sleep_unless(fl_backoff_next_ms(b), &e->stop);
+	ms = fl_backoff_next_ms(b);
+	if (!eng_on_control)
+		return fl_sleep_unless(ms, &e->stop);
+	for (; ms > 0; ms -= 250) { /* a backoff of 30 s is no wedge */
+		eng_alive(e);
+		if (fl_sleep_unless(ms > 250 ? 250 : ms, &e->stop))
+			return 1;
+	}
+	return 0;
 }
 
 int
@@ -261,6 +281,7 @@ eng_supervise(struct fl_engine *e)
 	p.events = POLLIN;
 	eng_set_ready(e, 1);
 	while (!atomic_load(&e->stop) && !atomic_load(&e->failed)) {
+		eng_alive(e);
 		poll(&p, 1, 250);
 		while (read(e->wake[0], buf, sizeof(buf)) > 0) {
 		}
@@ -318,6 +339,7 @@ eng_shutdown(struct fl_engine *e)
 			pthread_cond_broadcast(&e->cv);
 			pthread_mutex_unlock(&e->mu);
 		}
+		eng_alive(e);
 		poll(NULL, 0, 20);
 	}
 	if (e->router_started)
@@ -399,6 +421,7 @@ eng_wait_retry(struct fl_engine *e)
 			atomic_store(&e->failed, 0);
 			return 1; /* `retry` cleared it, or `reload` */
 		}
+		eng_alive(e);
 		poll(&p, 1, 250);
 		while (read(e->wake[0], buf, sizeof(buf)) > 0) {
 		}
@@ -414,6 +437,7 @@ eng_control_main(void *arg)
 {
 	struct fl_engine *e = arg;
 
+	eng_on_control = 1;
 	eng_board_init(e);
 	for (;;) {
 		fl_board_set_phase(e->board, FL_PHASE_STARTING);
@@ -562,6 +586,12 @@ eng_enforce_grace(struct fl_engine *e)
 		fl_log_warn("engine", "shutdown grace exceeded: cancelling");
 		fl_engine_abort(e);
 	}
+}
+
+uint64_t
+fl_engine_heartbeat(struct fl_engine *e)
+{
+	return atomic_load(&e->heartbeat);
 }
 
 int

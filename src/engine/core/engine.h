@@ -19,6 +19,7 @@
 #define FL_ENGINE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config/config.h"
 #include "core/status_board.h"
@@ -81,6 +82,13 @@ void fl_engine_source_names(const struct fl_engine *e, const char **slot,
  * backoffs in progress (nothing unconfirmed is confirmed). For a
  * shutdown whose grace period passed. */
 void fl_engine_abort(struct fl_engine *e);
+/* The control thread's heartbeat: a counter it bumps at every turn of
+ * its loops (at least every 250 ms while it supervises, waits for a
+ * service or backs off, stops). A supervisor (the systemd watchdog)
+ * reads it from any thread: one that stops moving is a wedged engine.
+ * Long start-up steps (connecting, creating the slot, ensuring the
+ * indexes) do not bump it. */
+uint64_t fl_engine_heartbeat(struct fl_engine *e);
 /* Has the engine ended (stopped or failed)? Never blocks. */
 int fl_engine_finished(struct fl_engine *e);
 /* Wait for the engine to end: 0 stopped on request, 1 permanent error

@@ -232,6 +232,9 @@ struct fl_engine {
 	int wake[2];       /* pokes the control thread */
 	int exit_code;
 	atomic_int finished;
+	/* bumped by the control thread at every turn of its loops (the
+	 * supervision loop, waits and backoffs): fl_engine_heartbeat */
+	atomic_uint_least64_t heartbeat;
 	char fail_msg[512]; /* why the pipeline failed (first error) */
 	/* `reload` (engine_reload.c): the configuration the pipeline
 	 * restarts on (under mu), and every loaded one (control thread) */
@@ -257,6 +260,8 @@ int eng_wait_commits(struct fl_engine *e, int timeout_ms);
 int eng_index_no(const struct fl_engine *e, const char *name);
 /* Wait the backoff's next delay; 1 when stopping (give up). */
 int eng_retry_wait(struct fl_engine *e, struct fl_backoff *b);
+/* The control thread proves it is alive (a no-op on other threads). */
+void eng_alive(struct fl_engine *e);
 /* Open a PostgreSQL session, waiting while PostgreSQL is unreachable
  * (that also lets go of the replication stream); NULL when stopping. */
 void *eng_connect(struct fl_engine *e, const char *app);
