@@ -13,6 +13,7 @@ pkgs=(
 	postgresql postgresql-client
 	openjdk-17-jdk-headless maven
 	curl ca-certificates tmux procps iproute2 valgrind python3
+	dpkg-dev lintian man-db
 )
 
 missing=()
