@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # tests/packaging/test_package.sh BUILD_DIR SOURCE_DIR - the Debian package.
 # Owns: building the .deb from an existing build with its CPack config
-# (into a temp dir, the build dir is left alone), checking its name,
-# fields and contents, running lintian against lintian-allow.txt; then,
+# (into a temp dir; cpack writes only install_manifest.txt in the build
+# dir), checking its name, fields and contents, running lintian against
+# lintian-allow.txt; then,
 # as root only, installing it with dpkg, checking what it installed
 # (/usr/bin/flusso, the man page, the unit, completions, monitoring
 # files) and removing and purging it, with nothing left behind.
