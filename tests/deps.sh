@@ -15,6 +15,7 @@ pkgs=(
 	curl ca-certificates tmux procps iproute2 valgrind python3
 	python3-yaml # tests/integration/test_monitoring.sh
 	libsystemd-dev systemd # sd_notify; systemd-analyze for test_systemd
+	dpkg-dev lintian man-db
 )
 
 missing=()
