@@ -171,7 +171,7 @@ curl -s -X POST "$DIRECT_OS_URL/_bulk?refresh=true" -H 'Content-Type: applicatio
 ok $(grep -q 'updated:100' "$tmp/ubq"; echo $?) "100 orders corrupted directly in OpenSearch ($(cat "$tmp/ubq"))"
 start_churn
 sleep 2
-"$bin" verify --repair --recheck 5 orders >"$tmp/out" 2>"$tmp/err"; rc=$?
+"$bin" verify --repair --recheck 10 orders >"$tmp/out" 2>"$tmp/err"; rc=$?
 sed 's/^/# /' "$tmp/out" "$tmp/err" | grep -v '^# *different\|^# *missing\|^# *extra' | head -8
 fixed=$(sed -n 's/.*orders: \([0-9]*\) ids\{0,1\} repaired, checked again: \([0-9]*\) still differ.*/\1 \2/p' "$tmp/err")
 ok $([ $rc = 0 ] && [ "${fixed% *}" -ge 50 ] && [ "${fixed#* }" = 0 ] && grep -q 'repaired' "$tmp/err"; echo $?) "verify --repair under live load: exit 0, ${fixed% *} ids repaired through the daemon (the load rewrote the others), 0 still differ"
