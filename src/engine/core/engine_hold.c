@@ -148,6 +148,11 @@ hold_op_save_now(struct fl_engine *e, int ix, void *arg, struct fl_err *err)
 	struct eng_index *x = &e->ix[ix];
 	struct fl_sink_hold h;
 
+	if (atomic_load(&x->releasing)) { /* its `none` wins; store later */
+		fl_err_set(err, FL_ERR_BUSY, "index %s is being released",
+		           x->cfg->name);
+		return FL_SINK_TRANSIENT;
+	}
 	pthread_mutex_lock(&e->mu);
 	h = x->hold_info;
 	*(unsigned *)arg = x->hold_ver;
@@ -253,9 +258,14 @@ eng_release_index(struct fl_engine *e, int ix, struct fl_err *err)
 		resync = 0;
 	}
 	memset(&none, 0, sizeof(none));
+	/* from here until the memory says `none` too, a tick or the router
+	 * must not store the old hold over this one */
+	atomic_store(&x->releasing, 1);
 	if (eng_sink_call_for(e, hold_op_save, ix, &none, err,
-	                      ENG_CMD_SINK_MS) != FL_SINK_OK)
+	                      ENG_CMD_SINK_MS) != FL_SINK_OK) {
+		atomic_store(&x->releasing, 0);
 		return -1;
+	}
 	/* the drain exists from the moment the hold is gone, so nothing
 	 * (a seeding task about to be marked seeded) sees "not held, no
 	 * drain" while ids are pending */
@@ -269,6 +279,7 @@ eng_release_index(struct fl_engine *e, int ix, struct fl_err *err)
 	atomic_store(&x->hold, FL_HOLD_NONE);
 	memset(&x->hold_info, 0, sizeof(x->hold_info));
 	x->hold_saved = ++x->hold_ver; /* stored: none */
+	atomic_store(&x->releasing, 0);
 	x->npending = -1;
 	hold_start_drain_locked(e, ix);
 	x->drain->waiting = 1;

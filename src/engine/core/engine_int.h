@@ -101,6 +101,9 @@ struct eng_index {
 	 * copy must be rewritten while they differ */
 	struct fl_sink_hold hold_info;
 	unsigned hold_ver, hold_saved;
+	/* a release is storing `none`: nobody stores the old hold over it
+	 * (hold_op_save_now answers transient until it is cleared) */
+	atomic_int releasing;
 	long long npending;      /* last count read (e->mu), -1 unknown */
 	int64_t counted_ms;      /* when it was read (control thread) */
 	struct eng_seed *seed;   /* running seeding task, or NULL (e->mu) */
