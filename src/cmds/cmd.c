@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check_report.h"
+#include "config/config.h"
 #include "core/commands.h"
 #include "util/log.h"
 #include "util/strutil.h"
@@ -180,6 +182,20 @@ cmd_password_file(const char *file, char **out)
 	if (line[0])
 		*out = fl_xstrdup(line);
 	return FL_EXIT_OK;
+}
+
+struct fl_config *
+fl_cmd_load_config(const struct fl_cmd_ctx *ctx)
+{
+	struct fl_diags diags;
+	struct fl_config *cfg;
+
+	fl_diags_init(&diags);
+	cfg = fl_config_load(fl_args_str(&ctx->args, "config"),
+	                     fl_args_str(&ctx->args, "index-prefix"), &diags);
+	fl_check_print_diags(&diags, stderr, ctx->color);
+	fl_diags_done(&diags);
+	return cfg;
 }
 
 int

@@ -90,6 +90,11 @@ void fl_cmd_print_help(const struct fl_cmd_entry *e, FILE *f);
 
 /* For commands whose implementation has not landed: one line, exit 1. */
 int fl_cmd_not_built(const struct fl_cmd_ctx *ctx);
+/* The configuration of --config and --index-prefix, its diagnostics
+ * printed to stderr (file:line:col); NULL when it cannot be used. */
+struct fl_config;
+struct fl_config *fl_cmd_load_config(const struct fl_cmd_ctx *ctx);
+
 /* The admin password: the first line of --admin-password-file, else
  * --admin-password, else (neither given, as flag or env twin) the first
  * line of $CREDENTIALS_DIRECTORY/admin-password when it exists (systemd's

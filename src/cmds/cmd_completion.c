@@ -313,6 +313,19 @@ comp_print_walk(FILE *f, int zsh)
 	fputs(p, f);
 }
 
+/* The same shell text in both scripts (bash and zsh read it alike). */
+static const char comp_indexes_fn[] =
+    "# The enabled indexes of the configuration on the line (-c), else\n"
+    "# of FLUSSO_CONFIG or ./flusso.yml; nothing when it cannot be read.\n"
+    "_flusso_indexes() {\n"
+    "\tlocal c=${cfg/#\\~/$HOME}\n"
+    "\tif [[ -n $c ]]; then\n"
+    "\t\tflusso completion --indexes --config \"$c\" 2>/dev/null\n"
+    "\telse\n"
+    "\t\tflusso completion --indexes 2>/dev/null\n"
+    "\tfi\n"
+    "}\n\n";
+
 static const char comp_bash_engine[] =
     "# _flusso_values SPEC CUR: the candidates for SPEC into COMPREPLY.\n"
     "_flusso_values() {\n"
@@ -333,16 +346,6 @@ static const char comp_bash_engine[] =
     "\t\tesac\n"
     "\tdone\n"
     "\tCOMPREPLY+=($(compgen -W \"${cands[*]}\" -- \"$2\"))\n"
-    "}\n\n"
-    "# The enabled indexes of the configuration on the line (-c), else\n"
-    "# of FLUSSO_CONFIG or ./flusso.yml; nothing when it cannot be read.\n"
-    "_flusso_indexes() {\n"
-    "\tlocal c=${cfg/#\\~/$HOME}\n"
-    "\tif [[ -n $c ]]; then\n"
-    "\t\tflusso completion --indexes --config \"$c\" 2>/dev/null\n"
-    "\telse\n"
-    "\t\tflusso completion --indexes 2>/dev/null\n"
-    "\tfi\n"
     "}\n\n"
     "# _flusso_optvalues OPTION CUR: the values of an option.\n"
     "_flusso_optvalues() {\n"
@@ -429,16 +432,6 @@ static const char comp_zsh_engine[] =
     "\t(($#cands)) && compadd -a cands\n"
     "\treturn 0\n"
     "}\n\n"
-    "# The enabled indexes of the configuration on the line (-c), else\n"
-    "# of FLUSSO_CONFIG or ./flusso.yml; nothing when it cannot be read.\n"
-    "_flusso_indexes() {\n"
-    "\tlocal c=${cfg/#\\~/$HOME}\n"
-    "\tif [[ -n $c ]]; then\n"
-    "\t\tflusso completion --indexes --config \"$c\" 2>/dev/null\n"
-    "\telse\n"
-    "\t\tflusso completion --indexes 2>/dev/null\n"
-    "\tfi\n"
-    "}\n\n"
     "# _flusso_optvalues OPTION: the values of an option.\n"
     "_flusso_optvalues() {\n"
     "\tlocal o\n"
@@ -497,6 +490,7 @@ comp_print(FILE *f, int zsh)
 	              "# /usr/share/bash-completion/completions/flusso.");
 	comp_print_names(f, zsh);
 	comp_print_spec(f);
+	fputs(comp_indexes_fn, f);
 	fputs(zsh ? comp_zsh_engine : comp_bash_engine, f);
 	comp_print_walk(f, zsh);
 	fputs(zsh ? comp_zsh_tail : comp_bash_tail, f);

@@ -219,7 +219,6 @@ ctl_offline(struct fl_cmd_ctx *ctx)
 	struct fl_ctl_call call;
 	struct fl_ctl_local l;
 	struct fl_config *cfg;
-	struct fl_diags diags;
 	struct fl_buf out;
 	int n, no, code, differs = 0, rc;
 
@@ -231,11 +230,7 @@ ctl_offline(struct fl_cmd_ctx *ctx)
 		ctl_words_free(owned, no);
 		return ctl_run(ctx, code, &call, msg);
 	}
-	fl_diags_init(&diags);
-	cfg = fl_config_load(fl_args_str(&ctx->args, "config"),
-	                     fl_args_str(&ctx->args, "index-prefix"), &diags);
-	fl_check_print_diags(&diags, stderr, ctx->color);
-	fl_diags_done(&diags);
+	cfg = fl_cmd_load_config(ctx);
 	if (!cfg) {
 		ctl_words_free(owned, no);
 		return FL_EXIT_FAIL;

@@ -72,7 +72,6 @@ slot_exec(struct fl_cmd_ctx *ctx)
 {
 	struct fl_slot_opts o = { 0 };
 	struct fl_slot_backlog r;
-	struct fl_diags diags;
 	struct fl_config *cfg;
 	struct fl_buf out;
 	struct fl_err err;
@@ -94,11 +93,7 @@ slot_exec(struct fl_cmd_ctx *ctx)
 		        bad_slot ? o.slot : o.publication);
 		return FL_EXIT_USAGE;
 	}
-	fl_diags_init(&diags);
-	cfg = fl_config_load(fl_args_str(&ctx->args, "config"),
-	                     fl_args_str(&ctx->args, "index-prefix"), &diags);
-	fl_check_print_diags(&diags, stderr, ctx->color);
-	fl_diags_done(&diags);
+	cfg = fl_cmd_load_config(ctx);
 	if (!cfg)
 		return FL_EXIT_FAIL;
 	fl_err_clear(&err);

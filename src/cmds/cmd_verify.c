@@ -375,7 +375,6 @@ verify_exec(struct fl_cmd_ctx *ctx)
 {
 	struct fl_verify_opts o;
 	struct verify_bar bar;
-	struct fl_diags diags;
 	struct fl_config *cfg;
 	struct fl_buf json;
 	int use_json = fl_args_flag(&ctx->args, "json"), first = 1;
@@ -413,11 +412,7 @@ verify_exec(struct fl_cmd_ctx *ctx)
 	o.progress = verify_bar_draw;
 	o.progress_arg = &bar;
 
-	fl_diags_init(&diags);
-	cfg = fl_config_load(fl_args_str(&ctx->args, "config"),
-	                     fl_args_str(&ctx->args, "index-prefix"), &diags);
-	fl_check_print_diags(&diags, stderr, ctx->color);
-	fl_diags_done(&diags);
+	cfg = fl_cmd_load_config(ctx);
 	if (!cfg || (code = verify_check_names(ctx, cfg)) != FL_EXIT_OK) {
 		fl_config_free(cfg);
 		free(ids);

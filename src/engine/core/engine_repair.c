@@ -37,6 +37,7 @@ struct eng_repair {
 	int ix;
 	int held;      /* the index was held: the ids went to its pending set */
 	size_t pushed; /* ids handed to their workers so far */
+	int released;  /* the page's own reference is given up */
 	struct eng_repair *next;
 };
 
@@ -71,7 +72,7 @@ repair_push(struct fl_engine *e, struct eng_repair *r)
 		break;
 	}
 	eng_dpage_release(p);
-	r->pushed = p->ids.n + 1; /* the own reference is gone */
+	r->released = 1;
 }
 
 static void
@@ -160,7 +161,7 @@ eng_repairs_reap(struct fl_engine *e)
 	while (*pp) {
 		struct eng_repair *r = *pp;
 
-		if (r->pushed < r->p->ids.n)
+		if (!r->released)
 			repair_push(e, r);
 		if (!atomic_load(&r->p->done)) {
 			pp = &r->next;
@@ -181,8 +182,6 @@ eng_repairs_end(struct fl_engine *e)
 		e->repairs = r->next;
 		if (!atomic_load(&r->p->done))
 			atomic_store(&r->p->dropped, 1); /* never flushed */
-		if (r->pushed <= r->p->ids.n)
-			r->pushed = r->p->ids.n + 1; /* the workers are gone */
 		repair_answer(e, r);
 		repair_free(r);
 	}

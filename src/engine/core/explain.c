@@ -122,6 +122,7 @@ static PGresult *
 ex_read_row(struct fl_dbg *d, const struct fl_track_table *tt, char **cols,
             char **vals, size_t n, struct fl_err *err)
 {
+	char sqlstate[6] = "";
 	struct fl_buf q;
 	PGresult *res;
 	size_t i;
@@ -143,8 +144,13 @@ ex_read_row(struct fl_dbg *d, const struct fl_track_table *tt, char **cols,
 	}
 	fl_buf_puts(&q, " LIMIT 2");
 	res = fl_pgconn_query(d->pg, fl_buf_str(&q), (int)n,
-	                      (const char *const *)vals, NULL, err);
+	                      (const char *const *)vals, sqlstate, err);
 	fl_buf_done(&q);
+	if (!res && !strcmp(sqlstate, "42703")) { /* a column of the KEY */
+		err->code = FL_ERR_INVALID;
+		fl_err_prefix(err, "KEY names a column %s.%s does not have",
+		              tt->schema, tt->table);
+	}
 	if (res && PQntuples(res) > 1) {
 		PQclear(res);
 		fl_err_set(err, FL_ERR_INVALID,

@@ -348,9 +348,11 @@ httpd_admin(struct fl_httpd *h, struct MHD_Connection *c, const char *url,
 		local.color = 0;
 		code = fl_ctl_exec(&local, FL_CTL_HTTP, cmd, argc, argv, &out);
 	}
-	json = code == 200 &&
-	       ((cmd->flags & FL_CTL_JSON) ||
-	        (out.len && (out.data[0] == '{' || out.data[0] == '[')));
+	/* JSON: the command always answers it, or its --json was given */
+	json = code == 200 && (cmd->flags & FL_CTL_JSON);
+	for (i = 0; i < fl_ctl_nopts(cmd) && code == 200; i++)
+		if (w.own[i] && !strcmp(cmd->opts[i].name, "json"))
+			json = 1;
 	rc = httpd_send(c, (unsigned)code,
 	                json ? "application/json" : "text/plain; charset=utf-8",
 	                fl_buf_str(&out), out.len, differs ? HTTPD_DIFFERS : 0);

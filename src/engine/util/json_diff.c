@@ -42,15 +42,10 @@ jd_cut(struct jd_walk *w, size_t len)
 		w->path.data[len] = '\0';
 }
 
-/* Descend into member `key`, walk, and cut the path back. */
+/* The path was extended past len: report or descend, then cut back. */
 static void
-jd_member(struct jd_walk *w, const char *key, const cJSON *a, const cJSON *b)
+jd_step(struct jd_walk *w, size_t len, const cJSON *a, const cJSON *b)
 {
-	size_t len = w->path.len;
-
-	if (len)
-		fl_buf_putc(&w->path, '.');
-	fl_buf_puts(&w->path, key);
 	if (!a)
 		jd_report(w, FL_JDIFF_EXTRA, NULL, b);
 	else if (!b)
@@ -60,19 +55,26 @@ jd_member(struct jd_walk *w, const char *key, const cJSON *a, const cJSON *b)
 	jd_cut(w, len);
 }
 
+/* Member `key` of an object. */
+static void
+jd_member(struct jd_walk *w, const char *key, const cJSON *a, const cJSON *b)
+{
+	size_t len = w->path.len;
+
+	if (len)
+		fl_buf_putc(&w->path, '.');
+	fl_buf_puts(&w->path, key);
+	jd_step(w, len, a, b);
+}
+
+/* Element i of an array. */
 static void
 jd_element(struct jd_walk *w, int i, const cJSON *a, const cJSON *b)
 {
 	size_t len = w->path.len;
 
 	fl_buf_printf(&w->path, "[%d]", i);
-	if (!a)
-		jd_report(w, FL_JDIFF_EXTRA, NULL, b);
-	else if (!b)
-		jd_report(w, FL_JDIFF_MISSING, a, NULL);
-	else
-		jd_walk(w, a, b);
-	jd_cut(w, len);
+	jd_step(w, len, a, b);
 }
 
 static void
