@@ -32,6 +32,8 @@ for ix in users products orders; do
 	n=$(sed -n 's/^# next //p' "$tmp/fields")
 	[ -n "$n" ] || die "debug_fields.py failed for $ix"
 	fail=$((fail + $(grep -c '^not ok' "$tmp/fields")))
+	failed_lines="$failed_lines
+$(grep '^not ok' "$tmp/fields")"
 done
 
 # a document whose row is gone: a delete is due

@@ -17,13 +17,18 @@ n=0 fail=0
 t0=$(date +%s)
 pid='' churn_pids='' proxy_pids='' big_pid=''
 VERIFY_LAST=
+failed_lines=''
 
+# ok STATUS DESCRIPTION: one TAP line; failures are repeated at the end
+# (rel_cleanup), where a truncated CI log still shows them
 ok() {
 	n=$((n + 1))
 	if [ "$1" = 0 ]; then
 		echo "ok $n - $2 [$(($(date +%s) - t0)) s]"
 	else
 		echo "not ok $n - $2 [$(($(date +%s) - t0)) s]"
+		failed_lines="$failed_lines
+not ok $n - $2"
 		fail=$((fail + 1))
 	fi
 }
@@ -83,7 +88,19 @@ sql_admin() { "$PSQL" -X -q -At "$base/postgres" -c "$1"; }
 status() { curl -s --max-time 5 "http://$FLUSSO_PUBLIC_ADDRESS/status"; }
 field() { status | grep -o "\"$1\":[^,}]*" | head -1 | cut -d: -f2- | tr -d '"'; }
 
+# rel_failed_summary: the failed checks again, and the end of flusso's log
+rel_failed_summary() {
+	[ -n "$failed_lines" ] || return 0
+	echo "# ---- failed checks ----"
+	printf '%s\n' "$failed_lines" | sed '/^$/d; s/^/# /'
+	if [ -n "${log:-}" ] && [ -s "$log" ]; then
+		echo "# ---- the last 40 lines of flusso's log ----"
+		tail -40 "$log" | sed 's/^/#   /'
+	fi
+}
+
 rel_cleanup() {
+	rel_failed_summary
 	stop_churn
 	stop_flusso_hard
 	local p
