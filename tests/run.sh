@@ -7,7 +7,8 @@
 #      (build-asan/) - so both compilers build with -Werror - and clang
 #      ThreadSanitizer (build-tsan/, only the tests that run threads);
 #   4. start a throwaway PostgreSQL 15 and a real OpenSearch 2.19.6 node
-#      (tests/services.sh), on free loopback ports;
+#      (tests/services.sh), on free loopback ports - in the background,
+#      while step 3 builds;
 #   5. run ctest (unit + integration) on the first two builds, and the
 #      threaded unit tests (label threads) on the third;
 #   6. stop the services, pass or fail;
@@ -54,6 +55,23 @@ build() { # build DIR CC cmake-args... (BUILD_TARGETS: only those)
 	[ -n "${BUILD_TARGETS:-}" ] && read -r -a t <<<"--target $BUILD_TARGETS"
 	cmake --build "$dir" -j "$jobs" "${t[@]}"
 }
+# The services start in the background while the builds run (on a fresh
+# machine the OpenSearch jars are downloaded first): their output is
+# shown once the builds are done.
+svc_pid=''
+if [ $unit_only = 0 ]; then
+	step "services (starting in the background)"
+	# Our own state dir, so a developer's running services are untouched.
+	if [ -z "${FLUSSO_SVC_DIR:-}" ]; then
+		FLUSSO_SVC_DIR=$(mktemp -d "${TMPDIR:-/tmp}/flusso-test.XXXXXX")
+		chmod 755 "$FLUSSO_SVC_DIR" # the postgres user must reach pg/
+	fi
+	export FLUSSO_SVC_DIR
+	trap 'step "stopping services"; [ -n "$svc_pid" ] && wait "$svc_pid"; tests/services.sh stop || true' EXIT
+	svc_log=$FLUSSO_SVC_DIR/services-start.log
+	tests/services.sh start >"$svc_log" 2>&1 &
+	svc_pid=$!
+fi
 build build gcc -DCMAKE_BUILD_TYPE=Release
 [ $asan = 1 ] && build build-asan clang -DCMAKE_BUILD_TYPE=Debug -DFLUSSO_SANITIZE=ON
 tsan_tests="test_engine test_queue test_watermark test_http_server test_bulk"
@@ -66,14 +84,11 @@ if [ $unit_only = 1 ]; then
 	label=(-L unit)
 else
 	step "services"
-	# Our own state dir, so a developer's running services are untouched.
-	if [ -z "${FLUSSO_SVC_DIR:-}" ]; then
-		FLUSSO_SVC_DIR=$(mktemp -d "${TMPDIR:-/tmp}/flusso-test.XXXXXX")
-		chmod 755 "$FLUSSO_SVC_DIR" # the postgres user must reach pg/
-	fi
-	export FLUSSO_SVC_DIR
-	trap 'step "stopping services"; tests/services.sh stop || true' EXIT
-	tests/services.sh start
+	svc_rc=0
+	wait "$svc_pid" || svc_rc=$?
+	svc_pid=''
+	cat "$svc_log"
+	[ $svc_rc = 0 ] || { echo "run.sh: the services did not start (exit $svc_rc)" >&2; exit 1; }
 	eval "$(tests/services.sh env)"
 	tests/opensearch/smoke.sh
 fi
@@ -106,5 +121,19 @@ if [ $fuzz = 1 ]; then
 	tests/fuzz/smoke.sh || rc=1
 fi
 
+# the failures once more at the very end, where a log cut in the middle
+# still shows them: failed tests, failed TAP checks, sanitizer reports
+if [ $rc != 0 ]; then
+	step "failures"
+	for dir in build build-asan build-tsan; do
+		f=$dir/Testing/Temporary/LastTestsFailed.log
+		[ -s "$f" ] && sed "s|^|$dir: failed test |" "$f"
+		for l in "$dir"/Testing/Temporary/LastTest*.log; do
+			[ -f "$l" ] || continue
+			grep -h -E '^not ok |ERROR: (Address|Leak|Thread)Sanitizer|runtime error:|^Bail out!' "$l" |
+				sort -u | head -30 | sed "s|^|$dir: |"
+		done
+	done
+fi
 step "done in $(($(date +%s) - t0)) s: $([ $rc = 0 ] && echo PASS || echo FAIL)"
 exit $rc

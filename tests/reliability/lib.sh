@@ -90,9 +90,11 @@ field() { status | grep -o "\"$1\":[^,}]*" | head -1 | cut -d: -f2- | tr -d '"';
 
 # rel_failed_summary: the failed checks again, and the end of flusso's log
 rel_failed_summary() {
-	[ -n "$failed_lines" ] || return 0
+	local lines
+	lines=$(printf '%s\n' "$failed_lines" | sed '/^$/d')
+	[ -n "$lines" ] || return 0
 	echo "# ---- failed checks ----"
-	printf '%s\n' "$failed_lines" | sed '/^$/d; s/^/# /'
+	printf '%s\n' "$lines" | sed 's/^/# /'
 	if [ -n "${log:-}" ] && [ -s "$log" ]; then
 		echo "# ---- the last 40 lines of flusso's log ----"
 		tail -40 "$log" | sed 's/^/#   /'
