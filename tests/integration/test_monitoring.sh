@@ -55,6 +55,8 @@ ok $? "every flusso_* series of the rules and the dashboard is in /metrics"
 grep -qx 'flusso_ready 1' "$tmp/metrics" && grep -qx 'flusso_phase{phase="live"} 1' "$tmp/metrics" &&
 	[ "$(grep -c '^flusso_phase{.*} 1$' "$tmp/metrics")" = 1 ]
 ok $? "flusso_ready 1 and flusso_phase{phase=\"live\"} 1 (one phase at 1)"
+grep -qx 'flusso_indexes 3' "$tmp/metrics"
+ok $? "flusso_indexes 3: the three indexes are ensured ($(grep '^flusso_indexes ' "$tmp/metrics"))"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://$FLUSSO_PUBLIC_ADDRESS/readyz")
 [ "$code" = 200 ]; ok $? "/readyz agrees: $code"
 

@@ -304,6 +304,7 @@ struct eng_repl_arg {
 	struct fl_capture_status cs;
 	uint64_t committed;
 	uint64_t depth, seed_depth, in_flight;
+	uint64_t ensured; /* indexes whose ensure_index succeeded */
 	int any_seed;
 };
 
@@ -331,6 +332,7 @@ eng_repl_cb(void *arg, struct fl_status *st)
 	st->queue_depth = a->depth;
 	st->seeding_depth = a->seed_depth;
 	st->in_flight = a->in_flight;
+	st->indexes_ensured = a->ensured;
 	if (st->phase == FL_PHASE_ERROR || st->phase == FL_PHASE_STOPPING ||
 	    st->phase == FL_PHASE_STOPPED)
 		return;
@@ -365,5 +367,7 @@ eng_publish(struct fl_engine *e)
 	for (i = 0; i < e->nix; i++)
 		a.any_seed |= e->ix[i].seed != NULL;
 	pthread_mutex_unlock(&e->mu);
+	for (i = 0; i < e->nix; i++)
+		a.ensured += atomic_load(&e->ix[i].ensured) != 0;
 	fl_board_update(e->board, eng_repl_cb, &a);
 }
