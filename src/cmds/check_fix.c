@@ -81,7 +81,11 @@ check_fix_ask(struct fl_check_fix_run *run)
 	}
 	fprintf(run->out, "Apply? [y/N/q] ");
 	fflush(run->out);
-	return fl_check_fix_answer(fgets(line, sizeof(line), run->in));
+	if (!fgets(line, sizeof(line), run->in)) {
+		fputc('\n', run->out); /* end of input: the line is open */
+		return FL_CHECK_FIX_QUIT;
+	}
+	return fl_check_fix_answer(line);
 }
 
 /* After a failed CREATE INDEX CONCURRENTLY of an index that did not

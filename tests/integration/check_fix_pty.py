@@ -4,7 +4,7 @@
 # stdin and stdout (so `flusso check --fix` asks), answer each
 # "Apply? [y/N/q] " prompt with the next comma-separated word of ANSWERS
 # (end of input once they run out), print everything CMD wrote and exit
-# with its exit code. Used by test_check_fix.sh.
+# with its exit code. Used by test_check_fix_pg.sh.
 import os
 import pty
 import select

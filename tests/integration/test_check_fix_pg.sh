@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
-# test_check_fix.sh FLUSSO SRCDIR - `flusso check --fix` against the real
+# test_check_fix_pg.sh FLUSSO SRCDIR - `flusso check --fix` against the real
 # PostgreSQL (tests/services.sh): a database whose tables lack a primary
 # key (replica identity needs a unique index, built CONCURRENTLY) and a
 # publication missing a table. `check` reports them and lists the fixes;
