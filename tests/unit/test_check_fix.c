@@ -30,8 +30,9 @@ t_exec(void *arg, const char *sql, struct fl_err *err)
 {
 	struct t_db *db = arg;
 
-	strncat(db->log, sql, sizeof(db->log) - strlen(db->log) - 2);
-	strcat(db->log, "\n");
+	size_t n = strlen(db->log);
+
+	snprintf(db->log + n, sizeof(db->log) - n, "%s\n", sql);
 	if (db->fail && strncmp(sql, db->fail, strlen(db->fail)) == 0) {
 		db->failed = 1;
 		fl_err_set(err, FL_ERR_PG, "scripted failure");
