@@ -1035,6 +1035,8 @@ chk_track(struct chk_table *t, const char *col)
 {
 	size_t i;
 
+	if (!t)
+		return;
 	for (i = 0; i < t->ntrack; i++)
 		if (strcmp(t->track[i], col) == 0)
 			return;
@@ -1891,14 +1893,19 @@ chk_publication_plan(struct chk *k)
 		f->stmts[f->nstmts++] = fl_xstrdup(c->problems[i].fix);
 	}
 	for (i = 0; i < k->out->fixes.n; i++) {
+		const struct chk_table *t;
+		long at;
+
 		f = &k->out->fixes.v[i];
-		j = (size_t)fl_publication_tables_find(&c->required, f->schema,
-		                                       f->table);
-		if (!chk_table_get(k, f->schema, f->table)->noident ||
+		t = chk_table_get(k, f->schema, f->table);
+		at = fl_publication_tables_find(&c->required, f->schema,
+		                                f->table);
+		if (!t || !t->noident || at < 0 ||
 		    fl_publication_tables_find(&c->missing, f->schema,
 		                               f->table) < 0 ||
 		    f->nstmts >= FL_CHECK_FIX_MAX_STMTS)
 			continue;
+		j = (size_t)at;
 		fl_publication_tables_init(&one);
 		fl_publication_tables_add(&one, f->schema, f->table);
 		f->stmts[f->nstmts++] = fl_publication_sql_cover(
