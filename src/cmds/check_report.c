@@ -522,6 +522,8 @@ fl_check_json(const struct fl_config *c, const struct fl_diags *d)
 
 /* ---- the database part (online check) ---------------------------------- */
 
+static cJSON *report_json_str(const char *s);
+
 /* "label  N tables: s.t, s.t" */
 static void
 report_qtables(const char *label, const struct fl_qtables *t, FILE *f)
@@ -646,6 +648,51 @@ fl_check_print_online(const struct fl_check_db *db, const char *target,
 	}
 	report_coverage(&db->coverage, will_manage, manage_from, f);
 	report_slot(&db->slot, f);
+	fl_check_print_fixes(&db->fixes, f);
+}
+
+void
+fl_check_print_fixes(const struct fl_check_fixes *p, FILE *f)
+{
+	size_t i, j;
+
+	if (!p->n)
+		return;
+	fprintf(f, "\nfixes (`flusso check --fix` applies them, asking "
+	           "first):\n");
+	for (i = 0; i < p->n; i++) {
+		fprintf(f, "  %zu. %s\n", i + 1, p->v[i].finding);
+		for (j = 0; j < p->v[i].nstmts; j++)
+			fprintf(f, "       %s\n", p->v[i].stmts[j]);
+	}
+}
+
+cJSON *
+fl_check_json_fixes(const struct fl_check_fixes *p)
+{
+	cJSON *a = cJSON_CreateArray(), *o, *st;
+	size_t i, j;
+
+	for (i = 0; i < p->n; i++) {
+		const struct fl_check_fix *x = &p->v[i];
+		char *t = x->table ? fl_xasprintf("%s.%s", x->schema, x->table)
+		                   : NULL;
+
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "kind",
+		                        x->kind == FL_CHECK_FIX_IDENTITY
+		                            ? "replica_identity"
+		                            : "publication");
+		cJSON_AddItemToObject(o, "table", report_json_str(t));
+		cJSON_AddStringToObject(o, "finding", x->finding);
+		st = cJSON_AddArrayToObject(o, "statements");
+		for (j = 0; j < x->nstmts; j++)
+			cJSON_AddItemToArray(st,
+			                     cJSON_CreateString(x->stmts[j]));
+		cJSON_AddItemToArray(a, o);
+		free(t);
+	}
+	return a;
 }
 
 static cJSON *

@@ -37,6 +37,11 @@ void fl_check_print_online(const struct fl_check_db *db, const char *target,
 /* {publication, exists, satisfied, will_manage, manageable, required,
  * present, missing, blockers, remediation, problems, publish}. */
 cJSON *fl_check_json_coverage(const struct fl_coverage *c, int will_manage);
+/* The fix plan: "fixes (`flusso check --fix` applies them):" and each
+ * finding with its statements; nothing when the plan is empty. */
+void fl_check_print_fixes(const struct fl_check_fixes *p, FILE *f);
+/* [{kind, table, finding, statements}] */
+cJSON *fl_check_json_fixes(const struct fl_check_fixes *p);
 /* {name, exists, state, slot_type, plugin, database, active, ...}. */
 cJSON *fl_check_json_slot(const struct fl_slot_report *s);
 

@@ -11,10 +11,19 @@
  * slot sections (human) or the `coverage` and `slot` members (JSON).
  * A connection failure is an error (exit 1); coverage gaps and warnings
  * alone are not.
+ *
+ * --fix: after the report, the plan it printed (fl_check_db.fixes, the
+ * same list) is walked by check_fix.c, asking before each statement
+ * unless --yes; then the database rules run again and their result is
+ * printed. Exit 0 only when that re-check is clean (no error, nothing
+ * left to fix) and no statement failed. --dry-run prints the plan and
+ * changes nothing.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "check_fix.h"
 #include "check_report.h"
 #include "cmd.h"
 #include "config/config.h"
@@ -54,6 +63,18 @@ static const struct fl_opt check_opts[] = {
 	{ .name = "json",
 	  .kind = FL_OPT_FLAG,
 	  .help = "same as --format json: the exact creation bodies" },
+	{ .name = "fix",
+	  .kind = FL_OPT_FLAG,
+	  .help = "apply the fixes the report lists, asking before each "
+	          "statement" },
+	{ .name = "yes",
+	  .letter = 'y',
+	  .kind = FL_OPT_FLAG,
+	  .help = "with --fix: apply without asking (needed when stdin is "
+	          "not a terminal)" },
+	{ .name = "dry-run",
+	  .kind = FL_OPT_FLAG,
+	  .help = "with --fix: print the fixes, change nothing" },
 	FL_OPTS_LOG,
 };
 
@@ -66,6 +87,8 @@ struct check_online {
 	char *target; /* user@host:port/dbname, no password */
 	int will_manage;
 	char *manage_from; /* where will_manage came from */
+	PGconn *conn;      /* kept open for --fix */
+	struct fl_check_db_opts o;
 };
 
 /* Effective --manage-publication (flag > env > file) and its origin. */
@@ -96,13 +119,13 @@ static void
 check_online_run(struct fl_cmd_ctx *ctx, const struct fl_config *cfg,
                  struct fl_diags *diags, struct check_online *on)
 {
-	struct fl_check_db_opts o = { 0 };
+	struct fl_check_db_opts *o = &on->o;
 	char *conninfo;
 	PGconn *conn;
 
 	check_will_manage(ctx, cfg, on);
-	o.slot = fl_args_str(&ctx->args, "slot");
-	o.publication = fl_args_str(&ctx->args, "publication");
+	o->slot = fl_args_str(&ctx->args, "slot");
+	o->publication = fl_args_str(&ctx->args, "publication");
 	if (!(conninfo = fl_config_source_conninfo(cfg, &on->err))) {
 		on->failed = 1;
 		return;
@@ -114,19 +137,21 @@ check_online_run(struct fl_cmd_ctx *ctx, const struct fl_config *cfg,
 		on->failed = 1;
 		return;
 	}
-	if (fl_check_db_run(conn, cfg, &o, &on->db, diags, &on->err) < 0) {
+	if (fl_check_db_run(conn, cfg, o, &on->db, diags, &on->err) < 0) {
 		fl_err_prefix(&on->err, "checking database %s", on->target);
 		on->failed = 1;
 	} else {
 		on->ran = 1;
 	}
-	PQfinish(conn);
+	on->conn = conn;
 }
 
 static void
 check_online_done(struct check_online *on)
 {
 	fl_check_db_done(&on->db);
+	if (on->conn)
+		PQfinish(on->conn);
 	free(on->target);
 	free(on->manage_from);
 }
@@ -170,6 +195,9 @@ check_report(struct fl_cmd_ctx *ctx, const struct fl_config *cfg,
 	cJSON_AddItemToObject(doc, "slot",
 	                      on->ran ? fl_check_json_slot(&on->db.slot)
 	                              : cJSON_CreateNull());
+	cJSON_AddItemToObject(doc, "fixes",
+	                      on->ran ? fl_check_json_fixes(&on->db.fixes)
+	                              : cJSON_CreateNull());
 	text = cJSON_PrintUnformatted(doc);
 	fl_buf_init(&pretty, (size_t)1 << 30);
 	fl_json_pretty(text, &pretty);
@@ -180,6 +208,100 @@ check_report(struct fl_cmd_ctx *ctx, const struct fl_config *cfg,
 	if (on->failed)
 		fprintf(stderr, "Error: %s\n", on->err.msg);
 	return diags->nerrors || on->failed ? FL_EXIT_FAIL : FL_EXIT_OK;
+}
+
+/* --fix, --yes and --dry-run together make sense? Else a usage
+ * message and FL_EXIT_USAGE; 0 when fine. */
+static int
+check_fix_usage(struct fl_cmd_ctx *ctx)
+{
+	int fix = fl_args_flag(&ctx->args, "fix");
+	int yes = fl_args_flag(&ctx->args, "yes");
+	int dry = fl_args_flag(&ctx->args, "dry-run");
+	const char *why = NULL;
+
+	if (!fix && (yes || dry))
+		why = yes ? "--yes needs --fix" : "--dry-run needs --fix";
+	else if (fix && fl_args_flag(&ctx->args, "offline"))
+		why = "--fix needs the database; drop --offline";
+	else if (fix &&
+	         (fl_args_flag(&ctx->args, "json") ||
+	          strcmp(fl_args_str(&ctx->args, "format"), "json") == 0))
+		why = "--fix talks to a person; drop --json (the plan is the "
+		      "`fixes` member of `check --json`)";
+	else if (fix && !yes && !dry && !isatty(STDIN_FILENO))
+		why = "--fix needs --yes when stdin is not a terminal";
+	if (!why)
+		return 0;
+	fprintf(stderr, "flusso: %s\n", why);
+	return FL_EXIT_USAGE;
+}
+
+/* Re-run the database rules after --fix and print the result; 1 when it
+ * is clean. */
+static int
+check_fix_recheck(struct fl_cmd_ctx *ctx, const struct fl_config *cfg,
+                  struct check_online *on)
+{
+	struct fl_check_db db;
+	struct fl_diags diags;
+	struct fl_err err;
+	int clean = 0;
+
+	printf("\nre-checking database %s\n", on->target);
+	fflush(stdout);
+	fl_diags_init(&diags);
+	if (fl_check_db_run(on->conn, cfg, &on->o, &db, &diags, &err) < 0) {
+		fprintf(stderr, "Error: checking database %s: %s\n", on->target,
+		        err.msg);
+	} else {
+		fl_check_print_fixes(&db.fixes, stdout);
+		fflush(stdout);
+		fl_check_print_diags(&diags, stderr, ctx->color);
+		clean = !diags.nerrors && !db.fixes.n;
+		fprintf(stderr,
+		        "check after --fix: %s%zu error%s, %zu warning%s, "
+		        "%zu fix%s left\n",
+		        clean ? "clean: " : "", diags.nerrors,
+		        diags.nerrors == 1 ? "" : "s", diags.nwarnings,
+		        diags.nwarnings == 1 ? "" : "s", db.fixes.n,
+		        db.fixes.n == 1 ? "" : "es");
+	}
+	fl_check_db_done(&db);
+	fl_diags_done(&diags);
+	return clean;
+}
+
+/* The --fix part, after the report; returns the exit code. */
+static int
+check_fix(struct fl_cmd_ctx *ctx, const struct fl_config *cfg,
+          struct check_online *on, int code)
+{
+	struct fl_check_fix_run run = { 0 };
+	struct fl_check_fix_ops ops;
+	int clean;
+
+	if (!on->ran)
+		return code;
+	if (!on->db.fixes.n) {
+		printf("\nnothing to fix\n");
+		return code;
+	}
+	if (fl_args_flag(&ctx->args, "dry-run")) {
+		printf("\ndry run: nothing was changed\n");
+		return FL_EXIT_FAIL;
+	}
+	run.in = stdin;
+	run.out = stdout;
+	run.errf = stderr;
+	run.yes = fl_args_flag(&ctx->args, "yes");
+	ops = fl_check_fix_pg_ops(on->conn);
+	fl_check_fix_apply(&on->db.fixes, &ops, &run);
+	printf("\n%zu statement%s applied, %zu skipped, %zu failed%s\n",
+	       run.applied, run.applied == 1 ? "" : "s", run.skipped,
+	       run.failed, run.stopped ? " (stopped)" : "");
+	clean = check_fix_recheck(ctx, cfg, on);
+	return clean && !run.failed ? FL_EXIT_OK : FL_EXIT_FAIL;
 }
 
 static int
@@ -205,12 +327,16 @@ check_exec(struct fl_cmd_ctx *ctx)
 		        fl_config_check_slot_name(slot) < 0 ? slot : publ);
 		return FL_EXIT_USAGE;
 	}
+	if ((code = check_fix_usage(ctx)) != 0)
+		return code;
 	fl_diags_init(&diags);
 	memset(&on, 0, sizeof(on));
 	cfg = fl_config_load(path, prefix, &diags);
 	if (cfg && !fl_args_flag(&ctx->args, "offline"))
 		check_online_run(ctx, cfg, &diags, &on);
 	code = check_report(ctx, cfg, &diags, &on);
+	if (fl_args_flag(&ctx->args, "fix"))
+		code = check_fix(ctx, cfg, &on, code);
 	check_online_done(&on);
 	fl_config_free(cfg);
 	fl_diags_done(&diags);
@@ -224,8 +350,15 @@ const struct fl_cmd_entry fl_cmd_check_entry = {
 	.help = "Loads flusso.yml and every schema, reports each problem with "
 	        "file:line:column,\nand prints each index's mapping. Unless "
 	        "--offline, also checks the live\ndatabase: tables, columns, "
-	        "types, keys, replica identity, publication.\nExit 1 when any "
-	        "error is found.",
+	        "types, keys, replica identity, publication,\nand lists the "
+	        "fixes it can apply. --fix applies them: each statement is\n"
+	        "printed and asked about (y applies, n skips, q stops; --yes "
+	        "applies all,\n--dry-run only prints): publication changes, "
+	        "and replica identity through\na unique index built "
+	        "CONCURRENTLY. It never runs anything the report did not\n"
+	        "list, then checks again. Exit 1 when any error is found "
+	        "(with --fix: when\nthe re-check is not clean or a statement "
+	        "failed), 2 on usage errors.",
 	.opts = check_opts,
 	.nopts = FL_ARRAY_LEN(check_opts),
 	.exec = check_exec,

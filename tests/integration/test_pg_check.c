@@ -512,7 +512,8 @@ t_broken_checks(const struct t_run *r)
 		        "IDENTITY FULL;",
 		        "  ... offers REPLICA IDENTITY FULL");
 		has_str(g->msg,
-		        "CREATE UNIQUE INDEX \"orders_id_user_id_key\" "
+		        "CREATE UNIQUE INDEX CONCURRENTLY "
+		        "\"orders_id_user_id_key\" "
 		        "ON \"public\".\"orders\" (\"id\", "
 		        "\"user_id\"); ALTER TABLE \"public\".\"orders\" "
 		        "REPLICA IDENTITY USING INDEX "

@@ -75,6 +75,11 @@ struct chk_table {
 	int has_site;
 	char *site_file, *site_path;
 	struct fl_pos site_at;
+	/* for the fix plan (borrowed from the configuration) */
+	int noident;        /* no replica identity: reported after the walk */
+	const char *key;    /* the context key it is used under, if any */
+	const char **track; /* columns the identity must include */
+	size_t ntrack;
 };
 
 /* A literal to cast-check after the walk. */
@@ -717,6 +722,7 @@ chk_tables_free(struct chk *k)
 		free(t->idx);
 		free(t->site_file);
 		free(t->site_path);
+		free(t->track);
 	}
 	free(k->tabs);
 }
@@ -756,18 +762,7 @@ chk_use(struct chk_scope *sc, const char *table, const struct fl_pos *at,
 		         "replication publishes tables only",
 		         db, table, t->relkind);
 	else if (!chk_identity_exists(t))
-		chk_diag(sc, FL_DIAG_ERROR, at, sub,
-		         "table %s.%s has no replica identity (%s): PostgreSQL "
-		         "refuses UPDATE and DELETE on a published table "
-		         "without one, so flusso will not publish it; add a "
-		         "primary key or run ALTER TABLE \"%s\".\"%s\" "
-		         "REPLICA IDENTITY FULL;",
-		         db, table,
-		         t->replident == 'n' ? "REPLICA IDENTITY NOTHING"
-		         : t->replident == 'd'
-		             ? "DEFAULT without a primary key"
-		             : "USING INDEX of a dropped index",
-		         db, table);
+		t->noident = 1; /* reported with its fix after the walk */
 	return t;
 }
 
@@ -885,40 +880,168 @@ chk_reported(struct chk *k, const char *schema, const char *table,
 	return 0;
 }
 
-/* The USING INDEX remediation: a unique index on the primary key
- * columns plus `col`. */
+#define CHK_FIX_COLS 32
+
+/* Add `col` to cols[0..*n) unless there or full. */
 static void
-chk_put_index_fix(struct fl_buf *b, const char *db, const char *table,
-                  const struct chk_table *t, const char *col)
+chk_cols_add(const char **cols, size_t *n, const char *col)
 {
-	const struct chk_idx *pk = chk_pk(t);
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp(cols[i], col) == 0)
+			return;
+	if (*n < CHK_FIX_COLS)
+		cols[(*n)++] = col;
+}
+
+/*
+ * The columns of the unique index that gives `t` a replica identity
+ * covering `extra`: the current identity's columns (primary key or
+ * USING INDEX), else the key the table is used under, else its primary
+ * key; then `extra`. 0 when nothing known unique starts it, or when a
+ * column is unknown, an expression, or nullable (USING INDEX needs NOT
+ * NULL columns).
+ */
+static size_t
+chk_fix_cols(const struct chk_table *t, const char *const *extra, size_t nextra,
+             const char **cols)
+{
+	const struct chk_idx *x = NULL;
+	const struct chk_col *c;
+	size_t i, n = 0;
+
+	if (t->replident == 'i')
+		x = chk_replident_idx(t);
+	if (!x && (t->replident == 'd' || !t->key))
+		x = chk_pk(t);
+	if (x && chk_identity_exists(t)) {
+		for (i = 0; i < x->ncols; i++) {
+			if (!x->cols[i])
+				return 0;
+			chk_cols_add(cols, &n, x->cols[i]);
+		}
+	} else if (t->key) {
+		chk_cols_add(cols, &n, t->key);
+	} else if (x) {
+		for (i = 0; i < x->ncols; i++) {
+			if (!x->cols[i])
+				return 0;
+			chk_cols_add(cols, &n, x->cols[i]);
+		}
+	}
+	if (!n)
+		return 0;
+	for (i = 0; i < nextra; i++)
+		chk_cols_add(cols, &n, extra[i]);
+	for (i = 0; i < n; i++)
+		if (!(c = chk_col_get(t, cols[i])) || !c->notnull)
+			return 0;
+	return n;
+}
+
+/* A usable unique index on exactly the columns `cols`, or NULL. */
+static const struct chk_idx *
+chk_idx_exact(const struct chk_table *t, const char *const *cols, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < t->nidx; i++) {
+		if (!t->idx[i].usable || t->idx[i].ncols != n)
+			continue;
+		for (j = 0; j < n && chk_idx_has(&t->idx[i], cols[j]); j++)
+			;
+		if (j == n)
+			return &t->idx[i];
+	}
+	return NULL;
+}
+
+/*
+ * The statements that make the unique index on `cols` the replica
+ * identity of db.table, into f (stmts, index_schema, index_name): an
+ * existing usable index with exactly those columns is used as it is,
+ * else one is built CONCURRENTLY, named "<table>_<cols>_key".
+ */
+static void
+chk_fix_identity(struct fl_check_fix *f, const char *db, const char *table,
+                 const struct chk_table *t, const char *const *cols, size_t n)
+{
+	const struct chk_idx *x = chk_idx_exact(t, cols, n);
 	char name[64];
-	struct fl_buf nb, cols;
+	struct fl_buf b, nb;
 	size_t i;
 
 	fl_buf_init(&nb, 4096);
-	fl_buf_init(&cols, 4096);
 	fl_buf_puts(&nb, table);
-	for (i = 0; pk && i < pk->ncols; i++)
-		if (pk->cols[i] && strcmp(pk->cols[i], col) != 0) {
-			fl_buf_printf(&nb, "_%s", pk->cols[i]);
-			fl_pgconn_put_ident(&cols, pk->cols[i]);
-			fl_buf_puts(&cols, ", ");
-		}
-	fl_buf_printf(&nb, "_%s_key", col);
-	fl_pgconn_put_ident(&cols, col);
-	snprintf(name, sizeof(name), "%s", fl_buf_str(&nb));
-	fl_buf_puts(b, "CREATE UNIQUE INDEX ");
-	fl_pgconn_put_ident(b, name);
-	fl_buf_puts(b, " ON ");
-	fl_pgconn_put_qualified(b, db, table);
-	fl_buf_printf(b, " (%s); ALTER TABLE ", fl_buf_str(&cols));
-	fl_pgconn_put_qualified(b, db, table);
-	fl_buf_puts(b, " REPLICA IDENTITY USING INDEX ");
-	fl_pgconn_put_ident(b, name);
-	fl_buf_putc(b, ';');
+	for (i = 0; i < n; i++)
+		fl_buf_printf(&nb, "_%s", cols[i]);
+	fl_buf_puts(&nb, "_key");
+	snprintf(name, sizeof(name), "%s", x ? x->name : fl_buf_str(&nb));
 	fl_buf_done(&nb);
-	fl_buf_done(&cols);
+	if (!x) {
+		fl_buf_init(&b, 4096);
+		fl_buf_puts(&b, "CREATE UNIQUE INDEX CONCURRENTLY ");
+		fl_pgconn_put_ident(&b, name);
+		fl_buf_puts(&b, " ON ");
+		fl_pgconn_put_qualified(&b, db, table);
+		fl_buf_puts(&b, " (");
+		for (i = 0; i < n; i++) {
+			fl_buf_puts(&b, i ? ", " : "");
+			fl_pgconn_put_ident(&b, cols[i]);
+		}
+		fl_buf_puts(&b, ");");
+		f->stmts[f->nstmts++] = fl_buf_steal(&b);
+		f->index_schema = fl_xstrdup(db);
+		f->index_name = fl_xstrdup(name);
+	}
+	fl_buf_init(&b, 4096);
+	fl_buf_puts(&b, "ALTER TABLE ");
+	fl_pgconn_put_qualified(&b, db, table);
+	fl_buf_puts(&b, " REPLICA IDENTITY USING INDEX ");
+	fl_pgconn_put_ident(&b, name);
+	fl_buf_putc(&b, ';');
+	f->stmts[f->nstmts++] = fl_buf_steal(&b);
+}
+
+/* The statements of f, space-separated, into b. */
+static void
+chk_put_stmts(struct fl_buf *b, const struct fl_check_fix *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->nstmts; i++)
+		fl_buf_printf(b, "%s%s", i ? " " : "", f->stmts[i]);
+}
+
+static void
+chk_fix_done(struct fl_check_fix *f)
+{
+	size_t i;
+
+	free(f->finding);
+	free(f->schema);
+	free(f->table);
+	for (i = 0; i < f->nstmts; i++)
+		free(f->stmts[i]);
+	free(f->index_schema);
+	free(f->index_name);
+	memset(f, 0, sizeof(*f));
+}
+
+/* Remember that the identity of `t` must include `col`. */
+static void
+chk_track(struct chk_table *t, const char *col)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->ntrack; i++)
+		if (strcmp(t->track[i], col) == 0)
+			return;
+	t->track = fl_xrealloc(t->track, (t->ntrack + 1) * sizeof(*t->track));
+	t->track[t->ntrack++] = col;
 }
 
 /*
@@ -932,9 +1055,14 @@ chk_tracked(struct chk_scope *sc, const struct chk_ctx *cx, const char *col,
 {
 	const char *db = sc->s->db_schema;
 	const struct chk_col *c = cx->tab ? chk_col_get(cx->tab, col) : NULL;
+	const char *cols[CHK_FIX_COLS];
+	struct fl_check_fix f;
 	char *ident;
 	struct fl_buf b;
+	size_t n;
 
+	if (c && !chk_identity_has(cx->tab, col))
+		chk_track(chk_table_get(sc->k, db, cx->name), col);
 	if (!c || !chk_identity_exists(cx->tab) ||
 	    chk_identity_has(cx->tab, col) ||
 	    chk_reported(sc->k, db, cx->name, col))
@@ -946,14 +1074,18 @@ chk_tracked(struct chk_scope *sc, const struct chk_ctx *cx, const char *col,
 	fl_pgconn_put_qualified(&b, db, cx->name);
 	fl_buf_puts(&b, " REPLICA IDENTITY FULL; (logs the whole old row on "
 	                "every update and delete) or ");
-	if (c->notnull)
-		chk_put_index_fix(&b, db, cx->name, cx->tab, col);
-	else
+	memset(&f, 0, sizeof(f));
+	if ((n = chk_fix_cols(cx->tab, &col, 1, cols))) {
+		chk_fix_identity(&f, db, cx->name, cx->tab, cols, n);
+		chk_put_stmts(&b, &f);
+		chk_fix_done(&f);
+	} else {
 		fl_buf_printf(&b,
 		              "a unique index including `%s` plus ALTER "
 		              "TABLE ... REPLICA IDENTITY USING INDEX "
 		              "(needs `%s` NOT NULL first)",
 		              col, col);
+	}
 	chk_diag(
 	    sc, sc->k->opts.untracked_warning ? FL_DIAG_WARNING : FL_DIAG_ERROR,
 	    at, sub,
@@ -963,6 +1095,19 @@ chk_tracked(struct chk_scope *sc, const struct chk_ctx *cx, const char *col,
 	    db, cx->name, ident, col, fl_buf_str(&b));
 	fl_buf_done(&b);
 	free(ident);
+}
+
+/* Remember the first key a table is used under (for the fix plan). */
+static void
+chk_note_key(struct chk_scope *sc, const struct chk_ctx *cx)
+{
+	struct chk_table *t;
+
+	if (!cx->tab || !cx->key || !chk_col_get(cx->tab, cx->key))
+		return;
+	t = chk_table_get(sc->k, sc->s->db_schema, cx->name);
+	if (t && !t->key)
+		t->key = cx->key;
 }
 
 /* ---- fields ------------------------------------------------------------ */
@@ -1092,6 +1237,7 @@ chk_join(struct chk_scope *sc, const struct fl_field *x,
 	cx.name = x->join.table;
 	cx.key = x->join.primary_key;
 	cx.tab = chk_use(sc, x->join.table, at, NULL, "join table");
+	chk_note_key(sc, &cx);
 	if (btm)
 		chk_colref(sc, parent, x->join.key, at, "column",
 		           "`belongs_to` key `column`");
@@ -1317,6 +1463,7 @@ chk_index(struct chk *k, const struct fl_index_cfg *ix)
 	cx.name = sc.s->table;
 	cx.tab = chk_use(&sc, sc.s->table, &rp.table, "table", "table");
 	cx.key = chk_root_key(&sc, &cx, &rp);
+	chk_note_key(&sc, &cx);
 	chk_root_rows(&sc, &cx, &rp);
 	chk_push(&sc, "fields");
 	chk_fields(&sc, &sc.s->fields, &cx);
@@ -1579,6 +1726,214 @@ chk_publication(struct chk *k, const char *name, struct fl_err *err)
 	return 0;
 }
 
+/* ---- the fix plan ------------------------------------------------------ */
+
+static struct fl_check_fix *
+chk_fix_new(struct fl_check_fixes *p, enum fl_check_fix_kind kind,
+            const char *schema, const char *table, char *finding)
+{
+	struct fl_check_fix *f;
+
+	p->v = fl_xrealloc(p->v, (p->n + 1) * sizeof(*p->v));
+	f = &p->v[p->n++];
+	memset(f, 0, sizeof(*f));
+	f->kind = kind;
+	f->schema = schema ? fl_xstrdup(schema) : NULL;
+	f->table = table ? fl_xstrdup(table) : NULL;
+	f->finding = finding;
+	return f;
+}
+
+/* The deferred "no replica identity" Error at the table's first use,
+ * naming the fix when there is one (fix_text NULL: none). */
+static void
+chk_noident_diag(struct chk *k, const char *db, const char *table,
+                 const struct chk_table *t, const char *fix_text)
+{
+	char *full = fl_xasprintf("ALTER TABLE \"%s\".\"%s\" REPLICA "
+	                          "IDENTITY FULL;",
+	                          db, table);
+	char *how = fix_text
+	                ? fl_xasprintf("fix with %s (or %s)", fix_text, full)
+	                : fl_xasprintf("add a primary key or run %s", full);
+
+	fl_diags_add(k->diags, FL_DIAG_ERROR, t->site_file, t->site_at.line,
+	             t->site_at.col, t->site_path,
+	             "table %s.%s has no replica identity (%s): PostgreSQL "
+	             "refuses UPDATE and DELETE on a published table without "
+	             "one, so flusso will not publish it; %s",
+	             db, table,
+	             t->replident == 'n'   ? "REPLICA IDENTITY NOTHING"
+	             : t->replident == 'd' ? "DEFAULT without a primary key"
+	                                   : "USING INDEX of a dropped index",
+	             how);
+	free(how);
+	free(full);
+}
+
+/*
+ * After the walk: every table without a replica identity gets its
+ * Error, and each such table or untracked table whose identity columns
+ * are known and NOT NULL gets a fix in k->out->fixes: a unique index
+ * (built CONCURRENTLY unless one with exactly those columns exists)
+ * made the replica identity. Partitioned tables get none (an index
+ * cannot be built CONCURRENTLY on them).
+ */
+static void
+chk_identity_plan(struct chk *k)
+{
+	const char *cols[CHK_FIX_COLS];
+	struct fl_check_fix *f;
+	struct fl_buf b;
+	size_t i, j, n;
+
+	for (i = 0; i < k->req.n; i++) {
+		const struct fl_qtable *q = &k->req.v[i];
+		struct chk_table *t = &k->tabs[i];
+
+		if (!t->found || !t->has_site ||
+		    (t->relkind != 'r' && t->relkind != 'p') ||
+		    (!t->noident && !t->ntrack))
+			continue;
+		n = t->relkind == 'r'
+		        ? chk_fix_cols(t, t->track, t->ntrack, cols)
+		        : 0;
+		if (!n) {
+			if (t->noident)
+				chk_noident_diag(k, q->schema, q->table, t,
+				                 NULL);
+			continue;
+		}
+		fl_buf_init(&b, 1 << 16);
+		if (t->noident) {
+			fl_buf_printf(&b, "table %s.%s has no replica identity",
+			              q->schema, q->table);
+		} else {
+			fl_buf_printf(&b,
+			              "table %s.%s is untracked: its replica "
+			              "identity lacks ",
+			              q->schema, q->table);
+			for (j = 0; j < t->ntrack; j++)
+				fl_buf_printf(&b, "%s`%s`", j ? ", " : "",
+				              t->track[j]);
+		}
+		f = chk_fix_new(&k->out->fixes, FL_CHECK_FIX_IDENTITY,
+		                q->schema, q->table, fl_buf_steal(&b));
+		chk_fix_identity(f, q->schema, q->table, t, cols, n);
+		if (t->noident) {
+			fl_buf_init(&b, 1 << 16);
+			chk_put_stmts(&b, f);
+			chk_noident_diag(k, q->schema, q->table, t,
+			                 fl_buf_str(&b));
+			fl_buf_done(&b);
+		}
+	}
+}
+
+/* The finding of the publication's CREATE/ALTER ... ADD statement. */
+static char *
+chk_cover_finding(const struct fl_coverage *c)
+{
+	struct fl_buf b;
+	size_t i, n = 0;
+
+	fl_buf_init(&b, 1 << 16);
+	if (!c->exists)
+		fl_buf_printf(&b,
+		              "publication \"%s\" does not exist; it must "
+		              "publish ",
+		              c->name);
+	else
+		fl_buf_printf(&b, "publication \"%s\" does not publish ",
+		              c->name);
+	for (i = 0; i < c->required.n; i++)
+		if (c->info[i].exists && c->info[i].identity &&
+		    fl_publication_tables_find(&c->missing,
+		                               c->required.v[i].schema,
+		                               c->required.v[i].table) >= 0)
+			fl_buf_printf(&b, "%s%s.%s", n++ ? ", " : "",
+			              c->required.v[i].schema,
+			              c->required.v[i].table);
+	return fl_buf_steal(&b);
+}
+
+/*
+ * The publication part of the plan, in front of the identity fixes:
+ * the coverage remediation (the statement the report prints), then each
+ * distinct problem fix. A table that had no replica identity is left
+ * out of that remediation; its identity fix ends by adding it (creating
+ * the publication when nothing before does), so the table is published
+ * only once it has an identity.
+ */
+static void
+chk_publication_plan(struct chk *k)
+{
+	const struct fl_coverage *c = &k->out->coverage;
+	struct fl_check_fixes p = { 0 };
+	struct fl_check_fix *f;
+	struct fl_qtables one;
+	int created = c->exists || c->remediation;
+	size_t i, j;
+
+	if (c->remediation) {
+		f = chk_fix_new(&p, FL_CHECK_FIX_PUBLICATION, NULL, NULL,
+		                chk_cover_finding(c));
+		f->stmts[f->nstmts++] = fl_xstrdup(c->remediation);
+	}
+	for (i = 0; i < c->nproblems; i++) {
+		for (j = 0; c->problems[i].fix && j < i; j++)
+			if (c->problems[j].fix &&
+			    strcmp(c->problems[j].fix, c->problems[i].fix) == 0)
+				break;
+		if (!c->problems[i].fix || j < i)
+			continue;
+		f = chk_fix_new(&p, FL_CHECK_FIX_PUBLICATION,
+		                c->problems[i].schema, c->problems[i].table,
+		                fl_xstrdup(c->problems[i].msg));
+		f->stmts[f->nstmts++] = fl_xstrdup(c->problems[i].fix);
+	}
+	for (i = 0; i < k->out->fixes.n; i++) {
+		const struct chk_table *t;
+		long at;
+
+		f = &k->out->fixes.v[i];
+		t = chk_table_get(k, f->schema, f->table);
+		at = fl_publication_tables_find(&c->required, f->schema,
+		                                f->table);
+		if (!t || !t->noident || at < 0 ||
+		    fl_publication_tables_find(&c->missing, f->schema,
+		                               f->table) < 0 ||
+		    f->nstmts >= FL_CHECK_FIX_MAX_STMTS)
+			continue;
+		j = (size_t)at;
+		fl_publication_tables_init(&one);
+		fl_publication_tables_add(&one, f->schema, f->table);
+		f->stmts[f->nstmts++] = fl_publication_sql_cover(
+		    c->name, created, &one, c->info[j].partitioned);
+		fl_publication_tables_done(&one);
+		created = 1;
+	}
+	p.v = fl_xrealloc(p.v, (p.n + k->out->fixes.n + 1) * sizeof(*p.v));
+	if (k->out->fixes.n)
+		memcpy(p.v + p.n, k->out->fixes.v,
+		       k->out->fixes.n * sizeof(*p.v));
+	p.n += k->out->fixes.n;
+	free(k->out->fixes.v);
+	k->out->fixes = p;
+}
+
+void
+fl_check_fixes_done(struct fl_check_fixes *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		chk_fix_done(&p->v[i]);
+	free(p->v);
+	p->v = NULL;
+	p->n = 0;
+}
+
 /* ---- entry ------------------------------------------------------------- */
 
 int
@@ -1611,10 +1966,13 @@ fl_check_db_run(PGconn *conn, const struct fl_config *cfg,
 	for (i = 0; i < cfg->nindexes; i++)
 		if (cfg->indexes[i].enabled && cfg->indexes[i].schema)
 			chk_index(&k, &cfg->indexes[i]);
+	chk_identity_plan(&k);
 	if (chk_casts_run(&k, err) < 0)
 		goto done;
 	if (!k.opts.skip_publication && chk_publication(&k, pub, err) < 0)
 		goto done;
+	if (!k.opts.skip_publication)
+		chk_publication_plan(&k);
 	fl_publication_tables_sort(&out->untracked);
 	rc = 0;
 done:
@@ -1685,5 +2043,6 @@ fl_check_db_done(struct fl_check_db *r)
 	free(s->restart_lsn);
 	free(s->invalidation_reason);
 	fl_publication_tables_done(&r->untracked);
+	fl_check_fixes_done(&r->fixes);
 	memset(r, 0, sizeof(*r));
 }

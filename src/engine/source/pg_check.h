@@ -53,6 +53,39 @@ struct fl_slot_report {
 	long max_slots, used_slots; /* max_replication_slots, slots in use */
 };
 
+/*
+ * One finding that `flusso check --fix` can remedy, with the statements
+ * that remedy it. The report prints this list and --fix runs exactly
+ * this list, so --fix never runs anything check did not print. Each
+ * statement runs alone (autocommit, one statement per call): a CREATE
+ * INDEX CONCURRENTLY cannot run inside a transaction block. A statement
+ * declined or failed skips the rest of its finding (they depend on it).
+ */
+enum fl_check_fix_kind {
+	FL_CHECK_FIX_PUBLICATION, /* CREATE/ALTER PUBLICATION */
+	FL_CHECK_FIX_IDENTITY,    /* REPLICA IDENTITY USING INDEX (the index
+	                           * built first, then ADD TABLE if missing) */
+};
+
+#define FL_CHECK_FIX_MAX_STMTS 3
+
+struct fl_check_fix {
+	enum fl_check_fix_kind kind;
+	char *schema, *table; /* the table concerned, NULL for a
+	                       * publication-wide finding */
+	char *finding;        /* what check found, one line */
+	char *stmts[FL_CHECK_FIX_MAX_STMTS];
+	size_t nstmts;
+	/* stmts[0] builds this index CONCURRENTLY (schema, name), or NULL:
+	 * a failed build leaves an INVALID index to detect */
+	char *index_schema, *index_name;
+};
+
+struct fl_check_fixes {
+	struct fl_check_fix *v;
+	size_t n;
+};
+
 struct fl_check_db {
 	int server_version; /* server_version_num */
 	char *wal_level;
@@ -62,6 +95,9 @@ struct fl_check_db {
 	struct fl_coverage coverage;
 	struct fl_slot_report slot;
 	struct fl_qtables untracked; /* tables reported untracked, sorted */
+	/* the remediation plan, in the order to run it: publication first,
+	 * then replica identity (empty with schemas_only) */
+	struct fl_check_fixes fixes;
 };
 
 /*
@@ -77,6 +113,8 @@ int fl_check_db_run(PGconn *conn, const struct fl_config *cfg,
                     struct fl_check_db *out, struct fl_diags *diags,
                     struct fl_err *err);
 void fl_check_db_done(struct fl_check_db *r);
+/* Release a plan (fl_check_db_done does it for `fixes`). */
+void fl_check_fixes_done(struct fl_check_fixes *f);
 
 /*
  * Does the database still match the schema of one index (the check's
