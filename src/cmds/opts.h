@@ -156,23 +156,24 @@ extern const char *const fl_opt_index_namings[];
 	}
 
 /* Options of commands that load flusso.yml. */
-#define FL_OPTS_CONFIG                                                      \
-	{ .name = "config",                                                 \
-	  .letter = 'c',                                                    \
-	  .kind = FL_OPT_STR,                                               \
-	  .metavar = "PATH",                                                \
-	  .help = "deployment file",                                        \
-	  .def = "flusso.yml" },                                            \
-	{ .name = "index-prefix",                                           \
-	  .kind = FL_OPT_STR,                                               \
-	  .metavar = "PREFIX",                                              \
-	  .help = "prefix for every OpenSearch name (overrides `prefix`)" }, \
-	{                                                                   \
-		.name = "index-naming", .kind = FL_OPT_STR,                 \
-		.metavar = "NAMING",                                        \
-		.help = "hash in OpenSearch names: ours, or reference "     \
-		        "(the Rust flusso's; overrides `index_naming`)",    \
-		.choices = fl_opt_index_namings                             \
+#define FL_OPTS_CONFIG                                                       \
+	{ .name = "config",                                                  \
+	  .letter = 'c',                                                     \
+	  .kind = FL_OPT_STR,                                                \
+	  .metavar = "PATH",                                                 \
+	  .help = "deployment file",                                         \
+	  .def = "flusso.yml" },                                             \
+	    { .name = "index-prefix",                                        \
+	      .kind = FL_OPT_STR,                                            \
+	      .metavar = "PREFIX",                                           \
+	      .help =                                                        \
+		  "prefix for every OpenSearch name (overrides `prefix`)" }, \
+	{                                                                    \
+		.name = "index-naming", .kind = FL_OPT_STR,                  \
+		.metavar = "NAMING",                                         \
+		.help = "hash in OpenSearch names: ours, or reference "      \
+		        "(the Rust flusso's; overrides `index_naming`)",     \
+		.choices = fl_opt_index_namings                              \
 	}
 
 /* Options of the commands that talk to a daemon's admin API. */

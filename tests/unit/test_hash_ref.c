@@ -66,7 +66,8 @@ TAP_TEST(test_golden_reference)
 	while (fgets(line, sizeof(line), f)) {
 		char name[256], want[16], got[9], what[400];
 
-		if (line[0] == '#' || sscanf(line, "%255s %15s", name, want) != 2)
+		if (line[0] == '#' ||
+		    sscanf(line, "%255s %15s", name, want) != 2)
 			continue;
 		t_hash_file(name, got);
 		snprintf(what, sizeof(what), "reference hash of %s", name);

@@ -114,9 +114,9 @@ struct fl_config {
 	struct fl_index_cfg *indexes;
 	size_t nindexes;
 	enum fl_policy on_error;
-	char *prefix;          /* effective (after overrides) */
-	char *public_address;  /* from the file, or NULL */
-	char *private_address; /* from the file, or NULL */
+	char *prefix;                /* effective (after overrides) */
+	char *public_address;        /* from the file, or NULL */
+	char *private_address;       /* from the file, or NULL */
 	enum fl_index_naming naming; /* `index_naming`, after overrides */
 };
 

@@ -188,7 +188,7 @@ struct fl_field {
 		struct fl_order *order_by;
 		size_t norder_by;
 		int order_by_written; /* `order_by:` was present */
-		long limit; /* 0 = none */
+		long limit;           /* 0 = none */
 	} join;
 
 	/* FL_FIELD_AGG */

@@ -178,7 +178,8 @@ ref_decimal(struct ref_hasher *st, const char *s)
 			dot = 1;
 			continue;
 		}
-		if (*s < '0' || *s > '9' || ref_dec_push(m, (unsigned)(*s - '0')))
+		if (*s < '0' || *s > '9' ||
+		    ref_dec_push(m, (unsigned)(*s - '0')))
 			return -1;
 		digits++;
 		scale += (unsigned)dot;
@@ -228,7 +229,7 @@ ref_float(struct ref_hasher *st, double d)
 		ref_str(st, sci);
 		return;
 	}
-	exp10 = atoi(e + 1);
+	exp10 = (int)strtol(e + 1, NULL, 10);
 	for (p = sci; p < e && nd < (int)sizeof(dig) - 1; p++)
 		if (*p >= '0' && *p <= '9')
 			dig[nd++] = *p;

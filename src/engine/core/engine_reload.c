@@ -101,8 +101,7 @@ rl_sinks_eq(const struct fl_config *a, const struct fl_config *b)
 
 /* The schema hash of an enabled index, "" when disabled. */
 static void
-rl_hash(const struct fl_config *c, const struct fl_index_cfg *x,
-        char out[17])
+rl_hash(const struct fl_config *c, const struct fl_index_cfg *x, char out[17])
 {
 	out[0] = '\0';
 	if (x && x->enabled && x->schema)

@@ -186,8 +186,8 @@ mig_add(cJSON *actions, const char *index, const char *alias)
 /* Our meta document for alias: generation gen, seeded. */
 static int
 mig_meta_put(struct fl_dbg_os *o, const struct fl_config *cfg,
-             const struct fl_index_cfg *ix, const char *alias,
-             const char *hash, long gen, struct fl_err *err)
+             const struct fl_index_cfg *ix, const char *alias, const char *hash,
+             long gen, struct fl_err *err)
 {
 	char *meta = fl_osnames_meta_index(cfg->prefix);
 	char *path = fl_xasprintf("/%s/_doc/%s?refresh=true", meta, alias);
@@ -200,8 +200,8 @@ mig_meta_put(struct fl_dbg_os *o, const struct fl_config *cfg,
 	              "\"flusso_version\":",
 	              gen);
 	fl_json_put_string(&b, FLUSSO_VERSION);
-	fl_buf_printf(&b, ",\"hash_scheme\":%d,\"index\":",
-	              FL_HASH_SCHEME_VERSION);
+	fl_buf_printf(&b,
+	              ",\"hash_scheme\":%d,\"index\":", FL_HASH_SCHEME_VERSION);
 	fl_json_put_string(&b, ix->name);
 	fl_buf_puts(&b, ",\"migrated_from\":\"reference\",\"schema_hash\":");
 	fl_json_put_string(&b, hash);
@@ -257,9 +257,9 @@ mig_copy(struct fl_dbg_os *o, const char *old, const char *gen,
 		fl_buf_done(&b);
 		if (rc == 0 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
 		                   bulk, "errors")))
-			rc = fl_err_set(err, FL_ERR_SINK,
-			                "copying %s into %s: a bulk item failed",
-			                old, gen);
+			rc = fl_err_set(
+			    err, FL_ERR_SINK,
+			    "copying %s into %s: a bulk item failed", old, gen);
 		cJSON_Delete(bulk);
 		cJSON_Delete(a);
 		a = NULL;
@@ -294,9 +294,8 @@ mig_copy(struct fl_dbg_os *o, const char *old, const char *gen,
  * then one _aliases call moving alias and the convenience alias. */
 static int
 mig_rebuild(struct fl_dbg_os *o, const struct fl_config *cfg,
-            const struct fl_index_cfg *ix, const char *alias,
-            const char *hash, const char *old, const char *body, long next,
-            struct fl_err *err)
+            const struct fl_index_cfg *ix, const char *alias, const char *hash,
+            const char *old, const char *body, long next, struct fl_err *err)
 {
 	char *gen = fl_osnames_generation(alias, next);
 	char *conv = fl_osnames_convenience(cfg->prefix, ix->name);
@@ -331,8 +330,7 @@ done:
 
 /* Next generation of alias among the existing indexes. */
 static int
-mig_next(struct fl_dbg_os *o, const char *alias, long *next,
-         struct fl_err *err)
+mig_next(struct fl_dbg_os *o, const char *alias, long *next, struct fl_err *err)
 {
 	char *path = fl_xasprintf(
 	    "/_cat/indices/%s_*?h=index&format=json&expand_wildcards=all",
@@ -348,7 +346,8 @@ mig_next(struct fl_dbg_os *o, const char *alias, long *next,
 	names = fl_xcalloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(char *));
 	cJSON_ArrayForEach(it, a)
 	{
-		const cJSON *ixn = cJSON_GetObjectItemCaseSensitive(it, "index");
+		const cJSON *ixn =
+		    cJSON_GetObjectItemCaseSensitive(it, "index");
 
 		if (cJSON_IsString(ixn))
 			names[n++] = ixn->valuestring;
@@ -408,8 +407,8 @@ mig_index(struct fl_dbg_os *o, const struct fl_config *cfg,
 	gen = (long)g->valuedouble;
 	old = fl_osnames_generation(ralias, gen);
 	if (!cJSON_IsTrue(sd)) {
-		reason = fl_xasprintf("%s was never seeded: flusso seeds it",
-		                      old);
+		reason =
+		    fl_xasprintf("%s was never seeded: flusso seeds it", old);
 		goto report;
 	}
 	if (mig_mapping(o, old, &theirs, err) < 0)
@@ -430,9 +429,9 @@ mig_index(struct fl_dbg_os *o, const struct fl_config *cfg,
 		char *ng = fl_osnames_generation(alias, next);
 
 		v = MIG_REBUILD;
-		reason = fl_xasprintf(
-		    "%s -> %s: %s", old, ng,
-		    strcmp(alias, ralias) ? "our naming uses another hash alias"
+		reason = fl_xasprintf("%s -> %s: %s", old, ng,
+		                      strcmp(alias, ralias)
+		                          ? "our naming uses another hash alias"
 		                          : "mapping differs from ours");
 		free(ng);
 	}
@@ -444,11 +443,10 @@ report:
 		rc = mig_rebuild(o, cfg, ix, alias, hash, old, body, next, err);
 	if (rc < 0)
 		goto done;
-	fl_buf_printf(out, "%-12s %-8s %-8s %s%s\n", ix->name, o->cfg->name,
-	              mig_words[v], reason ? reason : "",
-	              apply && (v == MIG_ADOPT || v == MIG_REBUILD)
-	                  ? " (applied)"
-	                  : "");
+	fl_buf_printf(
+	    out, "%-12s %-8s %-8s %s%s\n", ix->name, o->cfg->name, mig_words[v],
+	    reason ? reason : "",
+	    apply && (v == MIG_ADOPT || v == MIG_REBUILD) ? " (applied)" : "");
 	if (!apply && (v == MIG_ADOPT || v == MIG_REBUILD))
 		*work = 1;
 done:
@@ -493,8 +491,9 @@ int
 fl_ctl_migrate(const struct fl_ctl_local *l, const struct fl_ctl_call *k,
                struct fl_buf *out)
 {
-	const struct fl_config *cfg =
-	    l->cfg ? l->cfg : l->engine ? fl_engine_config(l->engine) : NULL;
+	const struct fl_config *cfg = l->cfg      ? l->cfg
+	                              : l->engine ? fl_engine_config(l->engine)
+	                                          : NULL;
 	struct fl_err err;
 	int work = 0;
 
