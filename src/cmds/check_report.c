@@ -334,7 +334,7 @@ report_index(const struct fl_config *c, const struct fl_index_cfg *ix,
 		fprintf(f, "  soft del.  when %s is truthy%s\n",
 		        s->soft_delete->column,
 		        s->soft_delete->when.n ? " and `when` matches" : "");
-	fl_hash_schema(s, hash);
+	fl_config_index_hash(c, ix, hash);
 	fprintf(f, "  hash alias %s%s_%s\n", c->prefix, ix->name, hash);
 	fprintf(f, "  fields\n");
 	report_fields(&s->fields, 0, f);
@@ -498,7 +498,7 @@ fl_check_json(const struct fl_config *c, const struct fl_diags *d)
 		if (!x->enabled)
 			continue;
 		j = cJSON_AddObjectToObject(ixs, x->name);
-		fl_hash_schema(x->schema, hash);
+		fl_config_index_hash(c, x, hash);
 		cJSON_AddStringToObject(j, "hash", hash);
 		{
 			char *alias =

@@ -193,6 +193,11 @@ fl_cmd_load_config(const struct fl_cmd_ctx *ctx)
 	fl_diags_init(&diags);
 	cfg = fl_config_load(fl_args_str(&ctx->args, "config"),
 	                     fl_args_str(&ctx->args, "index-prefix"), &diags);
+	if (cfg && fl_config_override_naming(
+	               cfg, fl_args_str(&ctx->args, "index-naming"), &diags)) {
+		fl_config_free(cfg);
+		cfg = NULL;
+	}
 	fl_check_print_diags(&diags, stderr, ctx->color);
 	fl_diags_done(&diags);
 	return cfg;

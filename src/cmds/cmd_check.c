@@ -332,6 +332,11 @@ check_exec(struct fl_cmd_ctx *ctx)
 	fl_diags_init(&diags);
 	memset(&on, 0, sizeof(on));
 	cfg = fl_config_load(path, prefix, &diags);
+	if (cfg && fl_config_override_naming(
+	               cfg, fl_args_str(&ctx->args, "index-naming"), &diags)) {
+		fl_config_free(cfg);
+		cfg = NULL;
+	}
 	if (cfg && !fl_args_flag(&ctx->args, "offline"))
 		check_online_run(ctx, cfg, &diags, &on);
 	code = check_report(ctx, cfg, &diags, &on);

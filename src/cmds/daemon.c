@@ -75,6 +75,10 @@ daemon_reload(void *arg, char *why, size_t n)
 
 	fl_diags_init(&diags);
 	cfg = fl_config_load(d->config_path, d->prefix_override, &diags);
+	if (cfg && fl_config_override_naming(cfg, d->naming_override, &diags)) {
+		fl_config_free(cfg);
+		cfg = NULL;
+	}
 	for (i = 0; i < diags.n; i++) {
 		char *line = fl_diag_format(&diags.v[i]);
 
@@ -181,7 +185,15 @@ fl_daemon_open(struct fl_cmd_ctx *ctx, struct fl_daemon *d, int with_http)
 	if (fl_args_str(&ctx->args, "index-prefix"))
 		d->prefix_override =
 		    fl_xstrdup(fl_args_str(&ctx->args, "index-prefix"));
+	if (fl_args_str(&ctx->args, "index-naming"))
+		d->naming_override =
+		    fl_xstrdup(fl_args_str(&ctx->args, "index-naming"));
 	d->cfg = fl_config_load(d->config_path, d->prefix_override, &diags);
+	if (d->cfg &&
+	    fl_config_override_naming(d->cfg, d->naming_override, &diags)) {
+		fl_config_free(d->cfg);
+		d->cfg = NULL;
+	}
 	fl_check_print_diags(&diags, stderr, ctx->color);
 	fl_diags_done(&diags);
 	if (!d->cfg)
@@ -233,6 +245,7 @@ fl_daemon_close(struct fl_daemon *d)
 	free(d->private_address);
 	free(d->config_path);
 	free(d->prefix_override);
+	free(d->naming_override);
 	memset(d, 0, sizeof(*d));
 	return code;
 }

@@ -28,6 +28,7 @@ struct fl_daemon {
 	const char *admin_user;
 	char *public_address, *private_address;
 	char *config_path, *prefix_override; /* for `reload` */
+	char *naming_override;               /* for `reload` */
 	int started;
 };
 

@@ -20,6 +20,7 @@
 const char *const fl_opt_log_levels[] = { "error", "warn",  "info",
 	                                  "debug", "trace", NULL };
 const char *const fl_opt_log_formats[] = { "text", "json", NULL };
+const char *const fl_opt_index_namings[] = { "ours", "reference", NULL };
 
 void
 fl_opt_env_name(const struct fl_opt *opt, char *out, size_t n)

@@ -128,6 +128,7 @@ int fl_args_is_set(const struct fl_args *a, const char *name);
 /* Choice lists shared by several commands. */
 extern const char *const fl_opt_log_levels[];
 extern const char *const fl_opt_log_formats[];
+extern const char *const fl_opt_index_namings[];
 
 /* Options every command except help/version accepts. */
 #define FL_OPTS_LOG                                                     \
@@ -155,18 +156,24 @@ extern const char *const fl_opt_log_formats[];
 	}
 
 /* Options of commands that load flusso.yml. */
-#define FL_OPTS_CONFIG                                                      \
-	{ .name = "config",                                                 \
-	  .letter = 'c',                                                    \
-	  .kind = FL_OPT_STR,                                               \
-	  .metavar = "PATH",                                                \
-	  .help = "deployment file",                                        \
-	  .def = "flusso.yml" },                                            \
-	{                                                                   \
-		.name = "index-prefix", .kind = FL_OPT_STR,                 \
-		.metavar = "PREFIX",                                        \
-		.help =                                                     \
-		    "prefix for every OpenSearch name (overrides `prefix`)" \
+#define FL_OPTS_CONFIG                                                       \
+	{ .name = "config",                                                  \
+	  .letter = 'c',                                                     \
+	  .kind = FL_OPT_STR,                                                \
+	  .metavar = "PATH",                                                 \
+	  .help = "deployment file",                                         \
+	  .def = "flusso.yml" },                                             \
+	    { .name = "index-prefix",                                        \
+	      .kind = FL_OPT_STR,                                            \
+	      .metavar = "PREFIX",                                           \
+	      .help =                                                        \
+		  "prefix for every OpenSearch name (overrides `prefix`)" }, \
+	{                                                                    \
+		.name = "index-naming", .kind = FL_OPT_STR,                  \
+		.metavar = "NAMING",                                         \
+		.help = "hash in OpenSearch names: ours, or reference "      \
+		        "(the Rust flusso's; overrides `index_naming`)",     \
+		.choices = fl_opt_index_namings                              \
 	}
 
 /* Options of the commands that talk to a daemon's admin API. */

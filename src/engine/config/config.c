@@ -15,13 +15,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
+#include "config/schema_hash.h"
+#include "config/schema_hash_ref.h"
 #include "config/yaml_read.h"
 #include "util/xmem.h"
 
-static const char *const top_keys[] = { "source",   "sinks",  "index",
-	                                "on_error", "prefix", "server" };
+static const char *const top_keys[] = { "source",      "sinks",  "index",
+	                                "on_error",    "prefix", "server",
+	                                "index_naming" };
 static const char *const source_keys[] = { "type", "connection_url",
 	                                   "manage_publication" };
 static const char *const parts_keys[] = { "host", "port", "user", "password",
@@ -442,6 +446,64 @@ config_policy(struct fl_yread *r, const struct fl_ynode *m, enum fl_policy *out)
 	return rc;
 }
 
+int
+fl_config_parse_naming(const char *s, enum fl_index_naming *out)
+{
+	if (strcasecmp(s, "ours") == 0)
+		*out = FL_NAMING_OURS;
+	else if (strcasecmp(s, "reference") == 0)
+		*out = FL_NAMING_REFERENCE;
+	else
+		return -1;
+	return 0;
+}
+
+/* `index_naming: ours | reference`. */
+static int
+config_naming(struct fl_yread *r, const struct fl_ynode *m,
+              enum fl_index_naming *out)
+{
+	char *v = NULL;
+	int rc = fl_yread_str(r, m, "index_naming", 0, &v);
+
+	if (rc || !v)
+		return rc;
+	if (fl_config_parse_naming(v, out) < 0)
+		rc = fl_yread_key_error(
+		    r, fl_ynode_get(m, "index_naming"), "index_naming",
+		    "unknown index_naming `%s`; expected `ours` or "
+		    "`reference`",
+		    v);
+	free(v);
+	return rc;
+}
+
+int
+fl_config_override_naming(struct fl_config *c, const char *v,
+                          struct fl_diags *diags)
+{
+	if (!v)
+		return 0;
+	if (fl_config_parse_naming(v, &c->naming) < 0) {
+		fl_diags_add(diags, FL_DIAG_ERROR, NULL, 0, 0, "--index-naming",
+		             "unknown index naming `%s`; expected `ours` or "
+		             "`reference`",
+		             v);
+		return -1;
+	}
+	return 0;
+}
+
+void
+fl_config_index_hash(const struct fl_config *c, const struct fl_index_cfg *ix,
+                     char out[17])
+{
+	if (c->naming == FL_NAMING_REFERENCE)
+		fl_hash_ref_schema(ix->schema, out);
+	else
+		fl_hash_schema(ix->schema, out);
+}
+
 static int
 config_index_entry(struct fl_yread *r, const struct fl_ynode *m,
                    struct fl_index_cfg *ix)
@@ -813,6 +875,7 @@ fl_config_load(const char *path, const char *prefix_override,
 		config_indexes(&r, root, c, &dups);
 		config_policy(&r, root, &c->on_error);
 		config_prefix(&r, root, c, prefix_override);
+		config_naming(&r, root, &c->naming);
 		config_server(&r, root, c);
 	}
 	fl_ydoc_free(doc);

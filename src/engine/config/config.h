@@ -98,6 +98,13 @@ struct fl_index_cfg {
 	struct fl_pos at;
 };
 
+/* Which hash names the OpenSearch objects (config.md §6.1): ours (16 hex,
+ * the default) or the reference's (8 hex, its typed query clients' names). */
+enum fl_index_naming {
+	FL_NAMING_OURS = 0,
+	FL_NAMING_REFERENCE = 1,
+};
+
 struct fl_config {
 	char *path; /* as given */
 	char *dir;  /* its directory */
@@ -107,9 +114,10 @@ struct fl_config {
 	struct fl_index_cfg *indexes;
 	size_t nindexes;
 	enum fl_policy on_error;
-	char *prefix;          /* effective (after overrides) */
-	char *public_address;  /* from the file, or NULL */
-	char *private_address; /* from the file, or NULL */
+	char *prefix;                /* effective (after overrides) */
+	char *public_address;        /* from the file, or NULL */
+	char *private_address;       /* from the file, or NULL */
+	enum fl_index_naming naming; /* `index_naming`, after overrides */
 };
 
 /*
@@ -121,6 +129,17 @@ struct fl_config {
 struct fl_config *fl_config_load(const char *path, const char *prefix_override,
                                  struct fl_diags *diags);
 void fl_config_free(struct fl_config *c);
+
+/* "ours" or "reference" (case-insensitive); -1 when neither. */
+int fl_config_parse_naming(const char *s, enum fl_index_naming *out);
+/* Apply --index-naming / FLUSSO_INDEX_NAMING (NULL: keep the file's);
+ * -1 with an error in diags when the value is not a naming. */
+int fl_config_override_naming(struct fl_config *c, const char *v,
+                              struct fl_diags *diags);
+/* The hash in the index's OpenSearch names under c->naming: 16 hex
+ * digits (schema_hash.h) or the reference's 8 (schema_hash_ref.h). */
+void fl_config_index_hash(const struct fl_config *c,
+                          const struct fl_index_cfg *ix, char out[17]);
 
 /* Validate an index prefix (config.md §2.6); NULL if valid, else a
  * static-ish message written into buf. */

@@ -255,6 +255,7 @@ fl_schema_conv_filters(struct fl_yread *r, const struct fl_ynode *seq,
 
 	if (!fl_yread_is_seq(r, seq, "a list of filters"))
 		return -1;
+	out->written = 1;
 	out->v = fl_xcalloc(seq->u.seq.n, sizeof(*out->v));
 	out->n = seq->u.seq.n;
 	for (i = 0; i < seq->u.seq.n; i++) {
@@ -282,6 +283,7 @@ fl_schema_filters_done(struct fl_filters *f)
 	free(f->v);
 	f->v = NULL;
 	f->n = 0;
+	f->written = 0;
 }
 
 /* ---- order_by ---------------------------------------------------------- */
@@ -314,6 +316,7 @@ fl_schema_conv_order_by(struct fl_yread *r, const struct fl_ynode *seq,
 				rc = -1;
 			if (fl_yread_str(r, m, "direction", 0, &dir) < 0)
 				rc = -1;
+			(*out)[i].dir_written = dir != NULL;
 			if (dir && strcmp(dir, "desc") == 0)
 				(*out)[i].desc = 1;
 			else if (dir && strcmp(dir, "asc") != 0)

@@ -120,11 +120,13 @@ struct fl_filter {
 struct fl_filters {
 	struct fl_filter *v;
 	size_t n;
+	int written; /* the key was present (`filters: []` is not absent) */
 };
 
 struct fl_order {
 	char *column;
 	int desc;
+	int dir_written; /* `direction:` was present */
 };
 
 struct fl_through {
@@ -158,9 +160,11 @@ struct fl_field {
 		char **variants;    /* enum */
 		size_t nvariants;
 		char **pg_types; /* custom: normalised `postgres` names */
+		char **pg_raw;   /* custom: the same, as written */
 		size_t npg_types;
 		char *os_type;            /* custom: `opensearch` */
 		enum fl_ftype map_values; /* map */
+		int json_dynamic;         /* json: `dynamic: true` injected */
 	} col;
 
 	/* FL_FIELD_GEO (two columns) */
@@ -183,7 +187,8 @@ struct fl_field {
 		struct fl_filters filters;
 		struct fl_order *order_by;
 		size_t norder_by;
-		long limit; /* 0 = none */
+		int order_by_written; /* `order_by:` was present */
+		long limit;           /* 0 = none */
 	} join;
 
 	/* FL_FIELD_AGG */

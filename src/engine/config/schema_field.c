@@ -455,6 +455,7 @@ field_custom(struct fl_yread *r, const struct fl_ynode *m, struct fl_field *f)
 	mark = fl_yread_push(r, "postgres");
 	if (fl_yread_is_seq(r, v, "a list of PostgreSQL type names")) {
 		f->col.pg_types = fl_xcalloc(v->u.seq.n, sizeof(char *));
+		f->col.pg_raw = fl_xcalloc(v->u.seq.n, sizeof(char *));
 		for (i = 0; i < v->u.seq.n; i++) {
 			const struct fl_ynode *it = v->u.seq.items[i];
 
@@ -466,6 +467,8 @@ field_custom(struct fl_yread *r, const struct fl_ynode *m, struct fl_field *f)
 				                   "name");
 				continue;
 			}
+			f->col.pg_raw[f->col.npg_types] =
+			    fl_xstrdup(it->u.s.text);
 			f->col.pg_types[f->col.npg_types++] =
 			    field_pg_type_norm(it->u.s.text);
 		}
@@ -568,6 +571,10 @@ field_leaf(struct fl_yread *r, const struct fl_ynode *m, const struct tag *t,
 		struct fl_val *yes = fl_val_new(FL_VAL_BOOL);
 
 		yes->b = 1;
+		f->col.json_dynamic =
+		    f->col.type == FL_T_JSON &&
+		    !(f->options && (fl_val_get(f->options, "dynamic") ||
+		                     fl_val_get(f->options, "enabled")));
 		field_inject(f, "dynamic", yes, "dynamic",
 		             f->col.type == FL_T_JSON ? "enabled" : NULL);
 	}
@@ -717,9 +724,12 @@ fl_schema_fields_done(struct fl_fields *fs)
 		for (j = 0; j < f->col.nvariants; j++)
 			free(f->col.variants[j]);
 		free(f->col.variants);
-		for (j = 0; j < f->col.npg_types; j++)
+		for (j = 0; j < f->col.npg_types; j++) {
 			free(f->col.pg_types[j]);
+			free(f->col.pg_raw[j]);
+		}
 		free(f->col.pg_types);
+		free(f->col.pg_raw);
 		free(f->col.os_type);
 		free(f->geo.lat);
 		free(f->geo.lon);

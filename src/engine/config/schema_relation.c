@@ -121,6 +121,7 @@ rel_join_shape(struct fl_yread *r, const struct fl_ynode *m, struct fl_field *f)
 			    "a single row)");
 		} else {
 			mark = fl_yread_push(r, "order_by");
+			f->join.order_by_written = 1;
 			if (fl_schema_conv_order_by(r, v, &f->join.order_by,
 			                            &f->join.norder_by) < 0)
 				rc = -1;

@@ -291,6 +291,13 @@ ctl_stop(const struct fl_ctl_local *l, const struct fl_ctl_call *k,
 		                        "of text"                           \
 	}
 static const struct fl_ctl_opt ctl_opts_json[] = { CTL_OPT_JSON, { 0 } };
+static const struct fl_ctl_opt ctl_opts_migrate[] = {
+	{ .name = "apply", .help = "adopt or rebuild and swap, as reported" },
+	{ .name = "sink",
+	  .metavar = "NAME",
+	  .help = "this OpenSearch sink only" },
+	{ 0 },
+};
 static const struct fl_ctl_opt ctl_opts_inspect[] = {
 	CTL_OPT_JSON,
 	{ .name = "sink",
@@ -515,6 +522,23 @@ const struct fl_ctl_cmd fl_ctl_table[] = {
 	    .path = "/slot",
 	    .exec = fl_ctl_slot,
 	    .opts = ctl_opts_slot,
+	},
+	{
+	    .name = "migrate",
+	    .summary = "take over the indexes the reference implementation "
+	               "(Rust flusso) left in OpenSearch",
+	    .help = "Reads its meta index and says, per index, `adopt` (the "
+	            "generation's mapping\nequals ours and the names match: "
+	            "--index-naming reference) or `rebuild`\n(a new generation "
+	            "filled from the old one, then one atomic alias swap).\n"
+	            "--apply does it. Run it with the reference stopped. Exit "
+	            "status (CLI): 0\nnothing to do or applied, 1 error, 3 "
+	            "work to do.",
+	    .flags = FL_CTL_CLI | FL_CTL_OFFLINE | FL_CTL_MUTATING,
+	    .method = "POST",
+	    .path = "/migrate",
+	    .exec = fl_ctl_migrate,
+	    .opts = ctl_opts_migrate,
 	},
 	{
 	    .name = "help",

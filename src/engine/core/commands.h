@@ -179,6 +179,8 @@ int fl_ctl_split(char *line, char **words, int max);
 /* ---- the debugging commands' handlers (commands_debug.c) ---- */
 fl_ctl_exec_fn fl_ctl_inspect, fl_ctl_explain, fl_ctl_sql, fl_ctl_repair,
     fl_ctl_slot;
+/* `migrate` (migrate.c). */
+fl_ctl_exec_fn fl_ctl_migrate;
 
 /* ---- in-process (commands.c) ---- */
 

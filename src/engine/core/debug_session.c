@@ -66,7 +66,7 @@ fl_dbg_alias(const struct fl_config *cfg, const struct fl_index_cfg *ix)
 {
 	char hash[17];
 
-	fl_hash_schema(ix->schema, hash);
+	fl_config_index_hash(cfg, ix, hash);
 	return fl_osnames_hash_alias(cfg->prefix, ix->name, hash);
 }
 

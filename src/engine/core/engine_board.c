@@ -238,7 +238,7 @@ eng_board_init_cb(void *arg, struct fl_status *st)
 		char hash[17] = "";
 
 		if (x->enabled && x->schema)
-			fl_hash_schema(x->schema, hash);
+			fl_config_index_hash(c, x, hash);
 		memset(r, 0, sizeof(*r));
 		r->stored = -1;
 		for (j = 0; j < nwas; j++)

@@ -101,11 +101,11 @@ rl_sinks_eq(const struct fl_config *a, const struct fl_config *b)
 
 /* The schema hash of an enabled index, "" when disabled. */
 static void
-rl_hash(const struct fl_index_cfg *x, char out[17])
+rl_hash(const struct fl_config *c, const struct fl_index_cfg *x, char out[17])
 {
 	out[0] = '\0';
 	if (x && x->enabled && x->schema)
-		fl_hash_schema(x->schema, out);
+		fl_config_index_hash(c, x, out);
 }
 
 /* "a; b; c": one more part of an answer. */
@@ -142,8 +142,8 @@ rl_diff(const struct fl_config *old, const struct fl_config *run,
 		const struct fl_index_cfg *was = fl_config_index(old, x->name);
 		char h0[17], h1[17];
 
-		rl_hash(was, h0);
-		rl_hash(x, h1);
+		rl_hash(old, was, h0);
+		rl_hash(cfg, x, h1);
 		if (((!was && x->enabled) || (h1[0] && !h0[0])) &&
 		    on->n < FL_MAX_INDEXES)
 			fl_str_copy(on->name[on->n++], sizeof(on->name[0]),

@@ -186,7 +186,7 @@ eng_ensure_indexes(struct fl_engine *e)
 		x = &e->ix[e->nix++];
 		x->cfg = c;
 		x->npending = -1;
-		fl_hash_schema(c->schema, x->hash);
+		fl_config_index_hash(e->o.cfg, c, x->hash);
 		x->body = fl_mapping_body(c->schema, &mo);
 		atomic_store(&x->policy_skip,
 		             fl_config_policy(e->o.cfg, c) == FL_POLICY_SKIP);

@@ -475,7 +475,7 @@ vf_open(struct vf_run *run, const struct fl_config *cfg, struct fl_err *err)
 	if (!n)
 		return fl_err_set(err, FL_ERR_CONFIG,
 		                  "no OpenSearch sink to verify against");
-	fl_hash_schema(ix->schema, hash);
+	fl_config_index_hash(cfg, ix, hash);
 	alias = fl_osnames_hash_alias(cfg->prefix, run->index, hash);
 	run->s = fl_xcalloc(n, sizeof(*run->s));
 	run->r->sinks = fl_xcalloc(n, sizeof(*run->r->sinks));

@@ -127,23 +127,34 @@ fl_osnames_parse_hash_alias(const char *prefix, const char *logical,
                             const char *name,
                             char hash[FL_OSNAMES_HASH_LEN + 1])
 {
+	return fl_osnames_parse_hash_alias_len(prefix, logical, name,
+	                                       FL_OSNAMES_HASH_LEN, hash);
+}
+
+int
+fl_osnames_parse_hash_alias_len(const char *prefix, const char *logical,
+                                const char *name, size_t len,
+                                char hash[FL_OSNAMES_HASH_LEN + 1])
+{
 	size_t pl = prefix ? strlen(prefix) : 0, ll = strlen(logical), i;
 	const char *h;
 
+	if (len > FL_OSNAMES_HASH_LEN)
+		return 0;
 	if (pl && strncmp(name, prefix, pl) != 0)
 		return 0;
 	if (strncmp(name + pl, logical, ll) != 0 || name[pl + ll] != '_')
 		return 0;
 	h = name + pl + ll + 1;
-	for (i = 0; i < FL_OSNAMES_HASH_LEN; i++)
+	for (i = 0; i < len; i++)
 		if (!((h[i] >= '0' && h[i] <= '9') ||
 		      (h[i] >= 'a' && h[i] <= 'f')))
 			return 0;
-	if (h[FL_OSNAMES_HASH_LEN] != '\0')
+	if (h[len] != '\0')
 		return 0;
 	if (hash) {
-		memcpy(hash, h, FL_OSNAMES_HASH_LEN);
-		hash[FL_OSNAMES_HASH_LEN] = '\0';
+		memcpy(hash, h, len);
+		hash[len] = '\0';
 	}
 	return 1;
 }

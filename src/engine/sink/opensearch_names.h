@@ -73,6 +73,11 @@ int fl_osnames_parse_hash_alias(const char *prefix, const char *logical,
                                 const char *name,
                                 char hash[FL_OSNAMES_HASH_LEN + 1]);
 
+/* The same for a hash of `len` digits (16 ours, 8 the reference's). */
+int fl_osnames_parse_hash_alias_len(const char *prefix, const char *logical,
+                                    const char *name, size_t len,
+                                    char hash[FL_OSNAMES_HASH_LEN + 1]);
+
 /*
  * The `POST /_aliases` body that points `alias` at `target` given its
  * current holders (in holder order): a remove for every holder other

@@ -180,8 +180,8 @@ os_fill_state(struct fl_sink_os *s, const struct os_route *rt,
 		char *ha = fl_osnames_hash_alias_of(all->v[i]);
 
 		if (ha &&
-		    fl_osnames_parse_hash_alias(s->prefix, rt->logical, ha,
-		                                h) &&
+		    fl_osnames_parse_hash_alias_len(s->prefix, rt->logical, ha,
+		                                    strlen(rt->hash), h) &&
 		    strcmp(h, rt->hash) != 0 && !fl_sink_os_names_has(&sup, ha))
 			fl_sink_os_names_add(&sup, ha);
 		free(ha);
