@@ -16,6 +16,7 @@ pkgs=(
 	python3-yaml # tests/integration/test_monitoring.sh
 	libsystemd-dev systemd # sd_notify; systemd-analyze for test_systemd
 	dpkg-dev lintian man-db
+	libssl-dev openssl # SigV4 (libcrypto); test CA and certificates
 )
 
 missing=()

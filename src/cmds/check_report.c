@@ -102,6 +102,16 @@ report_sink(const struct fl_sink_cfg *s, FILE *f)
 	                     : "",
 	    s->tls_verify ? "" : ", TLS NOT VERIFIED");
 	free(url);
+	if (s->ca_file)
+		fprintf(f, "             CA %s\n", s->ca_file);
+	if (s->client_cert)
+		fprintf(f, "             client certificate %s, key %s\n",
+		        s->client_cert, s->client_key);
+	if (s->auth == FL_AUTH_SIGV4)
+		fprintf(f,
+		        "             auth aws_sigv4 (region %s, service %s; "
+		        "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)\n",
+		        s->region, s->service);
 }
 
 static void report_fields(const struct fl_fields *fs, int depth, FILE *f);
@@ -415,6 +425,18 @@ report_json_config(const struct fl_config *c)
 		cJSON_AddItemToObject(j, "password",
 		                      report_json_secret(&k->password));
 		cJSON_AddBoolToObject(j, "tls_verify", k->tls_verify);
+		if (k->ca_file)
+			cJSON_AddStringToObject(j, "ca_file", k->ca_file);
+		if (k->client_cert) {
+			cJSON_AddStringToObject(j, "client_cert",
+			                        k->client_cert);
+			cJSON_AddStringToObject(j, "client_key", k->client_key);
+		}
+		if (k->auth == FL_AUTH_SIGV4) {
+			cJSON_AddStringToObject(j, "auth", "aws_sigv4");
+			cJSON_AddStringToObject(j, "region", k->region);
+			cJSON_AddStringToObject(j, "service", k->service);
+		}
 		cJSON_AddNumberToObject(j, "batch_size", (double)k->batch_size);
 		cJSON_AddNumberToObject(j, "max_bytes", (double)k->max_bytes);
 		cJSON_AddNumberToObject(j, "timeout_secs",

@@ -20,6 +20,7 @@
 
 #include "config/schema_hash.h"
 #include "config/schema_hash_ref.h"
+#include "config/config_os_auth.h"
 #include "config/yaml_read.h"
 #include "util/xmem.h"
 
@@ -46,6 +47,12 @@ static const char *const os_keys[] = {
 	"refresh_interval",
 	"text_analysis",
 	"auto_subfields",
+	"ca_file",
+	"client_cert",
+	"client_key",
+	"auth",
+	"region",
+	"service",
 };
 static const char *const stdout_keys[] = { "type", "pretty" };
 static const char *const index_keys[] = { "name", "schema", "enabled",
@@ -271,7 +278,7 @@ config_refresh_interval(struct fl_yread *r, const struct fl_ynode *m,
 }
 
 static int
-config_sink_os(struct fl_yread *r, const struct fl_ynode *m,
+config_sink_os(struct fl_yread *r, const struct fl_ynode *m, const char *dir,
                struct fl_sink_cfg *s)
 {
 	char *analysis = NULL;
@@ -311,6 +318,8 @@ config_sink_os(struct fl_yread *r, const struct fl_ynode *m,
 		rc = -1;
 	if (config_refresh_interval(r, m, s) < 0)
 		rc = -1;
+	if (fl_config_os_auth(r, m, dir, s) < 0)
+		rc = -1;
 	if (fl_yread_str(r, m, "text_analysis", 0, &analysis) < 0) {
 		rc = -1;
 	} else if (analysis && strcmp(analysis, "icu") == 0) {
@@ -347,7 +356,7 @@ config_sink_os(struct fl_yread *r, const struct fl_ynode *m,
 
 static int
 config_sink(struct fl_yread *r, const struct fl_ynode *key,
-            const struct fl_ynode *m, struct fl_sink_cfg *s)
+            const struct fl_ynode *m, const char *dir, struct fl_sink_cfg *s)
 {
 	char *type = NULL;
 	int rc = 0;
@@ -364,7 +373,7 @@ config_sink(struct fl_yread *r, const struct fl_ynode *key,
 	if (fl_yread_str(r, m, "type", 1, &type) < 0)
 		return -1;
 	if (strcmp(type, "opensearch") == 0) {
-		rc = config_sink_os(r, m, s);
+		rc = config_sink_os(r, m, dir, s);
 	} else if (strcmp(type, "stdout") == 0) {
 		s->type = FL_SINK_STDOUT;
 		if (fl_yread_check_keys(r, m, stdout_keys, 2))
@@ -406,7 +415,7 @@ config_sinks(struct fl_yread *r, const struct fl_ynode *root,
 		size_t m2 = fl_yread_push(r, "%s", k->u.s.text);
 		struct fl_sink_cfg *s = &c->sinks[c->nsinks++];
 
-		if (config_sink(r, k, m->u.map.pairs[i].value, s) < 0)
+		if (config_sink(r, k, m->u.map.pairs[i].value, c->dir, s) < 0)
 			rc = -1;
 		for (j = 0; s->name && j + 1 < c->nsinks; j++)
 			if (c->sinks[j].name &&
@@ -934,6 +943,7 @@ fl_config_free(struct fl_config *c)
 		config_secret_done(&s->password);
 		free(s->pipeline);
 		free(s->refresh_interval);
+		fl_config_os_auth_done(s);
 	}
 	free(c->sinks);
 	for (i = 0; i < c->nindexes; i++) {

@@ -60,6 +60,13 @@ enum fl_text_analysis {
 	FL_ANALYSIS_ICU,
 };
 
+/* How an OpenSearch sink authenticates (config_os_auth.c). */
+enum fl_sink_auth {
+	FL_AUTH_NONE,
+	FL_AUTH_BASIC, /* username/password; the default with a username */
+	FL_AUTH_SIGV4, /* AWS SigV4 with the AWS_* environment credentials */
+};
+
 struct fl_sink_cfg {
 	char *name; /* lowercased; config sorted by name */
 	enum fl_sink_type type;
@@ -78,6 +85,12 @@ struct fl_sink_cfg {
 	char *refresh_interval;
 	enum fl_text_analysis text_analysis;
 	int auto_subfields;
+	char *ca_file;     /* resolved against the config directory */
+	char *client_cert; /* with client_key: mutual TLS */
+	char *client_key;
+	enum fl_sink_auth auth;
+	char *region;  /* aws_sigv4 */
+	char *service; /* aws_sigv4: es (default) or aoss */
 	/* stdout */
 	int pretty;
 };

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config/schema_hash.h"
+#include "config/sink_conn.h"
 #include "sink/opensearch_names.h"
 #include "source/pg_conn.h"
 #include "util/http_client.h"
@@ -75,37 +76,14 @@ static int
 dbg_os_open(const struct fl_sink_cfg *s, struct fl_dbg_os *o,
             struct fl_err *err)
 {
-	char *url = NULL, *user = NULL, *pw = NULL;
-	struct fl_http_cfg hc;
-	size_t n;
-	int rc = -1;
+	struct fl_sink_conn conn;
 
 	o->cfg = s;
-	if (fl_config_sink_secret(s, "URL", &url, err) < 0 ||
-	    fl_config_sink_secret(s, "USERNAME", &user, err) < 0 ||
-	    fl_config_sink_secret(s, "PASSWORD", &pw, err) < 0)
-		goto done;
-	if (!url) {
-		fl_err_set(err, FL_ERR_CONFIG, "sink %s has no url", s->name);
-		goto done;
-	}
-	n = strlen(url);
-	while (n && url[n - 1] == '/')
-		url[--n] = '\0';
-	memset(&hc, 0, sizeof(hc));
-	hc.url = url;
-	hc.username = user;
-	hc.password = pw;
-	hc.tls_verify = s->tls_verify;
-	hc.timeout_secs = s->timeout_secs > 0 ? s->timeout_secs : 30;
-	hc.parallel = 1;
-	o->h = fl_http_new(&hc, err);
-	rc = o->h ? 0 : -1;
-done:
-	free(url);
-	free(user);
-	free(pw);
-	return rc;
+	if (fl_sink_conn_init(&conn, s, err) < 0)
+		return -1;
+	o->h = fl_http_new(&conn.http, err);
+	fl_sink_conn_done(&conn);
+	return o->h ? 0 : -1;
 }
 
 int

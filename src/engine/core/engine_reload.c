@@ -83,7 +83,12 @@ rl_sink_eq(const struct fl_sink_cfg *a, const struct fl_sink_cfg *b)
 	       a->number_of_replicas == b->number_of_replicas &&
 	       rl_streq(a->refresh_interval, b->refresh_interval) &&
 	       a->text_analysis == b->text_analysis &&
-	       a->auto_subfields == b->auto_subfields && a->pretty == b->pretty;
+	       a->auto_subfields == b->auto_subfields &&
+	       a->pretty == b->pretty && rl_streq(a->ca_file, b->ca_file) &&
+	       rl_streq(a->client_cert, b->client_cert) &&
+	       rl_streq(a->client_key, b->client_key) && a->auth == b->auth &&
+	       rl_streq(a->region, b->region) &&
+	       rl_streq(a->service, b->service);
 }
 
 static int

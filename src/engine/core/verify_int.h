@@ -20,7 +20,6 @@
 /* One OpenSearch sink as verify reads it (its hash alias only). */
 struct vf_os {
 	char *name;
-	char *url, *user, *password;
 	char *alias;
 	struct fl_http *http;
 	char *scroll_id; /* of the id scan in progress */

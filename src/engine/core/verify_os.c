@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/sink_conn.h"
 #include "core/verify_int.h"
 #include "util/buf.h"
 #include "util/json_write.h"
@@ -21,30 +22,18 @@ int
 vf_os_open(struct vf_os *s, const struct fl_sink_cfg *cfg, const char *alias,
            struct fl_err *err)
 {
-	struct fl_http_cfg hc;
-	size_t n;
+	struct fl_sink_conn conn;
 
 	memset(s, 0, sizeof(*s));
 	s->name = fl_xstrdup(cfg->name);
 	s->alias = fl_xstrdup(alias);
-	if (fl_config_sink_secret(cfg, "URL", &s->url, err) < 0 ||
-	    fl_config_sink_secret(cfg, "USERNAME", &s->user, err) < 0 ||
-	    fl_config_sink_secret(cfg, "PASSWORD", &s->password, err) < 0)
+	if (fl_sink_conn_init(&conn, cfg, err) < 0)
 		return fl_err_prefix(err, "sink %s", cfg->name);
-	if (!s->url)
-		return fl_err_set(err, FL_ERR_CONFIG, "sink %s has no url",
-		                  cfg->name);
-	n = strlen(s->url);
-	while (n && s->url[n - 1] == '/')
-		s->url[--n] = '\0';
-	memset(&hc, 0, sizeof(hc));
-	hc.url = s->url;
-	hc.username = s->user; /* a password alone: no auth */
-	hc.password = s->user ? s->password : NULL;
-	hc.tls_verify = cfg->tls_verify;
-	hc.timeout_secs = cfg->timeout_secs > 60 ? cfg->timeout_secs : 60;
-	hc.parallel = 1;
-	if (!(s->http = fl_http_new(&hc, err)))
+	if (conn.http.timeout_secs < 60)
+		conn.http.timeout_secs = 60;
+	s->http = fl_http_new(&conn.http, err);
+	fl_sink_conn_done(&conn);
+	if (!s->http)
 		return fl_err_prefix(err, "sink %s", cfg->name);
 	return 0;
 }
@@ -56,9 +45,6 @@ vf_os_close(struct vf_os *s)
 	if (s->http)
 		fl_http_free(s->http);
 	free(s->name);
-	free(s->url);
-	free(s->user);
-	free(s->password);
 	free(s->alias);
 	memset(s, 0, sizeof(*s));
 }

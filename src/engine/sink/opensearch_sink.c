@@ -619,8 +619,7 @@ os_free(struct fl_sink *base)
 	fl_http_free(s->count);
 	free(s->clients);
 	free(s->url);
-	free(s->username);
-	free(s->password);
+	fl_sink_conn_done(&s->conn);
 	free(s->prefix);
 	free(s->meta_index);
 	free(s->pending_index);
@@ -697,33 +696,24 @@ fl_sink_os_new(const struct fl_sink_cfg *cfg, const char *prefix,
                struct fl_err *err)
 {
 	struct fl_sink_os *s;
-	char *raw = NULL, *user = NULL, *pass = NULL, *url;
+	struct fl_sink_conn conn;
+	char *url;
 
-	if (fl_config_sink_secret(cfg, "URL", &raw, err) < 0 ||
-	    fl_config_sink_secret(cfg, "USERNAME", &user, err) < 0 ||
-	    fl_config_sink_secret(cfg, "PASSWORD", &pass, err) < 0)
-		goto fail;
-	if (!raw) {
-		fl_err_set(err, FL_ERR_CONFIG, "sink %s has no url", cfg->name);
-		goto fail;
+	if (fl_sink_conn_init(&conn, cfg, err) < 0)
+		return NULL;
+	if (!(url = os_check_url(conn.url, err))) {
+		fl_sink_conn_done(&conn);
+		return NULL;
 	}
-	if (!(url = os_check_url(raw, err)))
-		goto fail;
-	free(raw);
 	s = fl_xcalloc(1, sizeof(*s));
 	s->base.ops = &os_ops;
 	s->base.name = fl_xstrdup(cfg->name);
 	s->base.type = "opensearch";
 	s->url = url;
-	s->username = user; /* password alone: no auth (§2.1) */
-	s->password = user ? pass : NULL;
-	if (!user)
-		free(pass);
+	s->conn = conn; /* moved: point the signing keys at the copy */
+	s->conn.http.sigv4 = conn.http.sigv4 ? &s->conn.sigv4 : NULL;
+	s->http = s->conn.http;
 	s->http.url = s->url;
-	s->http.username = s->username;
-	s->http.password = s->password;
-	s->http.tls_verify = cfg->tls_verify;
-	s->http.timeout_secs = cfg->timeout_secs > 0 ? cfg->timeout_secs : 30;
 	s->http.parallel = FL_SINK_OS_PARALLEL;
 	s->tune.parallel = FL_SINK_OS_PARALLEL;
 	s->tune.gzip = 0;
@@ -745,9 +735,4 @@ fl_sink_os_new(const struct fl_sink_cfg *cfg, const char *prefix,
 		            "host names are not checked",
 		            cfg->name);
 	return &s->base;
-fail:
-	free(raw);
-	free(user);
-	free(pass);
-	return NULL;
 }

@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config/sink_conn.h"
 #include "sink/sink.h"
 #include "util/buf.h"
 #include "util/http_client.h"
@@ -172,8 +173,9 @@ struct os_route {
 
 struct fl_sink_os {
 	struct fl_sink base;
-	struct fl_http_cfg http; /* points at the three below */
-	char *url, *username, *password;
+	struct fl_http_cfg http;  /* conn.http with the checked url */
+	struct fl_sink_conn conn; /* url, auth, TLS (config/sink_conn.h) */
+	char *url;
 	char *prefix;
 	char *meta_index;
 	char *pending_index;      /* P flusso_pending */

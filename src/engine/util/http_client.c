@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * http_client.c - libcurl client of the OpenSearch sink: one multi handle and
- * a few easy handles per thread, keep-alive, Basic auth, TLS checks on by
- * default, whole-request timeout, optional gzip request bodies.
+ * a few easy handles per thread, keep-alive, Basic auth or AWS SigV4
+ * (util/sigv4.c), TLS checks on by default (own CA, client certificate),
+ * whole-request timeout, optional gzip request bodies.
  *
  * DESIGN
  *   Threads: a struct fl_http belongs to the thread that made it (the
@@ -30,6 +31,7 @@
 #include "util/http_client.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +68,9 @@ struct fl_http {
 	char *username;
 	char *password;
 	char *cainfo;
+	char *client_cert;
+	char *client_key;
+	struct fl_sigv4 sigv4; /* owned copies; region NULL: no signing */
 	int tls_verify;
 	long timeout_secs;
 	long long max_send_bps;
@@ -110,6 +115,33 @@ fl_http_req_done(struct fl_http_req *r)
 	fl_buf_done(&r->resp);
 }
 
+/* Owned copies of the signing identity. */
+static void
+http_sigv4_copy(struct fl_sigv4 *d, const struct fl_sigv4 *k)
+{
+	d->region = fl_xstrdup(k->region);
+	d->service = fl_xstrdup(k->service);
+	d->access_key = fl_xstrdup(k->access_key);
+	d->secret_key = fl_xstrdup(k->secret_key);
+	d->session_token =
+	    k->session_token ? fl_xstrdup(k->session_token) : NULL;
+}
+
+static void
+http_sigv4_free(struct fl_sigv4 *k)
+{
+	free((char *)(uintptr_t)k->region);
+	free((char *)(uintptr_t)k->service);
+	free((char *)(uintptr_t)k->access_key);
+	if (k->secret_key) {
+		char *p = (char *)(uintptr_t)k->secret_key;
+
+		memset(p, 0, strlen(p));
+		free(p);
+	}
+	free((char *)(uintptr_t)k->session_token);
+}
+
 struct fl_http *
 fl_http_new(const struct fl_http_cfg *cfg, struct fl_err *err)
 {
@@ -136,7 +168,13 @@ fl_http_new(const struct fl_http_cfg *cfg, struct fl_err *err)
 	ca = getenv("CURL_CA_BUNDLE");
 	if (!ca || !*ca)
 		ca = getenv("SSL_CERT_FILE");
+	if (cfg->ca_file)
+		ca = cfg->ca_file;
 	h->cainfo = ca && *ca ? fl_xstrdup(ca) : NULL;
+	h->client_cert = cfg->client_cert ? fl_xstrdup(cfg->client_cert) : NULL;
+	h->client_key = cfg->client_key ? fl_xstrdup(cfg->client_key) : NULL;
+	if (cfg->sigv4)
+		http_sigv4_copy(&h->sigv4, cfg->sigv4);
 	h->tls_verify = cfg->tls_verify;
 	h->timeout_secs = cfg->timeout_secs > 0 ? cfg->timeout_secs : 30;
 	h->max_send_bps = cfg->max_send_bps > 0 ? cfg->max_send_bps : 0;
@@ -185,6 +223,9 @@ fl_http_free(struct fl_http *h)
 	free(h->username);
 	free(h->password);
 	free(h->cainfo);
+	free(h->client_cert);
+	free(h->client_key);
+	http_sigv4_free(&h->sigv4);
 	free(h);
 }
 
@@ -268,6 +309,41 @@ http_gzip(struct http_slot *s, const struct fl_http_req *r)
 	return 0;
 }
 
+/* Add the SigV4 headers of r (the body as sent) to the slot's list. */
+static int
+http_sign(struct fl_http *h, struct http_slot *s, struct fl_http_req *r,
+          const char *url, const char *body, size_t len)
+{
+	struct fl_sigv4_out o;
+	char *line;
+
+	if (fl_sigv4_sign(&h->sigv4, r->method, url, body, body ? len : 0,
+	                  time(NULL), &o) < 0) {
+		snprintf(r->error, sizeof(r->error),
+		         "cannot sign the request (SigV4): bad URL");
+		return -1;
+	}
+	line = fl_xasprintf("Host: %s", o.host);
+	s->hdrs = curl_slist_append(s->hdrs, line);
+	free(line);
+	line = fl_xasprintf("x-amz-date: %s", o.amz_date);
+	s->hdrs = curl_slist_append(s->hdrs, line);
+	free(line);
+	line = fl_xasprintf("x-amz-content-sha256: %s", o.content_sha);
+	s->hdrs = curl_slist_append(s->hdrs, line);
+	free(line);
+	if (h->sigv4.session_token) {
+		line = fl_xasprintf("x-amz-security-token: %s",
+		                    h->sigv4.session_token);
+		s->hdrs = curl_slist_append(s->hdrs, line);
+		free(line);
+	}
+	line = fl_xasprintf("Authorization: %s", o.authorization);
+	s->hdrs = curl_slist_append(s->hdrs, line);
+	free(line);
+	return 0;
+}
+
 /* Set up slot s's easy handle for r. -1 (r->error set) on failure. */
 static int
 http_prepare(struct fl_http *h, struct http_slot *s, struct fl_http_req *r)
@@ -300,6 +376,12 @@ http_prepare(struct fl_http *h, struct http_slot *s, struct fl_http_req *r)
 		len = s->zlen;
 		s->hdrs = curl_slist_append(s->hdrs, "Content-Encoding: gzip");
 	}
+	if (h->sigv4.region &&
+	    http_sign(h, s, r, url,
+	              strcmp(r->method, "HEAD") == 0 ? NULL : body, len) < 0) {
+		free(url);
+		return -1;
+	}
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	free(url);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -322,6 +404,10 @@ http_prepare(struct fl_http *h, struct http_slot *s, struct fl_http_req *r)
 	}
 	if (h->cainfo)
 		curl_easy_setopt(e, CURLOPT_CAINFO, h->cainfo);
+	if (h->client_cert) {
+		curl_easy_setopt(e, CURLOPT_SSLCERT, h->client_cert);
+		curl_easy_setopt(e, CURLOPT_SSLKEY, h->client_key);
+	}
 	if (h->max_send_bps)
 		curl_easy_setopt(e, CURLOPT_MAX_SEND_SPEED_LARGE,
 		                 (curl_off_t)h->max_send_bps);

@@ -6,8 +6,10 @@
  * multi handle whose connection cache keeps connections alive across
  * requests, and `parallel` easy handles ("slots"), so up to `parallel`
  * requests run at once (bulk chunks). Every request carries Basic auth
- * when a username is configured, uses the whole-request timeout, and
- * verifies TLS unless told not to.
+ * when a username is configured, or an AWS SigV4 signature when signing
+ * keys are given, uses the whole-request timeout, and verifies TLS
+ * (against ca_file when given) unless told not to; a client certificate
+ * and key are presented for mutual TLS when given.
  *
  * Owns: transport, auth, TLS options, gzip request bodies, reading the
  * status, the body and Retry-After, and aborting requests when the
@@ -22,16 +24,21 @@
 
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/sigv4.h"
 
 struct fl_http_cfg {
-	const char *url;        /* base URL, no trailing '/' */
-	const char *username;   /* NULL: no auth */
-	const char *password;   /* NULL with a username: empty password */
-	int tls_verify;         /* 0: no chain and no hostname checks */
-	long timeout_secs;      /* whole request: connect, send, receive */
-	int parallel;           /* requests in flight at most (>= 1) */
-	long long max_send_bps; /* upload cap in bytes/s, 0 = none (used by
+	const char *url;         /* base URL, no trailing '/' */
+	const char *username;    /* NULL: no auth */
+	const char *password;    /* NULL with a username: empty password */
+	int tls_verify;          /* 0: no chain and no hostname checks */
+	long timeout_secs;       /* whole request: connect, send, receive */
+	int parallel;            /* requests in flight at most (>= 1) */
+	long long max_send_bps;  /* upload cap in bytes/s, 0 = none (used by
 	                           benchmarks to simulate a slow link) */
+	const char *ca_file;     /* PEM CA bundle; NULL: the system store */
+	const char *client_cert; /* PEM client certificate (mutual TLS) */
+	const char *client_key;  /* its PEM private key */
+	const struct fl_sigv4 *sigv4; /* sign every request (AWS); NULL: no */
 };
 
 /* One request and, once done, its response. */
