@@ -18,9 +18,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "config/config_os_auth.h"
 #include "config/schema_hash.h"
 #include "config/schema_hash_ref.h"
-#include "config/config_os_auth.h"
 #include "config/yaml_read.h"
 #include "util/xmem.h"
 
