@@ -110,10 +110,13 @@ struct fl_config {
 	char *prefix;          /* effective (after overrides) */
 	char *public_address;  /* from the file, or NULL */
 	char *private_address; /* from the file, or NULL */
+	int toml;              /* read from a flusso.toml (toml_doc.c) */
 };
 
 /*
- * Load flusso.yml and every schema it names. All problems (of the config
+ * Load flusso.yml (or a flusso.toml: a path ending in .toml is read as
+ * TOML; a missing flusso.yml with a flusso.toml beside it reads that)
+ * and every schema it names. All problems (of the config
  * file and of every schema) go into `diags`; returns NULL when there was
  * at least one error. `prefix_override` (flag or env), when not NULL,
  * replaces the file's prefix and is validated the same way.
@@ -121,6 +124,11 @@ struct fl_config {
 struct fl_config *fl_config_load(const char *path, const char *prefix_override,
                                  struct fl_diags *diags);
 void fl_config_free(struct fl_config *c);
+
+/* Parse a deployment file into a document tree: TOML when the path ends
+ * in .toml, else YAML. NULL with err filled on failure. */
+struct fl_ydoc;
+struct fl_ydoc *fl_config_read_doc(const char *path, struct fl_err *err);
 
 /* Validate an index prefix (config.md §2.6); NULL if valid, else a
  * static-ish message written into buf. */
