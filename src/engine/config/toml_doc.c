@@ -1265,7 +1265,9 @@ fl_toml_load_mem(const char *data, size_t len, const char *display_name,
 	p.line = p.col = 1;
 	p.err = err;
 	p.doc = fl_ydoc_new(display_name);
-	p.root = toml_node_new(&p, TOML_TABLE, 0, 1, 1);
+	p.root = fl_ydoc_alloc(p.doc, sizeof(*p.root)); /* a table at 1:1 */
+	p.root->kind = TOML_TABLE;
+	p.root->line = p.root->col = 1;
 	p.root->origin = TOML_HEADER;
 	p.cur = p.root;
 	rc = toml_parse(&p);
