@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config/toml_doc.h"
+#include "config/yaml_emit.h"
 #include "tap.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -448,6 +449,51 @@ TAP_TEST(test_file)
 	   "toml path detection");
 }
 
+/* config convert: the YAML written reads back as the same tree. */
+TAP_TEST(test_emit_round_trip)
+{
+	static const char src[] =
+	    "a = \"10s\"\nb = \"true\"\nc = \"\"\nd = \"x:\"\ne = \"# h\"\n"
+	    "f = \"\\u0087\\uFFFE\\u0085\\u00e9\\u2028\\u2029\"\ng = "
+	    "\"q\\\"\\\\\\t\\n\"\n"
+	    "\"k k\" = 'postgres://u:p@h/db'\nh = -1_000\ni = []\nj = {}\n"
+	    "[[x]]\ny = [[1], {env = \"V\"}, {a = 1, b = [2]}]\n[s.t]\nu = "
+	    "false\n";
+	struct fl_err err;
+	struct fl_ydoc *doc = fl_toml_load_mem(src, sizeof(src) - 1, "t.toml",
+	                                       &err),
+	               *back;
+	struct fl_buf b, y, t;
+
+	ok(doc != NULL, "loads");
+	if (!doc) {
+		diag("%s", err.msg);
+		return;
+	}
+	fl_buf_init(&y, 1 << 20);
+	ok(fl_yemit_doc(fl_ydoc_root(doc), &y) == 0, "emits");
+	back = fl_ydoc_load_mem(fl_buf_str(&y), y.len, "t.yml", &err);
+	ok(back != NULL, "the YAML loads");
+	if (!back)
+		diag("%s\n%s", err.msg, fl_buf_str(&y));
+	fl_buf_init(&b, 1 << 20);
+	fl_buf_init(&t, 1 << 20);
+	dump(fl_ydoc_root(doc), &t);
+	if (back)
+		dump(fl_ydoc_root(back), &b);
+	is_str(fl_buf_str(&b), fl_buf_str(&t), "same tree");
+	has_str(fl_buf_str(&y), "a: \"10s\"\nb: \"true\"\n",
+	        "strings YAML would resolve otherwise are quoted");
+	has_str(fl_buf_str(&y), "\"k k\": postgres://u:p@h/db\n",
+	        "a URL stays plain");
+	has_str(fl_buf_str(&y), "  - {env: V}\n", "env reference on one line");
+	fl_buf_done(&b);
+	fl_buf_done(&t);
+	fl_buf_done(&y);
+	fl_ydoc_free(back);
+	fl_ydoc_free(doc);
+}
+
 int
 main(void)
 {
@@ -463,5 +509,6 @@ main(void)
 	tap_run(test_syntax_errors);
 	tap_run(test_caps);
 	tap_run(test_file);
+	tap_run(test_emit_round_trip);
 	return tap_done();
 }

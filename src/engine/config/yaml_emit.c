@@ -115,7 +115,29 @@ yemit_string(const char *s, size_t len, struct yemit *b)
 			yemit_puts(b, "\\r");
 			break;
 		default:
-			if (c < 0x20 || c == 0x7F)
+			/* YAML's stream forbids C1 controls and U+FFFE/
+			 * U+FFFF, even quoted, and folds its line breaks
+			 * U+0085, U+2028, U+2029: escape them */
+			if (c == 0xE2 && i + 2 < len &&
+			    (unsigned char)s[i + 1] == 0x80 &&
+			    ((unsigned char)s[i + 2] == 0xA8 ||
+			     (unsigned char)s[i + 2] == 0xA9)) {
+				yemit_printf(b, "\\u20%02X",
+				             (unsigned char)s[i + 2] - 0x80);
+				i += 2;
+			} else if (c == 0xC2 && i + 1 < len &&
+			           (unsigned char)s[i + 1] < 0xA0) {
+				yemit_printf(b, "\\u00%02X",
+				             (unsigned char)s[i + 1]);
+				i++;
+			} else if (c == 0xEF && i + 2 < len &&
+			           (unsigned char)s[i + 1] == 0xBF &&
+			           (unsigned char)s[i + 2] >= 0xBE) {
+				yemit_printf(b, "\\uFF%02X",
+				             (unsigned char)s[i + 2] - 0x80 +
+				                 0xC0);
+				i += 2;
+			} else if (c < 0x20 || c == 0x7F)
 				yemit_printf(b, "\\x%02X", c);
 			else
 				yemit_put(b, &s[i], 1);
