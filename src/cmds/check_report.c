@@ -47,6 +47,12 @@ report_redact_url(const char *url)
 	return fl_xasprintf("%.*s:***%s", (int)(colon - url), url, at);
 }
 
+char *
+fl_check_redact_url(const char *url)
+{
+	return report_redact_url(url);
+}
+
 static char *
 report_source(const struct fl_source *s)
 {
@@ -363,7 +369,7 @@ fl_check_print_human(const struct fl_config *c, FILE *f)
 	size_t i;
 
 	fl_mapping_opts_from_config(c, &o);
-	fprintf(f, "config %s\n", c->path);
+	fprintf(f, "config %s%s\n", c->path, c->toml ? " (toml)" : "");
 	fprintf(f, "  source     postgres %s (manage_publication %s)\n", src,
 	        c->source.manage_publication ? "true" : "false");
 	free(src);

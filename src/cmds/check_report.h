@@ -19,6 +19,9 @@
 /* Diagnostics, one per line: "error: file:line:col: path: msg". */
 void fl_check_print_diags(const struct fl_diags *d, FILE *f, int color);
 
+/* A copy of url with its password replaced by *** (caller frees). */
+char *fl_check_redact_url(const char *url);
+
 /* Human report of a loaded configuration. */
 void fl_check_print_human(const struct fl_config *c, FILE *f);
 

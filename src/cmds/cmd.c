@@ -23,17 +23,10 @@
 #include "util/xmem.h"
 
 const struct fl_cmd_entry *const fl_cmd_table[] = {
-	&fl_cmd_run_entry,
-	&fl_cmd_tui_entry,
-	&fl_cmd_status_entry,
-	&fl_cmd_check_entry,
-	&fl_cmd_verify_entry,
-	&fl_cmd_slot_entry,
-	&fl_cmd_ctl_entry,
-	&fl_cmd_completion_entry,
-	&fl_cmd_version_entry,
-	&fl_cmd_help_entry,
-	NULL,
+	&fl_cmd_run_entry,     &fl_cmd_tui_entry,    &fl_cmd_status_entry,
+	&fl_cmd_check_entry,   &fl_cmd_config_entry, &fl_cmd_verify_entry,
+	&fl_cmd_slot_entry,    &fl_cmd_ctl_entry,    &fl_cmd_completion_entry,
+	&fl_cmd_version_entry, &fl_cmd_help_entry,   NULL,
 };
 
 const struct fl_cmd_entry *

@@ -59,6 +59,7 @@ extern const struct fl_cmd_entry fl_cmd_run_entry;
 extern const struct fl_cmd_entry fl_cmd_tui_entry;
 extern const struct fl_cmd_entry fl_cmd_status_entry;
 extern const struct fl_cmd_entry fl_cmd_check_entry;
+extern const struct fl_cmd_entry fl_cmd_config_entry;
 extern const struct fl_cmd_entry fl_cmd_verify_entry;
 extern const struct fl_cmd_entry fl_cmd_slot_entry;
 extern const struct fl_cmd_entry fl_cmd_ctl_entry;

@@ -12,7 +12,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 secs=${FUZZ_SECS:-30}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_pgoutput fuzz_schema fuzz_yaml_doc fuzz_http_server)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_pgoutput fuzz_schema fuzz_yaml_doc fuzz_toml_doc fuzz_http_server)
 gen=()
 command -v ninja >/dev/null 2>&1 && gen=(-G Ninja)
 CC=clang cmake -S . -B build-fuzz "${gen[@]}" -DCMAKE_BUILD_TYPE=Debug \

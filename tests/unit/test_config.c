@@ -245,14 +245,81 @@ TAP_TEST(test_missing_files)
 	fl_diags_init(&d);
 	c = fl_config_load(path, NULL, &d);
 	all = t_all(&d);
-	ok(c == NULL, "31 toml only fails");
-	has_str(all,
-	        "the reference implementation's format); flusso reads "
-	        "flusso.yml",
-	        "31 points at flusso.toml");
+	ok(c != NULL && c->toml, "31 flusso.toml is read when flusso.yml is "
+	                         "absent (issue 19)");
+	has_str(c ? c->path : "", "/flusso.toml", "31 its path is the toml's");
 	free(all);
+	fl_config_free(c);
 	fl_diags_done(&d);
 	snprintf(path, sizeof(path), "%s/flusso.toml", t_dir);
+	unlink(path);
+}
+
+/* A flusso.toml goes through the same reader: the same messages, with
+ * the TOML file's positions. */
+TAP_TEST(test_toml_config)
+{
+	char path[512];
+	struct fl_config *c;
+	struct fl_diags d;
+	char *all;
+
+	t_write("t.schema.yml", "version: 1\ntable: t\nfields:\n  - keyword: "
+	                        "k\n    required: true\n");
+	t_write("x.toml", "prefix = \"dev_\"\n[source]\ntype = "
+	                  "\"postgres\"\n[source.connection_url]\n"
+	                  "database = \"db\"\npassword = { env = "
+	                  "\"PGPW\" }\n\n[sinks.primary]\ntype = "
+	                  "\"opensearch\"\nurl = \"http://h:9200\"\n"
+	                  "batch_size = 2_000\n[[index]]\nname = \"t\"\n"
+	                  "schema = \"t.schema.yml\"\nenabled = true\n");
+	snprintf(path, sizeof(path), "%s/x.toml", t_dir);
+	fl_diags_init(&d);
+	c = fl_config_load(path, NULL, &d);
+	ok(c && c->toml, "a .toml path loads as TOML");
+	if (!c) {
+		all = t_all(&d);
+		printf("# %s", all);
+		free(all);
+	}
+	ok(c && c->source.conn == FL_CONN_PARTS &&
+	       strcmp(c->source.database, "db") == 0 &&
+	       c->source.password.kind == FL_SECRET_ENV &&
+	       strcmp(c->source.password.value, "PGPW") == 0,
+	   "[source.connection_url] parts with an env password");
+	ok(c && c->nsinks == 1 && c->sinks[0].batch_size == 2000 &&
+	       strcmp(c->prefix, "dev_") == 0,
+	   "sink batch_size 2_000 and prefix");
+	ok(c && c->nindexes == 1 && c->indexes[0].schema != NULL,
+	   "the schema is read relative to the toml");
+	fl_config_free(c);
+	fl_diags_done(&d);
+
+	t_write("x.toml", "[source]\ntype = \"postgres\"\n\n"
+	                  "[sinks.primary]\ntype = \"opensearch\"\n"
+	                  "url = \"http://h:9200\"\nbatch_size = 0\n"
+	                  "tls_verfy = false\n");
+	fl_diags_init(&d);
+	c = fl_config_load(path, NULL, &d);
+	all = t_all(&d);
+	ok(c == NULL, "range and unknown keys are errors in TOML too");
+	has_str(all, "x.toml:8:1: sinks.primary: unknown key `tls_verfy`",
+	        "unknown key at its TOML position");
+	has_str(all, "did you mean `tls_verify`", "with the hint");
+	has_str(all, "x.toml:7:14: sinks.primary.batch_size:",
+	        "range error at the TOML value");
+	free(all);
+	fl_diags_done(&d);
+
+	t_write("x.toml", "[source]\ntype = \"postgres\"\nx = 1.5\n");
+	fl_diags_init(&d);
+	c = fl_config_load(path, NULL, &d);
+	all = t_all(&d);
+	ok(c == NULL, "unsupported TOML fails the load");
+	has_str(all, "x.toml:3:5: unsupported TOML: floats (`1.5`)",
+	        "with file:line:col");
+	free(all);
+	fl_diags_done(&d);
 	unlink(path);
 }
 
@@ -442,6 +509,7 @@ main(void)
 	tap_run(test_source_runtime);
 	tap_run(test_prefix_override_validated);
 	tap_run(test_examples);
+	tap_run(test_toml_config);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t_dir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", t_dir);

@@ -21,6 +21,7 @@
 #include "config/config_os_auth.h"
 #include "config/schema_hash.h"
 #include "config/schema_hash_ref.h"
+#include "config/toml_doc.h"
 #include "config/yaml_read.h"
 #include "util/xmem.h"
 
@@ -823,27 +824,40 @@ config_dirname(const char *path)
 	return fl_xstrndup(path, (size_t)(slash - path));
 }
 
-/* A missing file: say so, and point at flusso.toml when that is there. */
+/* A missing file: say so. */
 static void
 config_missing(const char *path, struct fl_diags *diags)
 {
-	char *dir = config_dirname(path);
-	char *toml = config_join(dir, "flusso.toml");
+	fl_diags_add(diags, FL_DIAG_ERROR, NULL, 0, 0, NULL,
+	             "config file %s not found", path);
+}
+
+/* flusso.yml is absent: the flusso.toml beside it, when there (caller
+ * frees), else NULL. */
+static char *
+config_toml_instead(const char *path)
+{
 	const char *base = strrchr(path, '/');
+	char *dir, *toml;
 
 	base = base ? base + 1 : path;
-	if (strcmp(base, "flusso.yml") == 0 && access(toml, F_OK) == 0)
-		fl_diags_add(diags, FL_DIAG_ERROR, path, 0, 0, NULL,
-		             "not found, but found %s (the reference "
-		             "implementation's format); flusso reads "
-		             "flusso.yml — the keys are the same, only the "
-		             "syntax changes",
-		             toml);
-	else
-		fl_diags_add(diags, FL_DIAG_ERROR, NULL, 0, 0, NULL,
-		             "config file %s not found", path);
+	if (strcmp(base, "flusso.yml") != 0)
+		return NULL;
+	dir = config_dirname(path);
+	toml = config_join(dir, "flusso.toml");
 	free(dir);
+	if (access(toml, F_OK) == 0)
+		return toml;
 	free(toml);
+	return NULL;
+}
+
+struct fl_ydoc *
+fl_config_read_doc(const char *path, struct fl_err *err)
+{
+	if (fl_toml_is_toml_path(path))
+		return fl_toml_load_file(path, path, err);
+	return fl_ydoc_load_file(path, path, err);
 }
 
 struct fl_config *
@@ -856,20 +870,26 @@ fl_config_load(const char *path, const char *prefix_override,
 	size_t before = diags->nerrors;
 	struct fl_yread r;
 	struct fl_err err;
+	char *instead = NULL;
 	int dups = 0;
 
-	if (access(path, F_OK) != 0) {
+	if (access(path, F_OK) != 0 && !(instead = config_toml_instead(path))) {
 		config_missing(path, diags);
 		return NULL;
 	}
-	if (!(doc = fl_ydoc_load_file(path, path, &err))) {
+	if (instead)
+		path = instead;
+	if (!(doc = fl_config_read_doc(path, &err))) {
 		fl_diags_add(diags, FL_DIAG_ERROR, NULL, 0, 0, NULL, "%s",
 		             err.msg);
+		free(instead);
 		return NULL;
 	}
 	c = fl_xcalloc(1, sizeof(*c));
 	c->path = fl_xstrdup(path);
+	c->toml = fl_toml_is_toml_path(path);
 	c->dir = config_dirname(path);
+	free(instead);
 	c->on_error = FL_POLICY_STOP;
 	fl_yread_init(&r, diags, c->path);
 	root = fl_ydoc_root(doc);

@@ -131,10 +131,13 @@ struct fl_config {
 	char *public_address;        /* from the file, or NULL */
 	char *private_address;       /* from the file, or NULL */
 	enum fl_index_naming naming; /* `index_naming`, after overrides */
+	int toml;                    /* read from a flusso.toml (toml_doc.c) */
 };
 
 /*
- * Load flusso.yml and every schema it names. All problems (of the config
+ * Load flusso.yml (or a flusso.toml: a path ending in .toml is read as
+ * TOML; a missing flusso.yml with a flusso.toml beside it reads that)
+ * and every schema it names. All problems (of the config
  * file and of every schema) go into `diags`; returns NULL when there was
  * at least one error. `prefix_override` (flag or env), when not NULL,
  * replaces the file's prefix and is validated the same way.
@@ -153,6 +156,10 @@ int fl_config_override_naming(struct fl_config *c, const char *v,
  * digits (schema_hash.h) or the reference's 8 (schema_hash_ref.h). */
 void fl_config_index_hash(const struct fl_config *c,
                           const struct fl_index_cfg *ix, char out[17]);
+/* Parse a deployment file into a document tree: TOML when the path ends
+ * in .toml, else YAML. NULL with err filled on failure. */
+struct fl_ydoc;
+struct fl_ydoc *fl_config_read_doc(const char *path, struct fl_err *err);
 
 /* Validate an index prefix (config.md §2.6); NULL if valid, else a
  * static-ish message written into buf. */

@@ -890,6 +890,42 @@ fl_ydoc_free(struct fl_ydoc *doc)
 	free(doc);
 }
 
+/* An empty document for another reader to fill (fl_ydoc_alloc ...). */
+struct fl_ydoc *
+fl_ydoc_new(const char *display_name)
+{
+	struct fl_ydoc *doc = fl_xcalloc(1, sizeof(*doc));
+	const char *name = display_name ? display_name : "<memory>";
+
+	doc->chunk_next = YDOC_CHUNK_FIRST;
+	doc->name = ydoc_strndup(doc, name, strlen(name));
+	return doc;
+}
+
+/* n zeroed bytes from the document's arena. */
+void *
+fl_ydoc_alloc(struct fl_ydoc *doc, size_t n)
+{
+	void *p = ydoc_alloc(doc, n);
+
+	memset(p, 0, n);
+	return p;
+}
+
+/* A NUL-terminated copy of s[0..n) in the document's arena. */
+char *
+fl_ydoc_strndup(struct fl_ydoc *doc, const char *s, size_t n)
+{
+	return ydoc_strndup(doc, s, n);
+}
+
+/* Make root (built in doc's arena) the document's root. */
+void
+fl_ydoc_set_root(struct fl_ydoc *doc, const struct fl_ynode *root)
+{
+	doc->root = root;
+}
+
 /* The root node, NULL for an empty document (borrowed). */
 const struct fl_ynode *
 fl_ydoc_root(const struct fl_ydoc *doc)

@@ -99,4 +99,16 @@ const struct fl_ynode *fl_ynode_get(const struct fl_ynode *map,
 /* "a mapping", "a sequence", "a string", "an integer", "null", ... */
 const char *fl_ynode_describe(const struct fl_ynode *n);
 
+/*
+ * Building a document from another syntax (toml_doc.c): an empty document
+ * named `display_name`, arena allocation (zeroed, max_align_t aligned,
+ * freed with the document), a NUL-terminated arena copy of n bytes, and
+ * setting the root. Nodes built this way must keep the invariants above:
+ * mapping keys are scalars, text is NUL-terminated at len.
+ */
+struct fl_ydoc *fl_ydoc_new(const char *display_name);
+void *fl_ydoc_alloc(struct fl_ydoc *doc, size_t n);
+char *fl_ydoc_strndup(struct fl_ydoc *doc, const char *s, size_t n);
+void fl_ydoc_set_root(struct fl_ydoc *doc, const struct fl_ynode *root);
+
 #endif
