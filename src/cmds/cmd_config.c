@@ -147,13 +147,16 @@ config_json(const struct fl_config *c)
 		cJSON_AddStringToObject(
 		    j, "on_error",
 		    fl_config_policy(c, x) == FL_POLICY_SKIP ? "skip" : "stop");
-		fl_hash_schema(x->schema, hash);
+		fl_config_index_hash(c, x, hash);
 		cJSON_AddStringToObject(j, "schema_hash", hash);
 		cJSON_AddItemToArray(ixs, j);
 	}
 	cJSON_AddStringToObject(
 	    o, "on_error", c->on_error == FL_POLICY_SKIP ? "skip" : "stop");
 	cJSON_AddStringToObject(o, "prefix", c->prefix);
+	cJSON_AddStringToObject(o, "index_naming",
+	                        c->naming == FL_NAMING_REFERENCE ? "reference"
+	                                                         : "ours");
 	srv = cJSON_AddObjectToObject(o, "server");
 	cJSON_AddItemToObject(srv, "public_address",
 	                      config_json_str(c->public_address));
