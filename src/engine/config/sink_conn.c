@@ -71,7 +71,7 @@ fl_sink_conn_init(struct fl_sink_conn *c, const struct fl_sink_cfg *s,
 		/* a password alone: no auth (config.md §2.1); SigV4
 		 * never sends Basic credentials */
 		free(c->username);
-		free(c->password);
+		fl_wipe_free(c->password);
 		c->username = c->password = NULL;
 	}
 	c->http.url = c->url;
@@ -106,9 +106,7 @@ fl_sink_conn_done(struct fl_sink_conn *c)
 	free(c->region);
 	free(c->service);
 	free(c->aws_key);
-	if (c->aws_secret)
-		memset(c->aws_secret, 0, strlen(c->aws_secret));
-	free(c->aws_secret);
-	free(c->aws_token);
+	fl_wipe_free(c->aws_secret);
+	fl_wipe_free(c->aws_token);
 	memset(c, 0, sizeof(*c));
 }

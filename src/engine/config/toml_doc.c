@@ -1259,6 +1259,14 @@ fl_toml_load_mem(const char *data, size_t len, const char *display_name,
 	int rc;
 
 	fl_err_clear(err);
+	if (data && len > TOML_MAX_FILE) {
+		/* the string buffers are capped at this size too */
+		fl_err_set(err, FL_ERR_CONFIG,
+		           "%s: file too large (more than %zu MiB)",
+		           display_name ? display_name : "TOML",
+		           TOML_MAX_FILE / (1024 * 1024));
+		return NULL;
+	}
 	memset(&p, 0, sizeof(p));
 	p.s = data ? data : "";
 	p.len = data ? len : 0;

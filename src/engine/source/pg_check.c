@@ -35,6 +35,7 @@
 #include "source/pg_check.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -957,6 +958,29 @@ chk_idx_exact(const struct chk_table *t, const char *const *cols, size_t n)
 	return NULL;
 }
 
+/* The name of an index built for a fix: full (PostgreSQL's limit is 63
+ * bytes), else cut at a character boundary with a hash of the full name,
+ * so two long names sharing a prefix do not collide. */
+static void
+chk_index_name(const char *full, char out[64])
+{
+	size_t n = strlen(full);
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	if (n <= 63) {
+		memcpy(out, full, n + 1);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)full[i]) * 16777619u;
+	n = 54;
+	while (n && ((unsigned char)full[n] & 0xC0) == 0x80)
+		n--; /* not inside a UTF-8 sequence */
+	memcpy(out, full, n);
+	snprintf(out + n, 64 - n, "_%08x", (unsigned)h);
+}
+
 /*
  * The statements that make the unique index on `cols` the replica
  * identity of db.table, into f (stmts, index_schema, index_name): an
@@ -977,7 +1001,10 @@ chk_fix_identity(struct fl_check_fix *f, const char *db, const char *table,
 	for (i = 0; i < n; i++)
 		fl_buf_printf(&nb, "_%s", cols[i]);
 	fl_buf_puts(&nb, "_key");
-	snprintf(name, sizeof(name), "%s", x ? x->name : fl_buf_str(&nb));
+	if (x)
+		snprintf(name, sizeof(name), "%s", x->name);
+	else
+		chk_index_name(fl_buf_str(&nb), name);
 	fl_buf_done(&nb);
 	if (!x) {
 		fl_buf_init(&b, 4096);

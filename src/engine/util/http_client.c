@@ -133,13 +133,8 @@ http_sigv4_free(struct fl_sigv4 *k)
 	free((char *)(uintptr_t)k->region);
 	free((char *)(uintptr_t)k->service);
 	free((char *)(uintptr_t)k->access_key);
-	if (k->secret_key) {
-		char *p = (char *)(uintptr_t)k->secret_key;
-
-		memset(p, 0, strlen(p));
-		free(p);
-	}
-	free((char *)(uintptr_t)k->session_token);
+	fl_wipe_free((char *)(uintptr_t)k->secret_key);
+	fl_wipe_free((char *)(uintptr_t)k->session_token);
 }
 
 struct fl_http *
@@ -221,7 +216,7 @@ fl_http_free(struct fl_http *h)
 	free(h->slots);
 	free(h->url);
 	free(h->username);
-	free(h->password);
+	fl_wipe_free(h->password);
 	free(h->cainfo);
 	free(h->client_cert);
 	free(h->client_key);
@@ -402,8 +397,12 @@ http_prepare(struct fl_http *h, struct http_slot *s, struct fl_http_req *r)
 		curl_easy_setopt(e, CURLOPT_USERNAME, h->username);
 		curl_easy_setopt(e, CURLOPT_PASSWORD, h->password);
 	}
-	if (h->cainfo)
+	if (h->cainfo) {
+		/* instead of the system store: Debian's libcurl also has a
+		 * built-in CA path (/etc/ssl/certs) that CAINFO alone keeps */
 		curl_easy_setopt(e, CURLOPT_CAINFO, h->cainfo);
+		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+	}
 	if (h->client_cert) {
 		curl_easy_setopt(e, CURLOPT_SSLCERT, h->client_cert);
 		curl_easy_setopt(e, CURLOPT_SSLKEY, h->client_key);

@@ -264,8 +264,12 @@ fl_sigv4_sign(const struct fl_sigv4 *k, const char *method, const char *url,
 	sigv4_hmac(ks, 32, "aws4_request", kk);
 	sigv4_hmac(kk, 32, sts, sig);
 	sigv4_hex(sig, 32, sighex);
-	memset(key, 0, strlen(key));
-	free(key);
+	fl_wipe_free(key);
+	/* the derived keys sign for the whole day: not left on the stack */
+	fl_wipe(kd, sizeof(kd));
+	fl_wipe(kr, sizeof(kr));
+	fl_wipe(ks, sizeof(ks));
+	fl_wipe(kk, sizeof(kk));
 	free(sts);
 	if (snprintf(out->authorization, sizeof(out->authorization),
 	             "AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, "

@@ -101,3 +101,21 @@ fl_xasprintf(const char *fmt, ...)
 	va_end(ap);
 	return p;
 }
+
+/* memset through a volatile pointer: a store before free() stays */
+static void *(*const volatile xmem_memset)(void *, int, size_t) = memset;
+
+void
+fl_wipe(void *p, size_t n)
+{
+	if (p && n)
+		xmem_memset(p, 0, n);
+}
+
+void
+fl_wipe_free(char *s)
+{
+	if (s)
+		fl_wipe(s, strlen(s));
+	free(s);
+}

@@ -21,5 +21,9 @@ void *fl_xgrow(void *p, size_t *cap, size_t need, size_t size);
 char *fl_xstrdup(const char *s);
 char *fl_xstrndup(const char *s, size_t n);
 char *fl_xasprintf(const char *fmt, ...) FL_PRINTF(1, 2);
+/* Zero n bytes at p in a way the compiler cannot drop (secrets). */
+void fl_wipe(void *p, size_t n);
+/* fl_wipe the string s (NULL is fine), then free it. */
+void fl_wipe_free(char *s);
 
 #endif
