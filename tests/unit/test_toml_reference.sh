@@ -5,13 +5,16 @@
 # configuration for both, `flusso config convert` prints the same tree for
 # both, and the converted file loads to the same configuration again.
 # Always for tests/data/toml/own; for every TOML deployment file of the
-# reference repository (tests/data/toml/reference/MANIFEST) when a checkout
-# of it is there ($FLUSSO_REFERENCE_REPO, a git dir). Also: `flusso check
-# --offline` passes on the reference's dev/flusso.toml and dev schemas.
+# reference repository (tests/data/toml/reference/MANIFEST) when its files
+# are found (tests/lib/reference_data.sh: $FLUSSO_REFERENCE_DATA, the
+# steering repo's shared/reference, $FLUSSO_REFERENCE_REPO), each one
+# missing is a TAP SKIP. Also: `flusso check --offline` passes on the
+# reference's dev/flusso.toml and dev schemas.
 set -u
 flusso=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 src=$(cd "$2" && pwd)
-ref=${FLUSSO_REFERENCE_REPO:-/work/.mirror/alias2k+flusso/repo}
+# shellcheck source=tests/lib/reference_data.sh
+. "$src/tests/lib/reference_data.sh"
 data=$src/tests/data/toml
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -21,6 +24,7 @@ ok() { # ok COND-EXIT-CODE DESCRIPTION
 	n=$((n + 1))
 	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
 }
+skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
 
 # show DIR TOML YML: effective configs and converted trees equal.
 show() {
@@ -68,8 +72,9 @@ ok $? "own: without flusso.yml, the default finds flusso.toml"
 grep -q '^config flusso.toml (toml)$' "$tmp/own/check2.out"
 ok $? "own: and says so"
 
-if ! git -C "$ref" rev-parse --verify -q HEAD >/dev/null 2>&1; then
-	echo "# no reference checkout at $ref: its part is skipped"
+if ! ref_data_find "$src"; then
+	skip "reference TOML files: $REF_DATA_WHY"
+	skip "reference dev/flusso.toml: $REF_DATA_WHY"
 	echo "1..$n"
 	echo "$((n - failed)) passed, $failed failed"
 	[ "$failed" = 0 ]
@@ -79,10 +84,10 @@ fi
 # extract PATH BLOCK > file: a whole file, a ```toml block, or the Helm value.
 extract() {
 	case $2 in
-	-) git -C "$ref" show "HEAD:$1" ;;
-	flussoToml) git -C "$ref" show "HEAD:$1" |
+	-) ref_data_cat "$1" ;;
+	flussoToml) ref_data_cat "$1" |
 		awk '/^  flussoToml: \|/ {p=1; next} p && /^    / {print substr($0, 5); next} p && !/^$/ {exit} p {print}' ;;
-	*) git -C "$ref" show "HEAD:$1" | awk -v at="$2" '
+	*) ref_data_cat "$1" | awk -v at="$2" '
 		NR == at { match($0, /^[ \t]*/); ind = RLENGTH; p = 1; next }
 		p && /^[ \t]*```/ { exit }
 		p { print substr($0, ind + 1) }' ;;
@@ -92,8 +97,8 @@ extract() {
 # Schemas a config names: from the reference's directory, else a stub.
 schemas() { # schemas DIR REFDIR
 	for s in $(sed -n 's/^schema *= *"\(.*\)".*/\1/p' "$1/flusso.toml"); do
-		if git -C "$ref" cat-file -e "HEAD:$2/$s" 2>/dev/null; then
-			git -C "$ref" show "HEAD:$2/$s" >"$1/$s"
+		if ref_data_has "$2/$s"; then
+			ref_data_cat "$2/$s" >"$1/$s"
 		else
 			printf 'version: 1\ntable: %s\nfields:\n  - keyword: k\n    required: true\n' \
 				"$(basename "$s" .schema.yml)" >"$1/$s"
@@ -106,6 +111,11 @@ grep -v '^#' "$data/reference/MANIFEST" | while read -r path block yml mode; do
 	i=$((i + 1))
 	d=$tmp/ref$i
 	mkdir "$d"
+	if ! ref_data_has "$path"; then
+		skip "$path: not in the reference data ($REF_DATA_WHERE)"
+		echo "$n $failed" >"$tmp/count"
+		continue
+	fi
 	extract "$path" "$block" >"$d/flusso.toml"
 	echo "# $path $block ($mode)"
 	[ -s "$d/flusso.toml" ] || { echo "not ok - $path $block: nothing extracted"; echo FAIL >>"$tmp/fails"; continue; }
@@ -133,14 +143,18 @@ done
 if [ -f "$tmp/count" ]; then read -r n failed <"$tmp/count"; fi
 [ -f "$tmp/fails" ] && failed=$((failed + $(wc -l <"$tmp/fails")))
 
-echo "# reference dev/: check --offline on flusso.toml and its schemas"
+echo "# reference dev/: check --offline on flusso.toml and its schemas ($REF_DATA_WHERE)"
 mkdir "$tmp/dev"
-for f in flusso.toml users.schema.yml products.schema.yml orders.schema.yml; do
-	git -C "$ref" show "HEAD:dev/$f" >"$tmp/dev/$f"
-done
-(cd "$tmp/dev" && "$flusso" check --offline -c flusso.toml >check.out 2>check.err)
-ok $? "reference dev/flusso.toml: check --offline passes"
-tail -1 "$tmp/dev/check.err" | sed 's/^/# /'
+if ref_data_has dev/flusso.toml; then
+	for f in flusso.toml users.schema.yml products.schema.yml orders.schema.yml; do
+		ref_data_cat "dev/$f" >"$tmp/dev/$f"
+	done
+	(cd "$tmp/dev" && "$flusso" check --offline -c flusso.toml >check.out 2>check.err)
+	ok $? "reference dev/flusso.toml: check --offline passes"
+	tail -1 "$tmp/dev/check.err" | sed 's/^/# /'
+else
+	skip "reference dev/flusso.toml: not in the reference data ($REF_DATA_WHERE)"
+fi
 echo "1..$n"
 echo "$((n - failed)) passed, $failed failed"
 [ "$failed" = 0 ]

@@ -17,8 +17,8 @@
  *   Vec/slice  length, then the items; BTreeMap: length, then (key, value)
  *   Option     discriminant (None 0, Some 1), then the value
  *   struct     fields in declaration order; enum: discriminant, payload
- * Pinned by tests/golden/reference (values printed by the reference
- * itself). Known gaps, where our model keeps less than serde_yaml does:
+ * Pinned by tests/golden/reference/hashes.txt (values printed by the
+ * reference itself). Known gaps, where our model keeps less than serde_yaml does:
  * floats in options/defaults/constants outside plain decimal notation
  * (1e20, .nan) and integers beyond 64 bits; filter values are hashed as
  * the texts our converter keeps.

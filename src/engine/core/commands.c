@@ -292,7 +292,9 @@ ctl_stop(const struct fl_ctl_local *l, const struct fl_ctl_call *k,
 	}
 static const struct fl_ctl_opt ctl_opts_json[] = { CTL_OPT_JSON, { 0 } };
 static const struct fl_ctl_opt ctl_opts_migrate[] = {
-	{ .name = "apply", .help = "adopt or rebuild and swap, as reported" },
+	{ .name = "apply",
+	  .help = "write our meta for adopt or rebuild, as reported; "
+	          "flusso run seeds" },
 	{ .name = "sink",
 	  .metavar = "NAME",
 	  .help = "this OpenSearch sink only" },
@@ -530,10 +532,13 @@ const struct fl_ctl_cmd fl_ctl_table[] = {
 	    .help = "Reads its meta index and says, per index, `adopt` (the "
 	            "generation's mapping\nequals ours and the names match: "
 	            "--index-naming reference) or `rebuild`\n(a new generation "
-	            "filled from the old one, then one atomic alias swap).\n"
-	            "--apply does it. Run it with the reference stopped. Exit "
-	            "status (CLI): 0\nnothing to do or applied, 1 error, 3 "
-	            "work to do.",
+	            "seeded alongside, then one atomic alias swap).\n"
+	            "--apply writes our meta document only; `flusso run` then "
+	            "seeds every index\nfrom its slot's snapshot (an adopted "
+	            "generation in place). After that first\nseed, run "
+	            "`flusso verify --repair` on the adopted indexes. Run it "
+	            "with the\nreference stopped. Exit status (CLI): 0 nothing "
+	            "to do or applied, 1 error,\n3 work to do.",
 	    .flags = FL_CTL_CLI | FL_CTL_OFFLINE | FL_CTL_MUTATING,
 	    .method = "POST",
 	    .path = "/migrate",

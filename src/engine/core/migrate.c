@@ -2,7 +2,19 @@
 /*
  * migrate.c - `flusso migrate` (see migrate.h): per index, read the
  * reference's meta document, compare its generation's mapping with ours
- * and adopt it or rebuild it alongside and swap the aliases atomically.
+ * and hand the index over to the engine's own seeding: --apply writes our
+ * meta document only, never a document of the index.
+ *
+ * adopt: meta names the reference's generation, unseeded; `flusso run`
+ * seeds that generation in place (ENG_SEED_FRESH) from its slot's snapshot
+ * while the aliases keep serving it; its writes carry external versions
+ * (WAL positions) that beat the reference's internal ones.
+ * rebuild: meta names the next generation, unseeded, the aliases left on
+ * the reference's; `flusso run` creates it, seeds it alongside
+ * (ENG_SEED_REBUILD, or a fresh seed under another hash alias) and moves
+ * the hash alias and <prefix><index> in one _aliases call when seeded.
+ * Documents of rows deleted while nothing followed the database survive an
+ * adopt: the report asks for `flusso verify --repair` after the first seed.
  *
  * "Ours" mapping is compared as OpenSearch stores it: a scratch index
  * <prefix>flusso_migrate_probe is created with our body, its mapping read
@@ -29,8 +41,8 @@
 enum mig_verdict {
 	MIG_NONE,    /* nothing of the reference's: flusso seeds as usual */
 	MIG_DONE,    /* already taken over */
-	MIG_ADOPT,   /* same names, same mapping: record it in our meta */
-	MIG_REBUILD, /* new generation, copy, atomic swap */
+	MIG_ADOPT,   /* same names, same mapping: seed it in place */
+	MIG_REBUILD, /* the engine seeds a new generation and swaps */
 };
 
 static const char *const mig_words[] = { "none", "done", "adopt", "rebuild" };
@@ -147,43 +159,8 @@ mig_our_mapping(struct fl_dbg_os *o, const struct fl_config *cfg,
 	return rc;
 }
 
-/* Current holders of alias (none on 404) appended as remove actions. */
-static int
-mig_remove_holders(struct fl_dbg_os *o, const char *alias, cJSON *actions,
-                   struct fl_err *err)
-{
-	char *path = fl_xasprintf("/_alias/%s", alias);
-	cJSON *a, *it;
-	int rc = mig_get(o, path, &a, err);
-
-	free(path);
-	if (rc <= 0)
-		return rc;
-	cJSON_ArrayForEach(it, a)
-	{
-		cJSON *act = cJSON_CreateObject();
-		cJSON *rm = cJSON_AddObjectToObject(act, "remove");
-
-		cJSON_AddStringToObject(rm, "index", it->string);
-		cJSON_AddStringToObject(rm, "alias", alias);
-		cJSON_AddItemToArray(actions, act);
-	}
-	cJSON_Delete(a);
-	return 0;
-}
-
-static void
-mig_add(cJSON *actions, const char *index, const char *alias)
-{
-	cJSON *act = cJSON_CreateObject();
-	cJSON *add = cJSON_AddObjectToObject(act, "add");
-
-	cJSON_AddStringToObject(add, "index", index);
-	cJSON_AddStringToObject(add, "alias", alias);
-	cJSON_AddItemToArray(actions, act);
-}
-
-/* Our meta document for alias: generation gen, seeded. */
+/* Our meta document for alias: generation gen, not seeded, no source, no
+ * cursor, so `flusso run` seeds gen from its own slot's snapshot. */
 static int
 mig_meta_put(struct fl_dbg_os *o, const struct fl_config *cfg,
              const struct fl_index_cfg *ix, const char *alias, const char *hash,
@@ -205,7 +182,8 @@ mig_meta_put(struct fl_dbg_os *o, const struct fl_config *cfg,
 	fl_json_put_string(&b, ix->name);
 	fl_buf_puts(&b, ",\"migrated_from\":\"reference\",\"schema_hash\":");
 	fl_json_put_string(&b, hash);
-	fl_buf_puts(&b, ",\"seeded\":true,\"seeded_at\":null,\"source\":null}");
+	fl_buf_puts(&b,
+	            ",\"seeded\":false,\"seeded_at\":null,\"source\":null}");
 	rc = mig_req(o, "PUT", path, fl_buf_str(&b), NULL, err);
 	fl_buf_done(&b);
 	free(path);
@@ -213,120 +191,11 @@ mig_meta_put(struct fl_dbg_os *o, const struct fl_config *cfg,
 	return rc;
 }
 
-/* Copy every document of old into gen (scroll + _bulk; the _reindex
- * module is not in every distribution), then refresh gen. */
-static int
-mig_copy(struct fl_dbg_os *o, const char *old, const char *gen,
-         struct fl_err *err)
-{
-	char *path = fl_xasprintf("/%s/_search?scroll=1m", old);
-	char *sid = NULL, *next;
-	cJSON *a = NULL;
-	int rc = mig_req(o, "POST", path, "{\"size\":500,\"sort\":[\"_doc\"]}",
-	                 &a, err);
-
-	free(path);
-	while (rc == 0) {
-		const cJSON *hits, *h, *id;
-		struct fl_buf b;
-		cJSON *bulk = NULL;
-
-		id = cJSON_GetObjectItemCaseSensitive(a, "_scroll_id");
-		free(sid);
-		sid = cJSON_IsString(id) ? fl_xstrdup(id->valuestring) : NULL;
-		hits = cJSON_GetObjectItemCaseSensitive(
-		    cJSON_GetObjectItemCaseSensitive(a, "hits"), "hits");
-		if (!cJSON_GetArraySize(hits) || !sid)
-			break;
-		fl_buf_init(&b, SIZE_MAX);
-		cJSON_ArrayForEach(h, hits)
-		{
-			char *src = cJSON_PrintUnformatted(
-			    cJSON_GetObjectItemCaseSensitive(h, "_source"));
-
-			fl_buf_puts(&b, "{\"index\":{\"_index\":");
-			fl_json_put_string(&b, gen);
-			fl_buf_puts(&b, ",\"_id\":");
-			fl_json_put_string(
-			    &b, cJSON_GetObjectItemCaseSensitive(h, "_id")
-			            ->valuestring);
-			fl_buf_printf(&b, "}}\n%s\n", src ? src : "{}");
-			free(src);
-		}
-		rc = mig_req(o, "POST", "/_bulk", fl_buf_str(&b), &bulk, err);
-		fl_buf_done(&b);
-		if (rc == 0 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
-		                   bulk, "errors")))
-			rc = fl_err_set(
-			    err, FL_ERR_SINK,
-			    "copying %s into %s: a bulk item failed", old, gen);
-		cJSON_Delete(bulk);
-		cJSON_Delete(a);
-		a = NULL;
-		if (rc < 0)
-			break;
-		next = fl_xasprintf("{\"scroll\":\"1m\",\"scroll_id\":\"%s\"}",
-		                    sid);
-		rc = mig_req(o, "POST", "/_search/scroll", next, &a, err);
-		free(next);
-	}
-	cJSON_Delete(a);
-	if (sid) {
-		long status;
-
-		next = fl_xasprintf("{\"scroll_id\":\"%s\"}", sid);
-		a = NULL;
-		fl_dbg_os_request(o, "DELETE", "/_search/scroll", next, &status,
-		                  &a, err);
-		cJSON_Delete(a);
-		free(next);
-		free(sid);
-	}
-	if (rc == 0) {
-		path = fl_xasprintf("/%s/_refresh", gen);
-		rc = mig_req(o, "POST", path, NULL, NULL, err);
-		free(path);
-	}
-	return rc;
-}
-
-/* Rebuild: generation `next` of alias with our body, filled from old,
- * then one _aliases call moving alias and the convenience alias. */
-static int
-mig_rebuild(struct fl_dbg_os *o, const struct fl_config *cfg,
-            const struct fl_index_cfg *ix, const char *alias, const char *hash,
-            const char *old, const char *body, long next, struct fl_err *err)
-{
-	char *gen = fl_osnames_generation(alias, next);
-	char *conv = fl_osnames_convenience(cfg->prefix, ix->name);
-	char *path = fl_xasprintf("/%s", gen), *txt;
-	cJSON *req = NULL, *actions;
-	int rc = -1;
-
-	if (mig_req(o, "PUT", path, body, NULL, err) < 0)
-		goto done;
-	if (mig_copy(o, old, gen, err) < 0)
-		goto done;
-	rc = -1;
-	req = cJSON_CreateObject();
-	actions = cJSON_AddArrayToObject(req, "actions");
-	if (mig_remove_holders(o, alias, actions, err) < 0 ||
-	    mig_remove_holders(o, conv, actions, err) < 0)
-		goto done;
-	mig_add(actions, gen, alias);
-	mig_add(actions, gen, conv);
-	txt = cJSON_PrintUnformatted(req);
-	rc = mig_req(o, "POST", "/_aliases", txt, NULL, err);
-	free(txt);
-	if (rc == 0)
-		rc = mig_meta_put(o, cfg, ix, alias, hash, next, err);
-done:
-	cJSON_Delete(req);
-	free(path);
-	free(conv);
-	free(gen);
-	return rc;
-}
+/* What the report's closing notes name. */
+struct mig_todo {
+	size_t n;              /* indexes to adopt or rebuild */
+	struct fl_buf adopted; /* " name" per adopted index */
+};
 
 /* Next generation of alias among the existing indexes. */
 static int
@@ -362,7 +231,7 @@ mig_next(struct fl_dbg_os *o, const char *alias, long *next, struct fl_err *err)
 static int
 mig_index(struct fl_dbg_os *o, const struct fl_config *cfg,
           const struct fl_index_cfg *ix, int apply, struct fl_buf *out,
-          int *work, struct fl_err *err)
+          int *work, struct mig_todo *todo, struct fl_err *err)
 {
 	char rhash[9], hash[17], *ralias, *alias, *meta, *path, *old = NULL;
 	char *body = NULL, *reason = NULL;
@@ -385,7 +254,12 @@ mig_index(struct fl_dbg_os *o, const struct fl_config *cfg,
 	src = cJSON_GetObjectItemCaseSensitive(doc, "_source");
 	if (rc == 1 && cJSON_GetObjectItemCaseSensitive(src, "hash_scheme")) {
 		v = MIG_DONE;
-		reason = fl_xasprintf("%s is flusso's", alias);
+		reason = fl_xasprintf(
+		    "%s is flusso's%s", alias,
+		    cJSON_IsTrue(
+		        cJSON_GetObjectItemCaseSensitive(src, "seeded"))
+		        ? ""
+		        : " (not seeded yet: flusso run seeds it)");
 		goto report;
 	}
 	if (strcmp(alias, ralias) != 0) {
@@ -440,7 +314,7 @@ report:
 	if (apply && v == MIG_ADOPT)
 		rc = mig_meta_put(o, cfg, ix, alias, hash, gen, err);
 	else if (apply && v == MIG_REBUILD)
-		rc = mig_rebuild(o, cfg, ix, alias, hash, old, body, next, err);
+		rc = mig_meta_put(o, cfg, ix, alias, hash, next, err);
 	if (rc < 0)
 		goto done;
 	fl_buf_printf(
@@ -449,6 +323,10 @@ report:
 	    apply && (v == MIG_ADOPT || v == MIG_REBUILD) ? " (applied)" : "");
 	if (!apply && (v == MIG_ADOPT || v == MIG_REBUILD))
 		*work = 1;
+	if (v == MIG_ADOPT || v == MIG_REBUILD)
+		todo->n++;
+	if (v == MIG_ADOPT)
+		fl_buf_printf(&todo->adopted, " %s", ix->name);
 done:
 	cJSON_Delete(doc);
 	cJSON_Delete(theirs);
@@ -467,20 +345,37 @@ fl_migrate_run(const struct fl_config *cfg, const char *only, int apply,
                struct fl_buf *out, int *work, struct fl_err *err)
 {
 	struct fl_dbg_os *os = NULL;
+	struct mig_todo todo = { 0 };
 	size_t nos = 0, i, j;
 	int rc = 0;
 
 	*work = 0;
 	if (fl_dbg_os_open_all(cfg, only, &os, &nos, err) < 0)
 		return -1;
+	fl_buf_init(&todo.adopted, SIZE_MAX);
 	for (j = 0; j < nos && rc == 0; j++)
 		for (i = 0; i < cfg->nindexes && rc == 0; i++) {
 			if (!cfg->indexes[i].enabled || !cfg->indexes[i].schema)
 				continue;
 			rc = mig_index(&os[j], cfg, &cfg->indexes[i], apply,
-			               out, work, err);
+			               out, work, &todo, err);
 		}
 	fl_dbg_os_close_all(os, nos);
+	if (rc == 0 && todo.n)
+		fl_buf_printf(out,
+		              "# %s `flusso run` seeds these indexes from its "
+		              "slot's snapshot: an adopted generation keeps "
+		              "serving while it is rewritten, a rebuilt one "
+		              "replaces the reference's when seeded (one "
+		              "_aliases call)\n",
+		              apply ? "now" : "after --apply,");
+	if (rc == 0 && todo.adopted.len)
+		fl_buf_printf(out,
+		              "# once seeded, run `flusso verify --repair%s`: "
+		              "an in-place seed keeps the documents of rows "
+		              "deleted while nothing followed the database\n",
+		              fl_buf_str(&todo.adopted));
+	fl_buf_done(&todo.adopted);
 	return rc;
 }
 
