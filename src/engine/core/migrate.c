@@ -141,18 +141,19 @@ mig_our_mapping(struct fl_dbg_os *o, const struct fl_config *cfg,
 {
 	char *probe = fl_xasprintf("%sflusso_migrate_probe", cfg->prefix);
 	char *path = fl_xasprintf("/%s", probe);
+	struct fl_err cleanup; /* a cleanup failure never hides the error */
 	long status;
 	cJSON *a = NULL;
 	int rc;
 
 	*out = NULL;
-	fl_dbg_os_request(o, "DELETE", path, NULL, &status, &a, err);
+	fl_dbg_os_request(o, "DELETE", path, NULL, &status, &a, &cleanup);
 	cJSON_Delete(a);
 	rc = mig_req(o, "PUT", path, body, NULL, err);
 	if (rc == 0)
 		rc = mig_mapping(o, probe, out, err);
 	a = NULL;
-	fl_dbg_os_request(o, "DELETE", path, NULL, &status, &a, err);
+	fl_dbg_os_request(o, "DELETE", path, NULL, &status, &a, &cleanup);
 	cJSON_Delete(a);
 	free(path);
 	free(probe);
@@ -277,6 +278,16 @@ mig_index(struct fl_dbg_os *o, const struct fl_config *cfg,
 	if (rc == 0 || !cJSON_IsNumber(g)) {
 		reason = fl_xasprintf("no reference meta for %s", ralias);
 		goto report;
+	}
+	/* a generation is a whole number from 1; anything else is not
+	 * converted (out of range would be undefined) */
+	if (!(g->valuedouble >= 1 && g->valuedouble <= 1e9) ||
+	    g->valuedouble != (double)(long)g->valuedouble) {
+		rc = fl_err_set(err, FL_ERR_SINK,
+		                "%s: active_generation %g in the reference's "
+		                "meta is not a generation number",
+		                ralias, g->valuedouble);
+		goto done;
 	}
 	gen = (long)g->valuedouble;
 	old = fl_osnames_generation(ralias, gen);
