@@ -7,7 +7,7 @@
  *   State per node: up, or down until retry_at (monotonic ms). A pick
  *   walks the ring once from the cursor and takes the first node that is
  *   up or whose retry_at has passed; taking a down node pushes its
- *   retry_at one backoff further, so one probe goes out and the other
+ *   retry_at by its current delay, so one probe goes out and the other
  *   callers keep skipping it until that probe reports. No node eligible:
  *   the down node due first is returned (all down: the request fails
  *   fast and the caller waits as it does for a single node).
@@ -28,6 +28,7 @@ struct np_node {
 	char *url;
 	int up;
 	int64_t retry_at; /* down: the next probe, monotonic ms */
+	int delay_ms;     /* down: the backoff it waits now */
 	struct fl_backoff backoff;
 	struct fl_node_state st;
 };
@@ -156,8 +157,9 @@ fl_node_pool_pick(struct fl_node_pool *p, int64_t now_ms)
 		if (nd->up)
 			break;
 		if (nd->retry_at <= now_ms) {
-			/* one probe; the others wait for its report */
-			nd->retry_at = now_ms + fl_backoff_next_ms(&nd->backoff);
+			/* one probe; the others wait for its report
+			 * (a failed probe then sets the next backoff) */
+			nd->retry_at = now_ms + nd->delay_ms;
 			break;
 		}
 		if (!found || nd->retry_at < p->nodes[best].retry_at)
@@ -198,7 +200,8 @@ fl_node_pool_report(struct fl_node_pool *p, size_t i, int ok, const char *why,
 			nd->st.up = 0;
 			nd->st.since_us = fl_wall_us();
 		}
-		nd->retry_at = now_ms + fl_backoff_next_ms(&nd->backoff);
+		nd->delay_ms = fl_backoff_next_ms(&nd->backoff);
+		nd->retry_at = now_ms + nd->delay_ms;
 	}
 	pthread_mutex_unlock(&p->mu);
 }
