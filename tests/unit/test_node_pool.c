@@ -38,10 +38,15 @@ TAP_TEST(test_parse)
 		struct fl_node_state v[4];
 
 		is_long((long)fl_node_pool_snapshot(p, v, 4), 2, "snapshot");
-		is_str(v[1].url, "https://b:9201", "status url without "
-		                                   "credentials");
+		is_str(v[1].url, "https://b:9201",
+		       "status url without "
+		       "credentials");
 		ok(v[0].up && v[1].up && v[0].since_us == 0, "all up at start");
 	}
+	ok(fl_node_pool_ref(p) == p, "a second owner");
+	fl_node_pool_free(p);
+	is_str(fl_node_pool_url(p, 0), "http://a:9200",
+	       "alive while an owner is left");
 	fl_node_pool_free(p);
 	p = fl_node_pool_new("http://a:9200", &err);
 	is_long((long)fl_node_pool_count(p), 1, "a single url is one node");
@@ -52,8 +57,7 @@ TAP_TEST(test_parse)
 	for (i = 0; i <= FL_NODE_POOL_MAX; i++)
 		snprintf(many + strlen(many), sizeof(many) - strlen(many),
 		         "%shttp://n%d:9200", i ? "," : "", i);
-	ok(fl_node_pool_new(many, &err) == NULL &&
-	       strstr(err.msg, "too many"),
+	ok(fl_node_pool_new(many, &err) == NULL && strstr(err.msg, "too many"),
 	   "more than FL_NODE_POOL_MAX rejected");
 	fl_node_pool_free(NULL);
 }
@@ -61,8 +65,8 @@ TAP_TEST(test_parse)
 TAP_TEST(test_round_robin)
 {
 	struct fl_err err;
-	struct fl_node_pool *p = fl_node_pool_new("http://a,http://b,http://c",
-	                                          &err);
+	struct fl_node_pool *p =
+	    fl_node_pool_new("http://a,http://b,http://c", &err);
 	int seen[3] = { 0, 0, 0 }, i;
 
 	for (i = 0; i < 9; i++)
@@ -95,15 +99,13 @@ TAP_TEST(test_down_backoff_up)
 	/* after the backoff: one probe, the next picks skip it again */
 	is_long((long)fl_node_pool_pick(p, t + 1300), 0,
 	        "after its backoff the down node is probed");
-	is_long((long)fl_node_pool_pick(p, t + 1301), 1,
-	        "one probe at a time");
+	is_long((long)fl_node_pool_pick(p, t + 1301), 1, "one probe at a time");
 	is_long((long)fl_node_pool_pick(p, t + 1302), 1, "still the other");
 	/* the probe fails: a longer backoff (1500..2500 ms) */
 	fl_node_pool_report(p, 0, 0, "connection refused", t + 1400);
 	ok(fl_node_pool_pick(p, t + 1400 + 1400) == 1,
 	   "a failed probe doubles the backoff");
-	ok(fl_node_pool_pick(p, t + 1400 + 2600) == 0,
-	   "probed again after it");
+	ok(fl_node_pool_pick(p, t + 1400 + 2600) == 0, "probed again after it");
 	fl_node_pool_report(p, 0, 1, NULL, t + 4000);
 	fl_node_pool_snapshot(p, v, 2);
 	ok(v[0].up && v[0].failures == 2, "a good answer brings it back up");
@@ -206,8 +208,7 @@ t_listen(int *port)
 	a.sin_family = AF_INET;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    listen(fd, 8) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&a, &l) < 0)
+	    listen(fd, 8) < 0 || getsockname(fd, (struct sockaddr *)&a, &l) < 0)
 		return -1;
 	*port = ntohs(a.sin_port);
 	return fd;
@@ -319,8 +320,9 @@ TAP_TEST(test_config_list)
 	if (d.n) {
 		char *s = fl_diag_format(&d.v[0]);
 
-		has_str(s, ":5:26: sinks.search.url: node 2: expected an "
-		           "http:// or https:// URL",
+		has_str(s,
+		        ":5:26: sinks.search.url: node 2: expected an "
+		        "http:// or https:// URL",
 		        "file:line:column, key and node named");
 		free(s);
 	}

@@ -376,8 +376,7 @@ eng_nodes_cb(void *arg, struct fl_status *st)
  * warning is an event through the log tap; "up" is one too) when a node
  * goes down or comes back. */
 static void
-eng_nodes(void *arg, const char *sink, const struct fl_node_state *v,
-          size_t n)
+eng_nodes(void *arg, const char *sink, const struct fl_node_state *v, size_t n)
 {
 	struct fl_engine *e = arg;
 	struct eng_nodes_arg a = { sink, v, n };
@@ -401,10 +400,11 @@ eng_nodes(void *arg, const char *sink, const struct fl_node_state *v,
 				               "sink %s: node %s is up", sink,
 				               v[j].url);
 			} else {
-				fl_log_warn("engine",
-				            "sink %s: OpenSearch node %s is down "
-				            "(%s); skipped until it answers",
-				            sink, v[j].url, v[j].last_error);
+				fl_log_warn(
+				    "engine",
+				    "sink %s: OpenSearch node %s is down "
+				    "(%s); skipped until it answers",
+				    sink, v[j].url, v[j].last_error);
 			}
 		}
 	}

@@ -716,8 +716,8 @@ fl_sink_os_new(const struct fl_sink_cfg *cfg, const char *prefix,
 		return NULL;
 	/* every node's URL must be valid; the first one is http.url */
 	for (i = fl_node_pool_count(conn.pool); i-- > 0;) {
-		if (!(url = os_check_url(fl_node_pool_url(conn.pool, i),
-		                         err))) {
+		if (!(url =
+		          os_check_url(fl_node_pool_url(conn.pool, i), err))) {
 			fl_sink_conn_done(&conn);
 			return NULL;
 		}

@@ -80,7 +80,7 @@ struct fl_http {
 	int nslots;
 	int inflight;
 	struct http_slot *slots;
-	struct fl_node_pool *pool; /* borrowed, or NULL */
+	struct fl_node_pool *pool;              /* a reference, or NULL */
 	_Atomic(const atomic_int *) abort_flag; /* the caller's flag, or NULL */
 };
 
@@ -179,7 +179,7 @@ fl_http_new(const struct fl_http_cfg *cfg, struct fl_err *err)
 	h->timeout_secs = cfg->timeout_secs > 0 ? cfg->timeout_secs : 30;
 	h->max_send_bps = cfg->max_send_bps > 0 ? cfg->max_send_bps : 0;
 	h->nslots = cfg->parallel > 0 ? cfg->parallel : 1;
-	h->pool = cfg->pool;
+	h->pool = fl_node_pool_ref(cfg->pool);
 	h->slots = fl_xcalloc((size_t)h->nslots, sizeof(*h->slots));
 	h->multi = curl_multi_init();
 	if (!h->multi)
@@ -220,6 +220,7 @@ fl_http_free(struct fl_http *h)
 	if (h->multi)
 		curl_multi_cleanup(h->multi);
 	free(h->slots);
+	fl_node_pool_free(h->pool);
 	free(h->url);
 	free(h->username);
 	fl_wipe_free(h->password);

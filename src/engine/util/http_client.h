@@ -42,8 +42,8 @@ struct fl_http_cfg {
 	const struct fl_sigv4 *sigv4; /* sign every request (AWS); NULL: no */
 	/* Several nodes (util/node_pool.h): each request goes to the node
 	 * the pool picks, and its outcome is reported back (a refused
-	 * connection, a timeout or 502/503 marks the node down). Borrowed:
-	 * it must outlive the client. NULL: always url. */
+	 * connection, a timeout or 502/503 marks the node down). The
+	 * client keeps a reference (fl_node_pool_ref). NULL: always url. */
 	struct fl_node_pool *pool;
 };
 

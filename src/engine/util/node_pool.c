@@ -16,6 +16,7 @@
 #include "util/node_pool.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,10 @@
 #include "util/clock.h"
 #include "util/strutil.h"
 #include "util/xmem.h"
+
+/* The longest a down node waits for its next probe: a restarted node
+ * serves again within this of answering. */
+#define NP_MAX_BACKOFF_MS 15000
 
 struct np_node {
 	char *url;
@@ -34,6 +39,7 @@ struct np_node {
 };
 
 struct fl_node_pool {
+	atomic_int refs;
 	pthread_mutex_t mu;
 	size_t n, cursor;
 	struct np_node nodes[FL_NODE_POOL_MAX];
@@ -70,8 +76,8 @@ np_add(struct fl_node_pool *p, const char *b, const char *e)
 
 	while (b < e && (*b == ' ' || *b == '\t' || *b == '\n' || *b == '\r'))
 		b++;
-	while (e > b &&
-	       (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+	while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
+	                 e[-1] == '\r'))
 		e--;
 	while (e > b && e[-1] == '/')
 		e--;
@@ -81,6 +87,7 @@ np_add(struct fl_node_pool *p, const char *b, const char *e)
 	nd->url = fl_xstrndup(b, (size_t)(e - b));
 	nd->up = 1;
 	nd->backoff = (struct fl_backoff)FL_BACKOFF_INIT;
+	nd->backoff.max_ms = NP_MAX_BACKOFF_MS;
 	nd->st.up = 1;
 	fl_node_pool_redact(nd->url, nd->st.url, sizeof(nd->st.url));
 	return 0;
@@ -92,13 +99,15 @@ fl_node_pool_new(const char *list, struct fl_err *err)
 	struct fl_node_pool *p = fl_xcalloc(1, sizeof(*p));
 	const char *b = list, *c;
 
+	atomic_init(&p->refs, 1);
 	pthread_mutex_init(&p->mu, NULL);
 	for (;;) {
 		c = strchr(b, ',');
 		if (p->n == FL_NODE_POOL_MAX) {
-			fl_err_set(err, FL_ERR_CONFIG,
-			           "too many OpenSearch nodes in url (at most %d)",
-			           FL_NODE_POOL_MAX);
+			fl_err_set(
+			    err, FL_ERR_CONFIG,
+			    "too many OpenSearch nodes in url (at most %d)",
+			    FL_NODE_POOL_MAX);
 			goto fail;
 		}
 		if (np_add(p, b, c ? c : b + strlen(b)) < 0) {
@@ -117,12 +126,20 @@ fail:
 	return NULL;
 }
 
+struct fl_node_pool *
+fl_node_pool_ref(struct fl_node_pool *p)
+{
+	if (p)
+		atomic_fetch_add(&p->refs, 1);
+	return p;
+}
+
 void
 fl_node_pool_free(struct fl_node_pool *p)
 {
 	size_t i;
 
-	if (!p)
+	if (!p || atomic_fetch_sub(&p->refs, 1) > 1)
 		return;
 	for (i = 0; i < p->n; i++)
 		free(p->nodes[i].url);

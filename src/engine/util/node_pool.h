@@ -5,7 +5,7 @@
  *
  * Requests go round robin over the nodes that are up. A node that
  * refuses a connection, times out or answers 502/503 is marked down with
- * a backoff (util/backoff.c: 1 s doubling to 30 s); once that delay has
+ * a backoff (util/backoff.c: 1 s doubling to 15 s); once that delay has
  * passed, the next pick probes it with one request (the others keep
  * skipping it until that request reports). A success marks it up again.
  * With every node down, a pick still returns the node that is due first,
@@ -13,7 +13,9 @@
  * for OpenSearch" handling applies.
  *
  * Threads: one pool is shared by every HTTP client of a sink (its control
- * thread and each writer); every call takes the pool's mutex. Times are
+ * thread and each writer); every call takes the pool's mutex. It is
+ * reference counted: each client made from it holds a reference, so a
+ * client outlives the settings it was made from. Times are
  * CLOCK_MONOTONIC milliseconds passed in by the caller (tests pass their
  * own); `since` in a snapshot is wall-clock microseconds.
  *
@@ -35,9 +37,9 @@
 
 /* One node as shown on the status board. */
 struct fl_node_state {
-	char url[128];    /* without credentials */
-	int up;           /* 1 up, 0 down */
-	int64_t since_us; /* wall clock of the last up/down change, 0 never */
+	char url[128];     /* without credentials */
+	int up;            /* 1 up, 0 down */
+	int64_t since_us;  /* wall clock of the last up/down change, 0 never */
 	uint64_t failures; /* failures counted since the process started */
 	char last_error[128];
 };
@@ -51,6 +53,9 @@ struct fl_node_pool;
  * FL_NODE_POOL_MAX. Every node starts up.
  */
 struct fl_node_pool *fl_node_pool_new(const char *list, struct fl_err *err);
+/* One more owner of p (an HTTP client made from it); returns p. */
+struct fl_node_pool *fl_node_pool_ref(struct fl_node_pool *p);
+/* Drop one owner; the last one frees the pool. NULL is a no-op. */
 void fl_node_pool_free(struct fl_node_pool *p);
 
 size_t fl_node_pool_count(const struct fl_node_pool *p);
@@ -74,7 +79,7 @@ size_t fl_node_pool_up(struct fl_node_pool *p);
 size_t fl_node_pool_snapshot(struct fl_node_pool *p, struct fl_node_state *out,
                              size_t max);
 
-/* Set the backoff of every node (tests; defaults 1000 and 30000 ms). */
+/* Set the backoff of every node (tests; defaults 1000 and 15000 ms). */
 void fl_node_pool_set_backoff(struct fl_node_pool *p, int base_ms, int max_ms);
 
 /* url without "user:password@", into out (always terminated). */
