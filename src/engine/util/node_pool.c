@@ -142,7 +142,7 @@ fl_node_pool_free(struct fl_node_pool *p)
 	if (!p || atomic_fetch_sub(&p->refs, 1) > 1)
 		return;
 	for (i = 0; i < p->n; i++)
-		free(p->nodes[i].url);
+		fl_wipe_free(p->nodes[i].url); /* may hold user:password@ */
 	pthread_mutex_destroy(&p->mu);
 	free(p);
 }
