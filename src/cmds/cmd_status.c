@@ -77,6 +77,37 @@ status_uptime(double s, char *out, size_t n)
 		snprintf(out, n, "%ldm%lds", t / 60, t % 60);
 }
 
+/* The OpenSearch nodes of each sink, when a sink lists several or one
+ * is down (a single node that is up says nothing new). */
+static void
+status_nodes(const cJSON *doc)
+{
+	const cJSON *sinks = cJSON_GetObjectItemCaseSensitive(doc, "sinks");
+	const cJSON *s, *nd;
+	int head = 0;
+
+	cJSON_ArrayForEach(s, sinks)
+	{
+		const cJSON *nodes =
+		    cJSON_GetObjectItemCaseSensitive(s, "nodes");
+		int show = cJSON_GetArraySize(nodes) > 1;
+
+		cJSON_ArrayForEach(nd, nodes) show |=
+		    strcmp(status_str(nd, "state", "?"), "up") != 0;
+		if (!show)
+			continue;
+		if (!head++)
+			printf("%-20s %-40s %-5s %-24s %8s %s\n", "SINK",
+			       "NODE", "STATE", "SINCE", "FAILURES",
+			       "LAST ERROR");
+		cJSON_ArrayForEach(nd, nodes) printf(
+		    "%-20s %-40s %-5s %-24s %8.0f %s\n", s->string,
+		    status_str(nd, "url", "?"), status_str(nd, "state", "?"),
+		    status_str(nd, "since", "-"), status_num(nd, "failures"),
+		    status_str(nd, "last_error", ""));
+	}
+}
+
 /* One screenful of status; prev (may be NULL) gives the rates. */
 static void
 status_print(const cJSON *doc, const cJSON *prev, double dt)
@@ -160,6 +191,7 @@ status_print(const cJSON *doc, const cJSON *prev, double dt)
 		       status_str(x, "policy", "?"), notes,
 		       status_str(x, "last_error", ""));
 	}
+	status_nodes(doc);
 	if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(doc, "last_error")))
 		printf("last error: %s\n", status_str(doc, "last_error", ""));
 }

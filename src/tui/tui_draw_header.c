@@ -76,6 +76,19 @@ tui_upper(const char *in, char *out, size_t n)
 	out[i] = '\0';
 }
 
+/* " nodes 1/2 up" after a sink with several nodes, or with one down. */
+static void
+tui_nodes(struct tui *t, int y, int *x, const struct fl_status_sink *s)
+{
+	size_t j, up = 0;
+
+	for (j = 0; j < s->nnodes; j++)
+		up += s->nodes[j].up != 0;
+	if (s->nnodes > 1 || up < s->nnodes)
+		tui_seg(t, y, x, up < s->nnodes ? TUI_WARN : TUI_NORMAL,
+		        " nodes %zu/%zu up", up, s->nnodes);
+}
+
 static void
 tui_row_title(struct tui *t, int y)
 {
@@ -117,6 +130,7 @@ tui_row_title(struct tui *t, int y)
 		        st->sinks[i].name);
 		tui_seg(t, y, &x, tui_state_sem(st->sinks[i].state), "%s",
 		        st->sinks[i].state);
+		tui_nodes(t, y, &x, &st->sinks[i]);
 	}
 }
 

@@ -3,6 +3,7 @@
 #
 #   tests/opensearch/stop.sh [STATE_DIR]
 #
+# STATE_DIR of a cluster (tests/opensearch/start-cluster.sh) stops each of its nodes.
 # SIGTERM to the recorded pid only (never by process name), wait up to 30 s, then SIGKILL
 # that same pid. Safe to run when nothing is running. The log stays in STATE_DIR/os.log.
 set -eu
@@ -17,6 +18,16 @@ if [ ! -d "$OS_DIR" ]; then
 fi
 OS_DIR=$(cd "$OS_DIR" && pwd -P)
 PIDFILE="$OS_DIR/os.pid"
+
+# A cluster (start-cluster.sh): stop every node, each by its own recorded pid.
+if [ ! -f "$PIDFILE" ] && [ -f "$OS_DIR/node1/start.env" ]; then
+    rc=0
+    for d in "$OS_DIR"/node[0-9]*; do
+        [ -d "$d" ] || continue
+        "$0" "$d" || rc=1
+    done
+    exit $rc
+fi
 
 pid=
 if [ -f "$PIDFILE" ]; then

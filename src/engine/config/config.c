@@ -23,6 +23,8 @@
 #include "config/schema_hash_ref.h"
 #include "config/toml_doc.h"
 #include "config/yaml_read.h"
+#include "util/buf.h"
+#include "util/node_pool.h"
 #include "util/xmem.h"
 
 static const char *const top_keys[] = { "source",      "sinks",  "index",
@@ -278,6 +280,60 @@ config_refresh_interval(struct fl_yread *r, const struct fl_ynode *m,
 	return 0;
 }
 
+/*
+ * `url: [a, b]`, the nodes of one cluster: a literal "a,b" (the form an
+ * {env: VAR} or the override variable give at runtime). 0 when url is
+ * not a list (nothing set), -1 on a bad item.
+ */
+static int
+config_url_list(struct fl_yread *r, const struct fl_ynode *m,
+                struct fl_secret *out)
+{
+	const struct fl_ynode *v = fl_ynode_get(m, "url");
+	struct fl_buf b;
+	size_t i, mark;
+	int rc = 0;
+
+	if (!v || v->kind != FL_YNODE_SEQ)
+		return 0;
+	mark = fl_yread_push(r, "url");
+	if (v->u.seq.n == 0 || v->u.seq.n > FL_NODE_POOL_MAX) {
+		rc = fl_yread_error(r, v,
+		                    "expected 1 to %d node URLs, found %zu",
+		                    FL_NODE_POOL_MAX, v->u.seq.n);
+		fl_yread_pop(r, mark);
+		return rc;
+	}
+	fl_buf_init(&b, 1 << 16);
+	for (i = 0; i < v->u.seq.n; i++) {
+		const struct fl_ynode *it = v->u.seq.items[i];
+
+		if (it->kind != FL_YNODE_SCALAR ||
+		    it->u.s.type != FL_YSCALAR_STR ||
+		    !config_url_pattern_ok(it->u.s.text, http_schemes) ||
+		    strchr(it->u.s.text, ',')) {
+			char found[96];
+
+			fl_yread_found(it, found, sizeof(found));
+			rc = fl_yread_error(r, it,
+			                    "node %zu: expected an http:// or "
+			                    "https:// URL, found %s",
+			                    i + 1, found);
+			continue;
+		}
+		if (i)
+			fl_buf_putc(&b, ',');
+		fl_buf_puts(&b, it->u.s.text);
+	}
+	if (rc == 0) {
+		out->kind = FL_SECRET_LITERAL;
+		out->value = fl_buf_steal(&b);
+	}
+	fl_buf_done(&b);
+	fl_yread_pop(r, mark);
+	return rc;
+}
+
 static int
 config_sink_os(struct fl_yread *r, const struct fl_ynode *m, const char *dir,
                struct fl_sink_cfg *s)
@@ -296,7 +352,9 @@ config_sink_os(struct fl_yread *r, const struct fl_ynode *m, const char *dir,
 	s->auto_subfields = 1;
 	if (fl_yread_check_keys(r, m, os_keys, FL_ARRAY_LEN(os_keys)))
 		rc = -1;
-	if (config_secret(r, m, "url", 1, &s->url) < 0)
+	if (config_url_list(r, m, &s->url) < 0)
+		rc = -1;
+	else if (!s->url.value && config_secret(r, m, "url", 1, &s->url) < 0)
 		rc = -1;
 	if (config_secret(r, m, "username", 0, &s->username) < 0 ||
 	    config_secret(r, m, "password", 0, &s->password) < 0)

@@ -74,7 +74,12 @@ fl_sink_conn_init(struct fl_sink_conn *c, const struct fl_sink_cfg *s,
 		fl_wipe_free(c->password);
 		c->username = c->password = NULL;
 	}
-	c->http.url = c->url;
+	if (!(c->pool = fl_node_pool_new(c->url, err))) {
+		fl_err_prefix(err, "sink %s", s->name);
+		goto fail;
+	}
+	c->http.url = fl_node_pool_url(c->pool, 0);
+	c->http.pool = c->pool;
 	c->http.username = c->username;
 	c->http.password = c->password;
 	c->http.tls_verify = s->tls_verify;
@@ -97,6 +102,7 @@ fail:
 void
 fl_sink_conn_done(struct fl_sink_conn *c)
 {
+	fl_node_pool_free(c->pool);
 	free(c->url);
 	free(c->username);
 	free(c->password);

@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "util/err.h"
 #include "util/http_client.h"
+#include "util/node_pool.h"
 #include "util/sigv4.h"
 
 struct fl_sink_conn {
@@ -26,7 +27,11 @@ struct fl_sink_conn {
 	 * are valid only while the struct lives and does not move. */
 	struct fl_http_cfg http;
 	struct fl_sigv4 sigv4;
-	char *url; /* trailing '/' removed */
+	char *url; /* trailing '/' removed; may be a comma-separated list */
+	/* the nodes of url (one or more); http.pool points at it and
+	 * http.url at its first node. Shared by every client made from
+	 * http, so they all skip the same nodes that are down. */
+	struct fl_node_pool *pool;
 	char *username, *password;
 	char *ca_file, *client_cert, *client_key; /* copies of the config's */
 	char *region, *service;
@@ -34,7 +39,10 @@ struct fl_sink_conn {
 };
 
 /* Resolve sink s into c. -1 with err (FL_ERR_CONFIG) when the sink has no
- * url, an {env: VAR} is unset, or aws_sigv4 lacks its credentials. */
+ * url, an {env: VAR} is unset, the node list has an empty item, or
+ * aws_sigv4 lacks its credentials. The url (file, {env: VAR} or the
+ * <SINK>_OPENSEARCH_URL override) may list several nodes separated by
+ * commas (a YAML list in the file is kept that way). */
 int fl_sink_conn_init(struct fl_sink_conn *c, const struct fl_sink_cfg *s,
                       struct fl_err *err);
 void fl_sink_conn_done(struct fl_sink_conn *c);

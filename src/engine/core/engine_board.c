@@ -348,6 +348,70 @@ eng_repl_cb(void *arg, struct fl_status *st)
 		st->phase = a->any_seed ? FL_PHASE_BACKFILLING : FL_PHASE_LIVE;
 }
 
+/* ---- OpenSearch nodes ------------------------------------------------------ */
+
+struct eng_nodes_arg {
+	const char *sink;
+	const struct fl_node_state *v;
+	size_t n;
+};
+
+static void
+eng_nodes_cb(void *arg, struct fl_status *st)
+{
+	const struct eng_nodes_arg *a = arg;
+	size_t i;
+
+	for (i = 0; i < st->nsinks; i++) {
+		struct fl_status_sink *s = &st->sinks[i];
+
+		if (strcmp(s->name, a->sink) != 0)
+			continue;
+		s->nnodes = a->n < FL_STATUS_NODES ? a->n : FL_STATUS_NODES;
+		memcpy(s->nodes, a->v, s->nnodes * sizeof(*s->nodes));
+	}
+}
+
+/* A sink's node states (ops->nodes): onto its row, with a log line (a
+ * warning is an event through the log tap; "up" is one too) when a node
+ * goes down or comes back. */
+static void
+eng_nodes(void *arg, const char *sink, const struct fl_node_state *v, size_t n)
+{
+	struct fl_engine *e = arg;
+	struct eng_nodes_arg a = { sink, v, n };
+	struct fl_status *snap = fl_xmalloc(sizeof(*snap));
+	size_t i, j;
+
+	fl_board_snapshot(e->board, snap);
+	for (i = 0; i < snap->nsinks; i++) {
+		const struct fl_status_sink *s = &snap->sinks[i];
+
+		if (strcmp(s->name, sink) != 0)
+			continue;
+		for (j = 0; j < n && j < s->nnodes; j++) {
+			if (v[j].up == s->nodes[j].up)
+				continue;
+			if (v[j].up) {
+				fl_log_info("engine",
+				            "sink %s: OpenSearch node %s is up",
+				            sink, v[j].url);
+				fl_board_event(e->board, FL_LOG_INFO,
+				               "sink %s: node %s is up", sink,
+				               v[j].url);
+			} else {
+				fl_log_warn(
+				    "engine",
+				    "sink %s: OpenSearch node %s is down "
+				    "(%s); skipped until it answers",
+				    sink, v[j].url, v[j].last_error);
+			}
+		}
+	}
+	free(snap);
+	fl_board_update(e->board, eng_nodes_cb, &a);
+}
+
 void
 eng_publish(struct fl_engine *e)
 {
@@ -370,4 +434,6 @@ eng_publish(struct fl_engine *e)
 	for (i = 0; i < e->nix; i++)
 		a.ensured += atomic_load(&e->ix[i].ensured) != 0;
 	fl_board_update(e->board, eng_repl_cb, &a);
+	if (e->sink && e->sink->ops->nodes)
+		e->sink->ops->nodes(e->sink, eng_nodes, e);
 }

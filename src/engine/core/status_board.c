@@ -501,6 +501,32 @@ json_replication(struct fl_buf *o, const struct fl_status *st)
 	fl_buf_putc(o, '}');
 }
 
+/* ,"nodes":[{"url","state","since","failures","last_error"},...] */
+static void
+json_nodes(struct fl_buf *o, const struct fl_status_sink *s)
+{
+	size_t j;
+
+	fl_buf_puts(o, ",\"nodes\":[");
+	for (j = 0; j < s->nnodes; j++) {
+		const struct fl_node_state *nd = &s->nodes[j];
+
+		fl_buf_puts(o, j ? ",{" : "{");
+		json_kv_str(o, "url", nd->url, 0);
+		json_kv_str(o, "state", nd->up ? "up" : "down", 1);
+		fl_buf_puts(o, ",\"since\":");
+		if (nd->since_us)
+			json_ts(o, nd->since_us);
+		else
+			fl_buf_puts(o, "null");
+		json_kv_u(o, "failures", nd->failures);
+		json_kv_str(o, "last_error",
+		            nd->last_error[0] ? nd->last_error : NULL, 1);
+		fl_buf_putc(o, '}');
+	}
+	fl_buf_putc(o, ']');
+}
+
 static void
 json_sinks(struct fl_buf *o, const struct fl_status *st)
 {
@@ -519,6 +545,8 @@ json_sinks(struct fl_buf *o, const struct fl_status *st)
 		json_kv_str(o, "last_error",
 		            s->last_error[0] ? s->last_error : NULL, 1);
 		json_kv_u(o, "bulk_retries", s->bulk_retries);
+		if (s->nnodes)
+			json_nodes(o, s);
 		fl_buf_putc(o, '}');
 	}
 	fl_buf_putc(o, '}');
@@ -699,6 +727,20 @@ fl_status_to_metrics(const struct fl_status *st, struct fl_buf *o)
 	              "flusso_waiting{target=\"opensearch\"} %d\n",
 	              strcmp(st->waiting_for, "postgres") == 0,
 	              strcmp(st->waiting_for, "opensearch") == 0);
+	metric(o, "flusso_opensearch_node_up", "gauge",
+	       "1 while an OpenSearch node of a sink answers, 0 while it is "
+	       "skipped as down.");
+	for (i = 0; i < st->nsinks; i++) {
+		size_t j;
+
+		for (j = 0; j < st->sinks[i].nnodes; j++)
+			fl_buf_printf(o,
+			              "flusso_opensearch_node_up{sink=\"%s\","
+			              "node=\"%s\"} %d\n",
+			              st->sinks[i].name,
+			              st->sinks[i].nodes[j].url,
+			              st->sinks[i].nodes[j].up);
+	}
 	metric(o, "flusso_paused", "gauge", "1 while paused.");
 	fl_buf_printf(o, "flusso_paused %d\n", st->paused);
 	metric(o, "flusso_phase", "gauge",

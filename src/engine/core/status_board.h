@@ -23,6 +23,7 @@
 
 #include "util/buf.h"
 #include "util/fl.h"
+#include "util/node_pool.h"
 
 #define FL_MAX_INDEXES          32
 #define FL_MAX_SINKS            8
@@ -30,6 +31,7 @@
 #define FL_STATUS_QUARANTINE    100
 #define FL_STATUS_LIST          4 /* untracked / superseded names kept */
 #define FL_STATUS_FLUSH_BUCKETS 12
+#define FL_STATUS_NODES         8 /* OpenSearch nodes shown per sink */
 
 enum fl_phase {
 	FL_PHASE_STARTING,
@@ -100,6 +102,9 @@ struct fl_status_sink {
 	char state[16]; /* ok, waiting, error */
 	char last_error[256];
 	uint64_t bulk_retries;
+	/* OpenSearch: its nodes (the url list), up or down */
+	size_t nnodes;
+	struct fl_node_state nodes[FL_STATUS_NODES];
 };
 
 struct fl_status_event {

@@ -214,6 +214,32 @@ sp_replication(const cJSON *doc, struct fl_status *st)
 	st->lag_bytes = st->lag_known ? (int64_t)lag->valuedouble : 0;
 }
 
+/* A sink's "nodes" array. */
+static void
+sp_nodes(const cJSON *arr, struct fl_status_sink *s)
+{
+	const cJSON *v;
+	char state[16];
+
+	cJSON_ArrayForEach(v, arr)
+	{
+		struct fl_node_state *nd;
+
+		if (s->nnodes == FL_STATUS_NODES)
+			break;
+		nd = &s->nodes[s->nnodes++];
+		sp_str(v, "url", nd->url, sizeof(nd->url));
+		sp_str(v, "state", state, sizeof(state));
+		nd->up = strcmp(state, "up") == 0;
+		nd->since_us = fl_status_parse_ts(
+		    cJSON_GetStringValue(sp_get(v, "since")));
+		if (nd->since_us < 0)
+			nd->since_us = 0;
+		nd->failures = sp_u64(v, "failures");
+		sp_str(v, "last_error", nd->last_error, sizeof(nd->last_error));
+	}
+}
+
 static void
 sp_sinks_indexes(const cJSON *doc, struct fl_status *st)
 {
@@ -231,6 +257,7 @@ sp_sinks_indexes(const cJSON *doc, struct fl_status *st)
 		sp_str(v, "state", s->state, sizeof(s->state));
 		sp_str(v, "last_error", s->last_error, sizeof(s->last_error));
 		s->bulk_retries = sp_u64(v, "bulk_retries");
+		sp_nodes(sp_get(v, "nodes"), s);
 	}
 	cJSON_ArrayForEach(v, sp_get(doc, "index_details"))
 	{

@@ -222,6 +222,18 @@ fo_set_abort(struct fl_sink *base, const atomic_int *flag)
 			s->kids[i]->ops->set_abort(s->kids[i], flag);
 }
 
+/* nodes: every inner sink that has nodes. */
+static void
+fo_nodes(struct fl_sink *base, fl_sink_nodes_fn fn, void *arg)
+{
+	struct fo_sink *s = (struct fo_sink *)base;
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->kids[i]->ops->nodes)
+			s->kids[i]->ops->nodes(s->kids[i], fn, arg);
+}
+
 /* ---- writers ------------------------------------------------------------ */
 
 /* upsert into every inner writer. */
@@ -380,6 +392,7 @@ static const struct fl_sink_ops fo_ops = {
 	.free = fo_free,
 	.count_docs = fo_count_docs,
 	.set_abort = fo_set_abort,
+	.nodes = fo_nodes,
 };
 
 static const struct fl_sink_ops fo_hold_ops = {
@@ -397,6 +410,7 @@ static const struct fl_sink_ops fo_hold_ops = {
 	.pending_count = fo_pending_count,
 	.count_docs = fo_count_docs,
 	.set_abort = fo_set_abort,
+	.nodes = fo_nodes,
 };
 
 struct fl_sink *

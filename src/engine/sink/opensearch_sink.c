@@ -601,6 +601,17 @@ os_count_docs(struct fl_sink *base, const char *index, long long *n,
 	return rc;
 }
 
+/* nodes: the node pool of the sink's url list. */
+static void
+os_nodes(struct fl_sink *base, fl_sink_nodes_fn fn, void *arg)
+{
+	struct fl_sink_os *s = (struct fl_sink_os *)base;
+	struct fl_node_state v[FL_NODE_POOL_MAX];
+	size_t n = fl_node_pool_snapshot(s->conn.pool, v, FL_NODE_POOL_MAX);
+
+	fn(arg, s->base.name, v, n);
+}
+
 /* ---- construction ----------------------------------------------------- */
 
 /* Free the sink (its writers must be freed first). */
@@ -646,6 +657,7 @@ static const struct fl_sink_ops os_ops = {
 	.pending_count = fl_sink_os_pending_count,
 	.count_docs = os_count_docs,
 	.set_abort = fl_sink_os_set_abort,
+	.nodes = os_nodes,
 };
 
 void
@@ -697,13 +709,20 @@ fl_sink_os_new(const struct fl_sink_cfg *cfg, const char *prefix,
 {
 	struct fl_sink_os *s;
 	struct fl_sink_conn conn;
-	char *url;
+	char *url = NULL;
+	size_t i;
 
 	if (fl_sink_conn_init(&conn, cfg, err) < 0)
 		return NULL;
-	if (!(url = os_check_url(conn.url, err))) {
-		fl_sink_conn_done(&conn);
-		return NULL;
+	/* every node's URL must be valid; the first one is http.url */
+	for (i = fl_node_pool_count(conn.pool); i-- > 0;) {
+		if (!(url =
+		          os_check_url(fl_node_pool_url(conn.pool, i), err))) {
+			fl_sink_conn_done(&conn);
+			return NULL;
+		}
+		if (i)
+			free(url);
 	}
 	s = fl_xcalloc(1, sizeof(*s));
 	s->base.ops = &os_ops;

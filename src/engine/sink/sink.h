@@ -31,6 +31,7 @@
 #include "config/value.h"
 #include "source/pg_setup.h"
 #include "util/err.h"
+#include "util/node_pool.h"
 
 enum fl_sink_rc {
 	FL_SINK_OK = 0,
@@ -119,6 +120,10 @@ void fl_pending_page_done(struct fl_pending_page *p);
 struct fl_sink;
 struct fl_sink_writer;
 
+/* Receives the node states of one OpenSearch sink (ops->nodes). */
+typedef void (*fl_sink_nodes_fn)(void *arg, const char *sink,
+                                 const struct fl_node_state *v, size_t n);
+
 struct fl_sink_ops {
 	/* Create the destination of one index if absent (meta, generation,
 	 * aliases per engine-sink.md §2.4); fill *st. */
@@ -183,6 +188,11 @@ struct fl_sink_ops {
 	 * with err->code FL_ERR_CANCELLED and confirms nothing. May be NULL
 	 * (nothing to abort). */
 	void (*set_abort)(struct fl_sink *s, const atomic_int *flag);
+	/* The nodes of every OpenSearch sink inside (its `url` list) and
+	 * whether each is up: fn(arg, sink name, states, n) once per such
+	 * sink. Any thread; reads the sink's node pool only. May be NULL
+	 * (no nodes). */
+	void (*nodes)(struct fl_sink *s, fl_sink_nodes_fn fn, void *arg);
 };
 
 struct fl_sink {

@@ -42,6 +42,8 @@
 #define ZLIB_CONST
 #include <zlib.h>
 
+#include "util/clock.h"
+#include "util/node_pool.h"
 #include "util/xmem.h"
 
 #define HTTP_RESP_MAX ((size_t)256 << 20)
@@ -59,6 +61,7 @@ struct http_slot {
 	char *zdata; /* the compressed body */
 	size_t zcap, zlen;
 	double t0;
+	int node; /* the pool's node of the request, -1 without a pool */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -77,6 +80,7 @@ struct fl_http {
 	int nslots;
 	int inflight;
 	struct http_slot *slots;
+	struct fl_node_pool *pool;              /* a reference, or NULL */
 	_Atomic(const atomic_int *) abort_flag; /* the caller's flag, or NULL */
 };
 
@@ -107,6 +111,7 @@ fl_http_req_init(struct fl_http_req *r)
 	fl_buf_init(&r->resp, HTTP_RESP_MAX);
 	r->retry_after_ms = -1;
 	r->slot = -1;
+	r->node = -1;
 }
 
 void
@@ -174,6 +179,7 @@ fl_http_new(const struct fl_http_cfg *cfg, struct fl_err *err)
 	h->timeout_secs = cfg->timeout_secs > 0 ? cfg->timeout_secs : 30;
 	h->max_send_bps = cfg->max_send_bps > 0 ? cfg->max_send_bps : 0;
 	h->nslots = cfg->parallel > 0 ? cfg->parallel : 1;
+	h->pool = fl_node_pool_ref(cfg->pool);
 	h->slots = fl_xcalloc((size_t)h->nslots, sizeof(*h->slots));
 	h->multi = curl_multi_init();
 	if (!h->multi)
@@ -214,6 +220,7 @@ fl_http_free(struct fl_http *h)
 	if (h->multi)
 		curl_multi_cleanup(h->multi);
 	free(h->slots);
+	fl_node_pool_free(h->pool);
 	free(h->url);
 	free(h->username);
 	fl_wipe_free(h->password);
@@ -344,9 +351,20 @@ static int
 http_prepare(struct fl_http *h, struct http_slot *s, struct fl_http_req *r)
 {
 	CURL *e = s->easy;
-	char *url = fl_xasprintf("%s%s", h->url, r->path);
+	const char *base = h->url;
+	char *url;
 	const char *body = r->body;
 	size_t len = r->len;
+
+	s->node = -1;
+	if (h->pool) {
+		size_t i = fl_node_pool_pick(h->pool, fl_mono_ms());
+
+		s->node = (int)i;
+		base = fl_node_pool_url(h->pool, i);
+	}
+	r->node = s->node;
+	url = fl_xasprintf("%s%s", base, r->path);
 
 	curl_easy_reset(e);
 	curl_slist_free_all(s->hdrs);
@@ -514,7 +532,38 @@ http_finish(struct fl_http *h, struct http_slot *s, CURLcode rc)
 		         curl_easy_strerror(rc), s->errbuf[0] ? ": " : "",
 		         s->errbuf);
 	}
+	if (h->pool && s->node >= 0 && rc != CURLE_ABORTED_BY_CALLBACK) {
+		int down = fl_http_node_failed((int)rc, r->status);
+		char why[64];
+
+		if (r->status)
+			snprintf(why, sizeof(why), "HTTP %ld", r->status);
+		else
+			snprintf(why, sizeof(why), "%.60s",
+			         curl_easy_strerror(rc));
+		fl_node_pool_report(h->pool, (size_t)s->node, !down, why,
+		                    fl_mono_ms());
+	}
+	s->node = -1;
 	return r;
+}
+
+int
+fl_http_node_failed(int curl_rc, long status)
+{
+	switch ((CURLcode)curl_rc) {
+	case CURLE_OK:
+		return status == 502 || status == 503;
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 /* Abort the transfer of one slot in flight and return its request,

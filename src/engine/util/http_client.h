@@ -12,9 +12,10 @@
  * and key are presented for mutual TLS when given.
  *
  * Owns: transport, auth, TLS options, gzip request bodies, reading the
- * status, the body and Retry-After, and aborting requests when the
- * caller's abort flag is set. Does not own: what a status means (the
- * sink classifies), retries.
+ * status, the body and Retry-After, aborting requests when the caller's
+ * abort flag is set, and telling the node pool (when there is one) how
+ * each request to a node ended. Does not own: what a status means (the
+ * sink classifies), retries, which node is next (util/node_pool.c).
  */
 #ifndef FL_HTTP_CLIENT_H
 #define FL_HTTP_CLIENT_H
@@ -39,6 +40,11 @@ struct fl_http_cfg {
 	const char *client_cert; /* PEM client certificate (mutual TLS) */
 	const char *client_key;  /* its PEM private key */
 	const struct fl_sigv4 *sigv4; /* sign every request (AWS); NULL: no */
+	/* Several nodes (util/node_pool.h): each request goes to the node
+	 * the pool picks, and its outcome is reported back (a refused
+	 * connection, a timeout or 502/503 marks the node down). The
+	 * client keeps a reference (fl_node_pool_ref). NULL: always url. */
+	struct fl_node_pool *pool;
 };
 
 /* One request and, once done, its response. */
@@ -58,6 +64,7 @@ struct fl_http_req {
 	char error[256];     /* transport error text when status is 0 */
 	int cancelled;       /* aborted by the abort flag (status 0) */
 	double secs;         /* time taken */
+	int node;            /* the pool's node it went to, -1 without one */
 	/* private */
 	int slot;
 };
@@ -103,6 +110,11 @@ int fl_http_submit(struct fl_http *h, struct fl_http_req *r);
  * error filled); NULL when nothing is in flight. Once h is aborted,
  * each call returns one request in flight, cancelled. */
 struct fl_http_req *fl_http_wait(struct fl_http *h);
+
+/* 1 when a request that ended with curl code `curl_rc` (0 = a
+ * response) and HTTP status `status` says its node is unavailable:
+ * connection refused or reset, no answer, a timeout, 502 or 503. */
+int fl_http_node_failed(int curl_rc, long status);
 
 /* Percent-encode s for a URL query or path (caller frees). */
 char *fl_http_escape(const char *s);
