@@ -5,6 +5,7 @@
  */
 #include "check_report.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,20 +32,50 @@ fl_check_print_diags(const struct fl_diags *d, FILE *f, int color)
 	}
 }
 
-/* A URL with its password replaced by ***. */
+/* One URL (len bytes at url) into b with its password replaced by ***. */
+static void
+report_redact_one(struct fl_buf *b, const char *url, size_t len)
+{
+	const char *scheme = NULL, *at = NULL, *colon = NULL, *end = url + len;
+	size_t i;
+
+	for (i = 0; i + 3 <= len && !scheme; i++)
+		if (memcmp(url + i, "://", 3) == 0)
+			scheme = url + i;
+
+	if (scheme) {
+		at = memchr(scheme + 3, '@', (size_t)(end - scheme - 3));
+		colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3))
+		           : NULL;
+	}
+	if (!colon) {
+		fl_buf_append(b, url, len);
+		return;
+	}
+	fl_buf_append(b, url, (size_t)(colon - url));
+	fl_buf_puts(b, ":***");
+	fl_buf_append(b, at, (size_t)(end - at));
+}
+
+/* A URL, or a comma-separated list of node URLs, with every password
+ * replaced by ***. */
 static char *
 report_redact_url(const char *url)
 {
-	const char *scheme = strstr(url, "://");
-	const char *at, *colon;
+	struct fl_buf b;
+	const char *p = url, *comma;
 
-	if (!scheme)
-		return fl_xstrdup(url);
-	at = strchr(scheme + 3, '@');
-	colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
-	if (!colon)
-		return fl_xstrdup(url);
-	return fl_xasprintf("%.*s:***%s", (int)(colon - url), url, at);
+	fl_buf_init(&b, SIZE_MAX);
+	for (;;) {
+		comma = strchr(p, ',');
+		report_redact_one(&b, p,
+		                  comma ? (size_t)(comma - p) : strlen(p));
+		if (!comma)
+			break;
+		fl_buf_putc(&b, ',');
+		p = comma + 1;
+	}
+	return fl_buf_steal(&b);
 }
 
 char *
