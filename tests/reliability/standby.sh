@@ -42,6 +42,9 @@ sby_cleanup() {
 		kill -9 "${pids[$i]}" 2>/dev/null
 		wait "${pids[$i]}" 2>/dev/null
 	done
+	if [ -n "${STANDBY_KEEP_LOGS:-}" ] && [ -n "${tmp:-}" ]; then
+		mkdir -p "$STANDBY_KEEP_LOGS" && cp "$tmp"/flusso-*.log "$STANDBY_KEEP_LOGS/"
+	fi
 	rel_cleanup
 }
 
@@ -73,7 +76,7 @@ use_instance() {
 	log=$tmp/flusso-$1.log
 }
 probe_name() {
-	curl -s "$DIRECT_OS_URL/${id}_users/_doc/0" | grep -o '"fullName":"[^"]*"' | cut -d'"' -f4
+	curl -s "$DIRECT_OS_URL/${id}_users/_doc/0" | grep -o '"fullName" *: *"[^"]*"' | cut -d'"' -f4
 }
 probe_is() { [ "$(probe_name)" = "$1" ]; }
 
@@ -98,13 +101,16 @@ ok $? "standby /status names the active instance (pid ${pids[0]})"
 [ "$(metric_of 1 standby)" = 1 ] && [ "$(metric_of 1 active)" = 0 ] &&
 	[ "$(metric_of 0 active)" = 1 ]
 ok $? "flusso_role: active 1 on the active, standby 1 on the standby"
-FLUSSO_SERVER=${priv[1]} "$bin" status >"$tmp/st1" 2>&1
-grep -qi 'standby' "$tmp/st1"; ok $? "flusso status shows the standby role"
+FLUSSO_PUBLIC_ADDRESS=${pub[1]} FLUSSO_SERVER=${priv[1]} "$bin" status >"$tmp/st1" 2>&1
+grep -q '^role standby  active: pid' "$tmp/st1"; ok $? "flusso status shows the standby role"
+sed 's/^/#   /' "$tmp/st1"
 
 # ---- 2. kill -9 of the active, KILLS times ------------------------------------
-start_churn
+# (churn subshells are never killed right after they start: a subshell
+# killed before it resets its traps runs this script's EXIT trap)
 takeovers='' flushes='' a=0
 for k in $(seq 1 "$kills"); do
+	start_churn
 	sleep 2
 	b=$((1 - a))
 	lsn=$(sql "SELECT pg_current_wal_lsn()")
@@ -126,10 +132,8 @@ for k in $(seq 1 "$kills"); do
 	caught_up 120; ok $? "kill $k: caught up"
 	verify; ok $? "kill $k: verify (missing/extra/different: $VERIFY_LAST)"
 	wait_for 30 "instance $a standby" is_standby "$a"; ok $? "kill $k: instance $a restarted as a standby"
-	start_churn
 	a=$b
 done
-stop_churn
 med() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : int((v[NR/2]+v[NR/2+1])/2))}'; }
 max() { tr ' ' '\n' | sed '/^$/d' | sort -n | tail -1; }
 note "takeover ms (phase leaves standby):$takeovers; median $(echo "$takeovers" | med), max $(echo "$takeovers" | max)"
