@@ -88,7 +88,7 @@ status_role(const cJSON *doc)
 		return;
 	printf("role %s", role);
 	if (cJSON_IsObject(act))
-		printf("  active: pid %.0f on %s (%s), for %.0f s", 
+		printf("  active: pid %.0f on %s (%s), for %.0f s",
 		       status_num(act, "pid"), status_str(act, "host", "?"),
 		       status_str(act, "client", "local"),
 		       status_num(act, "since_seconds"));

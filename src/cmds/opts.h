@@ -283,8 +283,8 @@ extern const char *const fl_opt_log_formats[];
 	    { .name = "failover-after-secs",                                   \
 	      .kind = FL_OPT_INT,                                              \
 	      .metavar = "SECS",                                               \
-	      .help = "a standby deposes an active instance silent this "     \
-	              "long (0: never)",                                       \
+	      .help = "a standby deposes an active instance silent this "      \
+		      "long (0: never)",                                       \
 	      .def_num = 15,                                                   \
 	      .min = 0,                                                        \
 	      .max = 3600 },                                                   \

@@ -37,8 +37,7 @@ TAP_TEST(test_tag)
 	is_long(pid, 4242, "pid");
 	ok(since == 1790000000LL, "since");
 	is_str(host, "db-1.example", "host");
-	ok(fl_pglock_tag_parse("flusso", &pid, &since, host, sizeof(host)) <
-	       0,
+	ok(fl_pglock_tag_parse("flusso", &pid, &since, host, sizeof(host)) < 0,
 	   "an untagged session is not parsed");
 	ok(fl_pglock_tag_parse(NULL, &pid, &since, host, sizeof(host)) < 0,
 	   "NULL application_name");

@@ -170,8 +170,8 @@ eng_became_active(struct fl_engine *e, int64_t since_us, const char *host,
 	fl_board_update(e->board, eng_role_cb, &a);
 	fl_log_info("standby", "active on slot \"%s\"%s", e->o.slot,
 	            was_standby ? " (took over)" : "");
-	fl_board_event(e->board, FL_LOG_INFO, "active on slot %s%s",
-	               e->o.slot, was_standby ? " (took over)" : "");
+	fl_board_event(e->board, FL_LOG_INFO, "active on slot %s%s", e->o.slot,
+	               was_standby ? " (took over)" : "");
 	return 0;
 }
 
@@ -249,8 +249,7 @@ eng_standby_wait(struct fl_engine *e)
 			return -1;
 		fl_pglock_tag(tag, sizeof(tag), (long)getpid(),
 		              (long long)(since_us / 1000000), host);
-		if (e->be->lock_try(e->lock, e->o.slot, tag, &got, &err) <
-		    0) {
+		if (e->be->lock_try(e->lock, e->o.slot, tag, &got, &err) < 0) {
 			eng_waiting(e, "postgres", err.msg);
 			e->be->session_close(e->lock);
 			e->lock = NULL;

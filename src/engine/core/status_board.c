@@ -32,8 +32,8 @@ const double fl_status_flush_bounds[FL_STATUS_FLUSH_BUCKETS] = {
 };
 
 static const char *const phase_names[] = {
-	"starting", "waiting",  "backfilling", "live",
-	"paused",   "stopping", "stopped",     "error", "standby",
+	"starting", "waiting", "backfilling", "live",    "paused",
+	"stopping", "stopped", "error",       "standby",
 };
 
 static const char *const ixstate_names[] = {
@@ -514,9 +514,8 @@ json_role(struct fl_buf *o, const struct fl_status *st, int64_t now_us)
 	fl_buf_puts(o, ",\"active\":{");
 	json_kv_str(o, "host", st->active_host, 0);
 	fl_buf_printf(o, ",\"pid\":%ld", st->active_pid);
-	json_kv_str(o, "client", st->active_client[0] ? st->active_client
-	                                               : NULL,
-	            1);
+	json_kv_str(o, "client",
+	            st->active_client[0] ? st->active_client : NULL, 1);
 	json_kv_i(o, "since_unix", st->active_since_us / 1000000);
 	json_kv_i(o, "since_seconds",
 	          st->active_since_us ? (now_us - st->active_since_us) / 1000000

@@ -291,7 +291,8 @@ fl_status_parse(const char *json, int64_t now_us, struct fl_status *st,
 		                  "not a /status document");
 	}
 	sp_str(doc, "phase", s, sizeof(s));
-	st->phase = (enum fl_phase)sp_enum(s, sp_phase_name, FL_PHASE_STANDBY + 1, 0);
+	st->phase =
+	    (enum fl_phase)sp_enum(s, sp_phase_name, FL_PHASE_STANDBY + 1, 0);
 	st->started_us =
 	    now_us - (int64_t)sp_num(doc, "uptime_seconds") * 1000000;
 	st->changes_captured = sp_u64(doc, "changes_captured");

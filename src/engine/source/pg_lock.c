@@ -51,8 +51,8 @@ fl_pglock_tag_parse(const char *app, long *pid, long long *since, char *host,
 {
 	char h[64];
 
-	if (!app || sscanf(app, "flusso active %ld %lld %63s", pid, since,
-	                   h) != 3)
+	if (!app ||
+	    sscanf(app, "flusso active %ld %lld %63s", pid, since, h) != 3)
 		return -1;
 	fl_str_copy(host, n, h);
 	return 0;

@@ -27,15 +27,15 @@
 
 /* The holder of a slot's lock, as PostgreSQL sees it. */
 struct fl_pglock_holder {
-	int found;               /* someone holds the lock */
-	int backend_pid;         /* its lock session's backend */
-	char client[64];         /* its client address, "local" */
-	long pid;                /* the flusso process (from its tag), 0 */
-	long long since;         /* Unix seconds it became active, 0 */
-	char host[64];           /* its host name (from its tag) */
-	double idle_secs;        /* since its session's last statement; -1 */
-	int wal_pid;             /* the slot's walsender, 0 none */
-	double reply_age_secs;   /* since the walsender's reply_time; -1 */
+	int found;             /* someone holds the lock */
+	int backend_pid;       /* its lock session's backend */
+	char client[64];       /* its client address, "local" */
+	long pid;              /* the flusso process (from its tag), 0 */
+	long long since;       /* Unix seconds it became active, 0 */
+	char host[64];         /* its host name (from its tag) */
+	double idle_secs;      /* since its session's last statement; -1 */
+	int wal_pid;           /* the slot's walsender, 0 none */
+	double reply_age_secs; /* since the walsender's reply_time; -1 */
 };
 
 /* The advisory lock key of a slot (stable, documented above). */
@@ -58,16 +58,15 @@ int fl_pglock_try(PGconn *conn, const char *slot, const char *tag, int *got,
 /* The lock session still answers: 0, or -1 with err. */
 int fl_pglock_ping(PGconn *conn, struct fl_err *err);
 /* Who holds the slot's lock (h->found 0: nobody). 0, or -1 with err. */
-int fl_pglock_holder(PGconn *conn, const char *slot,
-                     struct fl_pglock_holder *h, struct fl_err *err);
+int fl_pglock_holder(PGconn *conn, const char *slot, struct fl_pglock_holder *h,
+                     struct fl_err *err);
 /*
  * The lease rule: 1 when the holder stopped answering for lease_secs
  * (0: never): its lock session ran nothing for that long, and its
  * walsender (if it has one with a known reply_time) sent no reply for
  * that long either.
  */
-int fl_pglock_lease_expired(const struct fl_pglock_holder *h,
-                            long lease_secs);
+int fl_pglock_lease_expired(const struct fl_pglock_holder *h, long lease_secs);
 /* Terminate the holder's walsender and lock session. 0, or -1. */
 int fl_pglock_depose(PGconn *conn, const struct fl_pglock_holder *h,
                      struct fl_err *err);
