@@ -108,6 +108,24 @@ status_nodes(const cJSON *doc)
 	}
 }
 
+/* Hot standby: this instance's role and the active one. */
+static void
+status_role(const cJSON *doc)
+{
+	const cJSON *act = cJSON_GetObjectItemCaseSensitive(doc, "active");
+	const char *role = status_str(doc, "role", "");
+
+	if (!role[0])
+		return;
+	printf("role %s", role);
+	if (cJSON_IsObject(act))
+		printf("  active: pid %.0f on %s (%s), for %.0f s",
+		       status_num(act, "pid"), status_str(act, "host", "?"),
+		       status_str(act, "client", "local"),
+		       status_num(act, "since_seconds"));
+	putchar('\n');
+}
+
 /* One screenful of status; prev (may be NULL) gives the rates. */
 static void
 status_print(const cJSON *doc, const cJSON *prev, double dt)
@@ -141,6 +159,7 @@ status_print(const cJSON *doc, const cJSON *prev, double dt)
 	        : "",
 	    up, lb, status_num(repl, "lag_seconds"),
 	    status_num(doc, "changes_in_flight"), status_num(doc, "errors"));
+	status_role(doc);
 	printf("captured %.0f  committed %.0f",
 	       status_num(doc, "changes_captured"),
 	       status_num(doc, "changes_committed"));

@@ -123,6 +123,7 @@ daemon_engine_opts(struct fl_cmd_ctx *ctx, struct fl_daemon *d,
 	o->batch_max_delay_ms = fl_args_long(a, "batch-max-delay-ms");
 	o->lag_poll_secs = fl_args_long(a, "lag-poll-secs");
 	o->shutdown_grace_secs = fl_args_long(a, "shutdown-grace-secs");
+	o->failover_after_secs = fl_args_long(a, "failover-after-secs");
 	o->allow_untracked = fl_args_flag(a, "allow-untracked-deletes");
 	o->rebuild_on_source_change =
 	    fl_args_flag(a, "rebuild-on-source-change");

@@ -97,6 +97,13 @@ fl_notify_status_line(const struct fl_status *st, char *out, size_t n)
 		notify_add(out, n, &len, "%s", fl_phase_name(st->phase));
 		ready = 1;
 		break;
+	case FL_PHASE_STANDBY: /* healthy, waiting to take over */
+		notify_add(out, n, &len, "standby");
+		if (st->active_pid)
+			notify_add(out, n, &len, ", active: pid %ld on %s",
+			           st->active_pid,
+			           st->active_host[0] ? st->active_host : "?");
+		return 1;
 	case FL_PHASE_ERROR:
 		notify_add(out, n, &len, "error%s%s",
 		           st->last_error[0] ? ": " : "", st->last_error);

@@ -287,6 +287,14 @@ extern const char *const fl_opt_index_namings[];
 	      .def_num = 10,                                                   \
 	      .min = 0,                                                        \
 	      .max = 600 },                                                    \
+	    { .name = "failover-after-secs",                                   \
+	      .kind = FL_OPT_INT,                                              \
+	      .metavar = "SECS",                                               \
+	      .help = "a standby deposes an active instance silent this "      \
+		      "long (0: never)",                                       \
+	      .def_num = 15,                                                   \
+	      .min = 0,                                                        \
+	      .max = 3600 },                                                   \
 	    { .name = "allow-untracked-deletes",                               \
 	      .kind = FL_OPT_FLAG,                                             \
 	      .help = "start even if some child deletes cannot be tracked" },  \

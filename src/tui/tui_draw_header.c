@@ -110,6 +110,12 @@ tui_row_title(struct tui *t, int y)
 		tui_seg(t, y, &x, TUI_NORMAL, "%s%s", sep, t->o->source_name);
 		return;
 	}
+	if (strcmp(st->role, "active") == 0 && st->phase != FL_PHASE_STANDBY)
+		tui_seg(t, y, &x, TUI_OK, " ACTIVE");
+	else if (st->phase == FL_PHASE_STANDBY && st->active_pid)
+		tui_seg(t, y, &x, TUI_DIM, " (active: pid %ld on %s)",
+		        st->active_pid,
+		        st->active_host[0] ? st->active_host : "?");
 	if (st->paused && st->phase != FL_PHASE_PAUSED)
 		tui_seg(t, y, &x, TUI_PAUSED, " PAUSED");
 	if (t->o->readonly)

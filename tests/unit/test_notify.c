@@ -80,6 +80,22 @@ TAP_TEST(test_phases)
 	is_long((long)strlen(line), 31, "truncated to the buffer");
 }
 
+TAP_TEST(test_standby)
+{
+	char line[256];
+
+	memset(&t_st, 0, sizeof(t_st));
+	t_st.phase = FL_PHASE_STANDBY;
+	ok(fl_notify_status_line(&t_st, line, sizeof(line)),
+	   "a standby is healthy: READY=1");
+	is_str(line, "standby", "standby, active unknown");
+	t_st.active_pid = 4242;
+	snprintf(t_st.active_host, sizeof(t_st.active_host), "db-1");
+	fl_notify_status_line(&t_st, line, sizeof(line));
+	is_str(line, "standby, active: pid 4242 on db-1",
+	       "standby names the active instance");
+}
+
 TAP_TEST(test_off)
 {
 	struct fl_notify n;
@@ -96,6 +112,7 @@ int
 main(void)
 {
 	tap_run(test_phases);
+	tap_run(test_standby);
 	tap_run(test_off);
 	return tap_done();
 }

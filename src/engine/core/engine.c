@@ -60,6 +60,7 @@ fl_engine_opts_default(struct fl_engine_opts *o)
 	o->batch_max_delay_ms = 50;
 	o->lag_poll_secs = 15;
 	o->shutdown_grace_secs = 10;
+	o->failover_after_secs = 15;
 }
 
 /* ---- small shared helpers --------------------------------------------- */
@@ -440,6 +441,10 @@ eng_control_main(void *arg)
 	eng_on_control = 1;
 	eng_board_init(e);
 	for (;;) {
+		if (eng_standby_wait(e) < 0) { /* stopping as a standby */
+			fl_board_set_phase(e->board, FL_PHASE_STOPPED);
+			break;
+		}
 		fl_board_set_phase(e->board, FL_PHASE_STARTING);
 		if (eng_start_pipeline(e) == 0) {
 			fl_log_info("engine",
@@ -453,6 +458,19 @@ eng_control_main(void *arg)
 			eng_supervise(e);
 		}
 		eng_shutdown(e);
+		if (eng_standby_deposed(e) &&
+		    !atomic_load(&e->stop_requested)) {
+			/* lost the lock: what was in flight is dropped, never
+			 * confirmed; wait as a standby */
+			atomic_store(&e->stop, 0);
+			atomic_store(&e->abort_now, 0);
+			atomic_store(&e->failed, 0);
+			pthread_mutex_lock(&e->mu);
+			e->fail_msg[0] = '\0';
+			pthread_mutex_unlock(&e->mu);
+			eng_teardown(e);
+			continue;
+		}
 		if (eng_reload_pending(e) && !atomic_load(&e->failed) &&
 		    !atomic_load(&e->stop_requested)) {
 			/* `reload`: the same process, a new pipeline */
@@ -483,6 +501,7 @@ eng_control_main(void *arg)
 		               "retrying: starting the pipeline again");
 	}
 	e->exit_code = atomic_load(&e->failed) ? 1 : 0;
+	eng_standby_release(e);
 	eng_close_commands(e, "the engine has stopped");
 	atomic_store(&e->finished, 1);
 	return NULL;

@@ -42,6 +42,9 @@ struct fl_engine_opts {
 	long batch_max_delay_ms;
 	long lag_poll_secs;
 	long shutdown_grace_secs;
+	/* Hot standby (engine_standby.c): a standby deposes an active
+	 * instance that stopped answering for this long; 0 never. */
+	long failover_after_secs;
 	int allow_untracked;
 	int rebuild_on_source_change;
 	/* After a permanent pipeline failure, wait for `retry` or `stop`

@@ -197,6 +197,33 @@ be_drift_check(void *session, const struct fl_config *cfg, const char *index,
 	                         err);
 }
 
+static int
+be_lock_try(void *session, const char *slot, const char *tag, int *got,
+            struct fl_err *err)
+{
+	return fl_pglock_try(session, slot, tag, got, err);
+}
+
+static int
+be_lock_ping(void *session, struct fl_err *err)
+{
+	return fl_pglock_ping(session, err);
+}
+
+static int
+be_lock_holder(void *session, const char *slot, struct fl_pglock_holder *h,
+               struct fl_err *err)
+{
+	return fl_pglock_holder(session, slot, h, err);
+}
+
+static int
+be_lock_depose(void *session, const struct fl_pglock_holder *h,
+               struct fl_err *err)
+{
+	return fl_pglock_depose(session, h, err);
+}
+
 static const struct fl_engine_backend be_real = {
 	.ctx = NULL,
 	.session_open = be_session_open,
@@ -227,6 +254,10 @@ static const struct fl_engine_backend be_real = {
 	.estimate = be_estimate,
 	.wal_position = be_wal_position,
 	.drift_check = be_drift_check,
+	.lock_try = be_lock_try,
+	.lock_ping = be_lock_ping,
+	.lock_holder = be_lock_holder,
+	.lock_depose = be_lock_depose,
 };
 
 const struct fl_engine_backend *

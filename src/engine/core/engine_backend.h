@@ -30,6 +30,7 @@
 #include "sink/sink.h"
 #include "source/capture.h"
 #include "source/change_event.h"
+#include "source/pg_lock.h"
 #include "source/pg_setup.h"
 #include "source/tracked_tables.h"
 #include "util/diagnostics.h"
@@ -100,6 +101,16 @@ struct fl_engine_backend {
 	int (*drift_check)(void *session, const struct fl_config *cfg,
 	                   const char *index, int untracked_warning, char *why,
 	                   size_t n, struct fl_err *err);
+	/* ---- the active/standby lock of a slot (pg_lock.h) ---- */
+	/* NULL: no coordination, the engine is always active (doubles).
+	 * They run on a session of their own, opened by session_open. */
+	int (*lock_try)(void *session, const char *slot, const char *tag,
+	                int *got, struct fl_err *err);
+	int (*lock_ping)(void *session, struct fl_err *err);
+	int (*lock_holder)(void *session, const char *slot,
+	                   struct fl_pglock_holder *h, struct fl_err *err);
+	int (*lock_depose)(void *session, const struct fl_pglock_holder *h,
+	                   struct fl_err *err);
 };
 
 /* The table that talks to PostgreSQL and the configured sinks. */

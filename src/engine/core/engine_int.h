@@ -248,6 +248,14 @@ struct fl_engine {
 	struct fl_config *reload_next;
 	struct fl_config **owned_cfgs;
 	size_t nowned_cfgs;
+	/* hot standby (engine_standby.c): the lock session while active
+	 * (the beat thread pings it), and whether it was lost */
+	void *lock;
+	pthread_t beat;
+	int beat_started;
+	atomic_int beat_stop;
+	atomic_int deposed;
+	atomic_int_least64_t lease_ok_ms; /* last answered ping (mono) */
 };
 
 /* ---- engine.c ---- */
@@ -311,6 +319,21 @@ int eng_op_ensure(struct fl_engine *e, int ix, void *arg, struct fl_err *err);
 int eng_stage_rebuild(struct fl_engine *e, int ix, const char *why,
                       int may_coalesce, long *gen, struct fl_err *err,
                       int timeout_ms);
+
+/* ---- engine_standby.c ---- */
+/* Before a run of the pipeline (control thread): be active, waiting as
+ * a standby while another instance holds the slot's lock. 0 active (or
+ * no coordination), -1 stopping. */
+int eng_standby_wait(struct fl_engine *e);
+/* The lock was lost while active: the run must end, never confirming
+ * what it had in flight, and the engine rejoins as a standby. */
+int eng_standby_deposed(struct fl_engine *e);
+/* Let go of the lock (end of the engine, or after being deposed). */
+void eng_standby_release(struct fl_engine *e);
+/* May this instance write to the sinks now? 1 while it holds the lock
+ * and its last ping is recent; waits up to a moment for a ping after a
+ * gap (a stopped process woken up). 0: drop the write. */
+int eng_fence_ok(struct fl_engine *e);
 
 /* ---- engine_repair.c ---- */
 struct eng_repair;

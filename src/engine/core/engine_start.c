@@ -43,6 +43,11 @@ eng_sink_call_for(struct fl_engine *e,
 		int rc;
 
 		fl_err_clear(err);
+		if (!eng_fence_ok(e)) { /* deposed: nothing more is written */
+			fl_err_set(err, FL_ERR_CANCELLED,
+			           "not the active instance");
+			return FL_SINK_TRANSIENT;
+		}
 		pthread_mutex_lock(&e->sink_mu);
 		rc = op(e, ix, arg, err);
 		pthread_mutex_unlock(&e->sink_mu);

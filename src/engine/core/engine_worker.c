@@ -384,6 +384,12 @@ wk_attempt(struct eng_worker *w, struct wk_batch *b, int caught_up,
 		wk_discard(w);
 		return t->err.code == FL_ERR_PG ? -3 : FL_SINK_PERMANENT;
 	}
+	if (!eng_fence_ok(e)) { /* not (or no longer surely) active */
+		wk_discard(w);
+		fl_err_set(&t->err, FL_ERR_CANCELLED,
+		           "not the active instance");
+		return FL_SINK_TRANSIENT;
+	}
 	return w->writer->ops->flush(w->writer, caught_up, rep, &t->err);
 }
 

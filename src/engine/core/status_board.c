@@ -32,8 +32,8 @@ const double fl_status_flush_bounds[FL_STATUS_FLUSH_BUCKETS] = {
 };
 
 static const char *const phase_names[] = {
-	"starting", "waiting",  "backfilling", "live",
-	"paused",   "stopping", "stopped",     "error",
+	"starting", "waiting", "backfilling", "live",    "paused",
+	"stopping", "stopped", "error",       "standby",
 };
 
 static const char *const ixstate_names[] = {
@@ -527,6 +527,29 @@ json_nodes(struct fl_buf *o, const struct fl_status_sink *s)
 	fl_buf_putc(o, ']');
 }
 
+/* Hot standby: this instance's role and the active one (null when
+ * there is no coordination, or nobody is active). */
+static void
+json_role(struct fl_buf *o, const struct fl_status *st, int64_t now_us)
+{
+	json_kv_str(o, "role", st->role[0] ? st->role : NULL, 1);
+	if (!st->role[0] || !st->active_pid) {
+		fl_buf_puts(o, ",\"active\":null");
+		return;
+	}
+	fl_buf_puts(o, ",\"active\":{");
+	json_kv_str(o, "host", st->active_host, 0);
+	fl_buf_printf(o, ",\"pid\":%ld", st->active_pid);
+	json_kv_str(o, "client",
+	            st->active_client[0] ? st->active_client : NULL, 1);
+	json_kv_i(o, "since_unix", st->active_since_us / 1000000);
+	json_kv_i(o, "since_seconds",
+	          st->active_since_us ? (now_us - st->active_since_us) / 1000000
+	                              : 0);
+	fl_buf_printf(o, ",\"failover_after_secs\":%ld}",
+	              st->failover_after_secs);
+}
+
 static void
 json_sinks(struct fl_buf *o, const struct fl_status *st)
 {
@@ -597,6 +620,7 @@ fl_status_to_json(const struct fl_status *st, int64_t now_us, struct fl_buf *o)
 	              (unsigned long long)st->batch_changes,
 	              (unsigned long long)st->seeding_depth);
 	json_replication(o, st);
+	json_role(o, st, now_us);
 	json_sinks(o, st);
 	fl_buf_puts(o, ",\"index_details\":{");
 	for (i = 0; i < st->nindexes; i++) {
@@ -748,6 +772,14 @@ fl_status_to_metrics(const struct fl_status *st, struct fl_buf *o)
 	for (i = 0; i < FL_ARRAY_LEN(phase_names); i++)
 		fl_buf_printf(o, "flusso_phase{phase=\"%s\"} %d\n",
 		              phase_names[i], (size_t)st->phase == i);
+	metric(o, "flusso_role", "gauge",
+	       "1 for this instance's role on its slot (hot standby): the "
+	       "active one writes, standbys wait.");
+	fl_buf_printf(o,
+	              "flusso_role{role=\"active\"} %d\n"
+	              "flusso_role{role=\"standby\"} %d\n",
+	              strcmp(st->role, "active") == 0,
+	              strcmp(st->role, "standby") == 0);
 	metric(o, "flusso_ready", "gauge",
 	       "1 while ready (what /readyz answers 200 to): backfilling, "
 	       "live or paused, waiting for nothing.");

@@ -42,6 +42,7 @@ enum fl_phase {
 	FL_PHASE_STOPPING,
 	FL_PHASE_STOPPED,
 	FL_PHASE_ERROR,
+	FL_PHASE_STANDBY, /* another instance is active on the slot */
 };
 
 const char *fl_phase_name(enum fl_phase p);
@@ -175,6 +176,15 @@ struct fl_status {
 	long cfg_lag_poll_secs, cfg_workers;
 	char cfg_prefix[64];
 	int cfg_manage_publication;
+	/* hot standby: "active", "standby", or "" (no coordination); the
+	 * active instance as PostgreSQL shows it (standby: the other one;
+	 * active: this one) */
+	char role[16];
+	long active_pid;
+	char active_host[64];
+	char active_client[64];
+	int64_t active_since_us;
+	long failover_after_secs;
 };
 
 /* Upper bounds of the histogram buckets, seconds (then +Inf). */

@@ -287,6 +287,23 @@ sp_config(const cJSON *doc, struct fl_status *st)
 	st->cfg_manage_publication = sp_bool(c, "manage_publication");
 }
 
+/* Hot standby: the role and the active instance. */
+static void
+sp_role(const cJSON *doc, int64_t now_us, struct fl_status *st)
+{
+	const cJSON *a = sp_get(doc, "active");
+
+	sp_str(doc, "role", st->role, sizeof(st->role));
+	if (!cJSON_IsObject(a))
+		return;
+	st->active_pid = (long)sp_num(a, "pid");
+	sp_str(a, "host", st->active_host, sizeof(st->active_host));
+	sp_str(a, "client", st->active_client, sizeof(st->active_client));
+	st->active_since_us =
+	    now_us - (int64_t)sp_num(a, "since_seconds") * 1000000;
+	st->failover_after_secs = (long)sp_num(a, "failover_after_secs");
+}
+
 int
 fl_status_parse(const char *json, int64_t now_us, struct fl_status *st,
                 struct fl_err *err)
@@ -301,7 +318,8 @@ fl_status_parse(const char *json, int64_t now_us, struct fl_status *st,
 		                  "not a /status document");
 	}
 	sp_str(doc, "phase", s, sizeof(s));
-	st->phase = (enum fl_phase)sp_enum(s, sp_phase_name, 8, 0);
+	st->phase =
+	    (enum fl_phase)sp_enum(s, sp_phase_name, FL_PHASE_STANDBY + 1, 0);
 	st->started_us =
 	    now_us - (int64_t)sp_num(doc, "uptime_seconds") * 1000000;
 	st->changes_captured = sp_u64(doc, "changes_captured");
@@ -320,6 +338,7 @@ fl_status_parse(const char *json, int64_t now_us, struct fl_status *st,
 	sp_sinks_indexes(doc, st);
 	sp_rings(doc, st);
 	sp_config(doc, st);
+	sp_role(doc, now_us, st);
 	cJSON_Delete(doc);
 	return 0;
 }
