@@ -552,14 +552,16 @@ report_json_groups(const struct fl_config *c, cJSON *o)
 			    ixs, cJSON_CreateString(c->groups[i].indexes[j]));
 		cJSON_AddItemToObject(g, "slot",
 		                      report_json_str(c->groups[i].slot));
-		cJSON_AddItemToObject(g, "publication",
-		                      report_json_str(c->groups[i].publication));
+		cJSON_AddItemToObject(
+		    g, "publication",
+		    report_json_str(c->groups[i].publication));
 	}
 	sel = cJSON_AddObjectToObject(o, "selected");
 	cJSON_AddItemToObject(sel, "group", report_json_str(c->group));
 	ixs = cJSON_AddArrayToObject(sel, "indexes");
 	for (i = 0; i < c->nindexes; i++)
-		cJSON_AddItemToArray(ixs, cJSON_CreateString(c->indexes[i].name));
+		cJSON_AddItemToArray(ixs,
+		                     cJSON_CreateString(c->indexes[i].name));
 	cJSON_AddItemToObject(sel, "slot", report_json_str(c->slot));
 	cJSON_AddItemToObject(sel, "publication",
 	                      report_json_str(c->publication));

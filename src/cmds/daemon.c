@@ -97,8 +97,9 @@ daemon_reload(void *arg, char *why, size_t n)
 
 	fl_diags_init(&diags);
 	cfg = fl_config_load(d->config_path, d->prefix_override, &diags);
-	if (cfg && (fl_config_override_naming(cfg, d->naming_override, &diags) ||
-	            daemon_select(d, cfg, &diags))) {
+	if (cfg &&
+	    (fl_config_override_naming(cfg, d->naming_override, &diags) ||
+	     daemon_select(d, cfg, &diags))) {
 		fl_config_free(cfg);
 		cfg = NULL;
 	}

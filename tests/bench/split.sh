@@ -85,7 +85,7 @@ stop() {
 all_live() {
 	local a
 	for a in "${addrs[@]}"; do
-		[ "$(curl -s --max-time 5 "http://$a/status" | jq -r '.phase + ([.indexes[] | select(.state != "live")] | length | tostring)')" = live0 ] || return 1
+		[ "$(curl -s --max-time 5 "http://$a/status" | jq -r '.phase + ([.indexes[] | select(. != "seeded")] | length | tostring)')" = live0 ] || return 1
 	done
 }
 sum_docs() {

@@ -496,7 +496,7 @@ TAP_TEST(test_examples)
 
 /* ---- groups and the selection (config_group.c) ---------------------- */
 
-#define GIX                                                             \
+#define GIX                                                                \
 	"index:\n  - {name: users, schema: u.schema.yml, enabled: true}\n" \
 	"  - {name: orders, schema: u.schema.yml, enabled: true}\n"        \
 	"  - {name: products, schema: u.schema.yml, enabled: false}\n"
@@ -524,12 +524,13 @@ TAP_TEST(test_groups_bad)
 	         "@:7:16: groups.a.indexes: a group lists at least one index");
 	t_expect("groups: no indexes key", SRC GIX "groups:\n  a: {slot: s}\n",
 	         1, "@:7:6: groups.a: missing key `indexes`");
-	t_expect("groups: unknown key",
-	         SRC GIX "groups:\n  a: {indexes: [users], slots: s}\n", 1,
-	         "@:7:25: groups.a: unknown key `slots` — did you mean `slot`?");
+	t_expect(
+	    "groups: unknown key",
+	    SRC GIX "groups:\n  a: {indexes: [users], slots: s}\n", 1,
+	    "@:7:25: groups.a: unknown key `slots` — did you mean `slot`?");
 	t_expect("groups: bad slot name",
-	         SRC GIX "groups:\n  a: {indexes: [users], slot: Bad-Slot}\n", 1,
-	         "@:7:31: groups.a.slot: invalid slot name `Bad-Slot`");
+	         SRC GIX "groups:\n  a: {indexes: [users], slot: Bad-Slot}\n",
+	         1, "@:7:31: groups.a.slot: invalid slot name `Bad-Slot`");
 	t_expect("groups: bad publication name",
 	         SRC GIX "groups:\n  a: {indexes: [users], publication: 9p}\n",
 	         1, "@:7:38: groups.a.publication: invalid publication name");
@@ -618,15 +619,17 @@ TAP_TEST(test_groups_select)
 	ok(fl_config_select(c, &sel, &d) < 0, "empty list refused");
 	sel.indexes = NULL;
 	sel.group = "rest";
-	sel.slot = "a123456789a123456789a123456789a123456789a123456789a123456789";
+	sel.slot =
+	    "a123456789a123456789a123456789a123456789a123456789a123456789";
 	ok(fl_config_select(c, &sel, &d) < 0, "too long a derived slot");
 	all = t_all(&d);
 	has_str(all,
 	        "--indexes: unknown index `nope`; the indexes are: orders, "
 	        "products, users",
 	        "unknown index message lists the indexes");
-	has_str(all, "--group: unknown group `nope`; the groups are: orders, "
-	             "rest",
+	has_str(all,
+	        "--group: unknown group `nope`; the groups are: orders, "
+	        "rest",
 	        "unknown group message lists the groups");
 	has_str(all, "--group and --indexes exclude each other", "both");
 	has_str(all, "--indexes: names no index", "empty");
@@ -644,9 +647,10 @@ TAP_TEST(test_groups_check)
 	char *all;
 
 	t_write("u.schema.yml", "version: 1\ntable: users\nfields: []\n");
-	c = t_load(SRC GIX "groups:\n"
-	                   "  a: {indexes: [users], slot: flusso_b}\n"
-	                   "  b: {indexes: [products], publication: flusso_a}\n",
+	c = t_load(SRC GIX
+	           "groups:\n"
+	           "  a: {indexes: [users], slot: flusso_b}\n"
+	           "  b: {indexes: [products], publication: flusso_a}\n",
 	           NULL, &d);
 	if (!ok(c != NULL, "loads")) {
 		fl_diags_done(&d);
@@ -655,7 +659,8 @@ TAP_TEST(test_groups_check)
 	fl_config_select(c, &sel, &d);
 	fl_config_groups_check(c, &d);
 	all = t_all(&d);
-	has_str(all, ":8:3: groups: groups `a` and `b` share the slot `flusso_b`",
+	has_str(all,
+	        ":8:3: groups: groups `a` and `b` share the slot `flusso_b`",
 	        "shared slot warned at the second group");
 	has_str(all, "share the publication `flusso_a`", "shared publication");
 	has_str(all, ":4:5: groups: index `orders` is in no group",

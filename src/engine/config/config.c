@@ -26,8 +26,8 @@
 #include "config/yaml_read.h"
 #include "util/xmem.h"
 
-static const char *const top_keys[] = { "source",      "sinks",  "index",
-	                                "on_error",    "prefix", "server",
+static const char *const top_keys[] = { "source",       "sinks",  "index",
+	                                "on_error",     "prefix", "server",
 	                                "index_naming", "groups" };
 static const char *const source_keys[] = { "type", "connection_url",
 	                                   "manage_publication" };

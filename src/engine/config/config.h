@@ -114,12 +114,12 @@ struct fl_index_cfg {
 /* One entry of `groups:` (config_group.h): the indexes one instance
  * runs, with its own slot and publication. */
 struct fl_group_cfg {
-	char *name;                 /* the map key; a valid slot-name part */
-	char **indexes;             /* normalised index names, as listed */
-	struct fl_pos *index_at;    /* where each is written */
+	char *name;              /* the map key; a valid slot-name part */
+	char **indexes;          /* normalised index names, as listed */
+	struct fl_pos *index_at; /* where each is written */
 	size_t nindexes;
-	char *slot_set, *pub_set;   /* as written; NULL: derived */
-	char *slot, *publication;   /* effective (fl_config_select) */
+	char *slot_set, *pub_set; /* as written; NULL: derived */
+	char *slot, *publication; /* effective (fl_config_select) */
 	struct fl_pos at;
 };
 

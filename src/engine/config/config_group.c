@@ -122,9 +122,8 @@ group_indexes(struct fl_yread *r, struct fl_config *c, size_t gi,
 			name = fl_ident_normalize(v->u.s.text, v->u.s.len);
 		if (!name) {
 			fl_yread_found(v, found, sizeof(found));
-			rc = fl_yread_error(r, v,
-			                    "expected an index name, found %s",
-			                    found);
+			rc = fl_yread_error(
+			    r, v, "expected an index name, found %s", found);
 		} else if (!group_has_index(c, name)) {
 			if (!known)
 				known = group_index_list(c);
@@ -167,8 +166,9 @@ group_entry(struct fl_yread *r, struct fl_config *c, size_t gi,
 		                    "letters, digits and `_`, starting with a "
 		                    "letter or `_` (it names the slot)",
 		                    g->name);
-	if (!fl_yread_is_map(r, m, "a group mapping {indexes, slot, "
-	                           "publication}")) {
+	if (!fl_yread_is_map(r, m,
+	                     "a group mapping {indexes, slot, "
+	                     "publication}")) {
 		fl_yread_pop(r, mark);
 		return -1;
 	}
@@ -202,7 +202,8 @@ fl_config_groups_read(struct fl_yread *r, const struct fl_ynode *root,
 	size_t i, mark;
 	int rc = 0;
 
-	if (!m || (m->kind == FL_YNODE_SCALAR && m->u.s.type == FL_YSCALAR_NULL))
+	if (!m ||
+	    (m->kind == FL_YNODE_SCALAR && m->u.s.type == FL_YSCALAR_NULL))
 		return 0;
 	mark = fl_yread_push(r, "groups");
 	if (!fl_yread_is_map(r, m, "a mapping of group names to groups")) {
@@ -395,14 +396,16 @@ sel_indexes(struct fl_config *c, const struct fl_config_sel *sel,
 		c->publication =
 		    fl_xasprintf("%s%s", sel->publication, fl_buf_str(&b));
 		fl_buf_done(&b);
-		rc = sel_name_ok(c->slot, "slot", "name fewer indexes or use a "
-		                                  "group with its own `slot`",
+		rc = sel_name_ok(c->slot, "slot",
+		                 "name fewer indexes or use a "
+		                 "group with its own `slot`",
 		                 diags);
 		if (!rc)
-			rc = sel_name_ok(c->publication, "publication",
-			                 "name fewer indexes or use a group with "
-			                 "its own `publication`",
-			                 diags);
+			rc = sel_name_ok(
+			    c->publication, "publication",
+			    "name fewer indexes or use a group with "
+			    "its own `publication`",
+			    diags);
 		if (!rc)
 			sel_narrow(c, names, n);
 	}
@@ -487,11 +490,12 @@ fl_config_groups_check(const struct fl_config *c, struct fl_diags *diags)
 		const struct fl_group_cfg *g = &c->groups[i];
 
 		if (g->slot && fl_config_check_slot_name(g->slot) < 0)
-			fl_diags_add(diags, FL_DIAG_ERROR, c->path, g->at.line,
-			             g->at.col, "groups",
-			             "group `%s`: the derived slot name `%s` is "
-			             "not valid; set the group's `slot`",
-			             g->name, g->slot);
+			fl_diags_add(
+			    diags, FL_DIAG_ERROR, c->path, g->at.line,
+			    g->at.col, "groups",
+			    "group `%s`: the derived slot name `%s` is "
+			    "not valid; set the group's `slot`",
+			    g->name, g->slot);
 		if (g->publication &&
 		    fl_config_check_slot_name(g->publication) < 0)
 			fl_diags_add(diags, FL_DIAG_ERROR, c->path, g->at.line,
@@ -504,12 +508,13 @@ fl_config_groups_check(const struct fl_config *c, struct fl_diags *diags)
 			const struct fl_group_cfg *h = &c->groups[j];
 
 			if (g->slot && h->slot && !strcmp(g->slot, h->slot))
-				fl_diags_add(diags, FL_DIAG_WARNING, c->path,
-				             g->at.line, g->at.col, "groups",
-				             "groups `%s` and `%s` share the slot "
-				             "`%s`: two instances would fight "
-				             "over it",
-				             h->name, g->name, g->slot);
+				fl_diags_add(
+				    diags, FL_DIAG_WARNING, c->path, g->at.line,
+				    g->at.col, "groups",
+				    "groups `%s` and `%s` share the slot "
+				    "`%s`: two instances would fight "
+				    "over it",
+				    h->name, g->name, g->slot);
 			if (g->publication && h->publication &&
 			    !strcmp(g->publication, h->publication))
 				fl_diags_add(diags, FL_DIAG_WARNING, c->path,
