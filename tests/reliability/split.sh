@@ -140,5 +140,16 @@ stop_churn
 both_caught_up 120; ok $? "after kill -9 and restart: both caught up"
 verify_group 3; ok $? "after restart: verify clean"
 
+# ---- reload keeps the selection; a clean stop ------------------------------
+kill -HUP "$pid_r"
+sleep 2
+wait_for 30 "rest live after reload" live_at "$pub_r" users products &&
+	! st "$pub_r" | grep -q '"orders":'
+ok $? "reload (SIGHUP): rest keeps its two indexes"
+rc=0
+for p in $pid_o $pid_r; do kill -TERM "$p"; wait "$p" || rc=1; done
+pid_o='' pid_r=''
+ok $rc "both stop cleanly (exit 0)"
+
 echo "1..$n"
 [ $fail = 0 ]
