@@ -392,6 +392,34 @@ report_index(const struct fl_config *c, const struct fl_index_cfg *ix,
 	fl_val_free(body);
 }
 
+/* The groups with their slots, and what this run selected. */
+static void
+report_groups(const struct fl_config *c, FILE *f)
+{
+	size_t i, j;
+
+	for (i = 0; i < c->ngroups; i++) {
+		const struct fl_group_cfg *g = &c->groups[i];
+
+		fprintf(f, "  group      %s:", g->name);
+		for (j = 0; j < g->nindexes; j++)
+			fprintf(f, "%s%s", j ? ", " : " ", g->indexes[j]);
+		fprintf(f, " (slot %s, publication %s)%s\n",
+		        g->slot ? g->slot : "?",
+		        g->publication ? g->publication : "?",
+		        c->group && !strcmp(c->group, g->name) ? " [selected]"
+		                                               : "");
+	}
+	if (c->slot && (c->group || c->ngroups))
+		fprintf(f, "  selected   %s%s: slot %s, publication %s\n",
+		        c->group ? "group " : "",
+		        c->group ? c->group : "all indexes", c->slot,
+		        c->publication);
+	else if (c->slot && strcmp(c->slot, "flusso") != 0)
+		fprintf(f, "  selected   slot %s, publication %s\n", c->slot,
+		        c->publication);
+}
+
 void
 fl_check_print_human(const struct fl_config *c, FILE *f)
 {
@@ -410,6 +438,7 @@ fl_check_print_human(const struct fl_config *c, FILE *f)
 		fprintf(f, "  sink       none: documents go to stdout\n");
 	fprintf(f, "  prefix     %s\n", *c->prefix ? c->prefix : "(none)");
 	fprintf(f, "  on_error   %s\n", report_policy(c->on_error));
+	report_groups(c, f);
 	for (i = 0; i < c->nindexes; i++)
 		report_index(c, &c->indexes[i], &o, f);
 }
@@ -535,6 +564,40 @@ report_json_diags(const struct fl_diags *d)
 	return a;
 }
 
+static cJSON *report_json_str(const char *s);
+
+/* config.groups (each with its indexes, slot and publication) and
+ * config.selected (the group, the slot and publication checked). */
+static void
+report_json_groups(const struct fl_config *c, cJSON *o)
+{
+	cJSON *gs, *g, *ixs, *sel;
+	size_t i, j;
+
+	gs = cJSON_AddObjectToObject(o, "groups");
+	for (i = 0; i < c->ngroups; i++) {
+		g = cJSON_AddObjectToObject(gs, c->groups[i].name);
+		ixs = cJSON_AddArrayToObject(g, "indexes");
+		for (j = 0; j < c->groups[i].nindexes; j++)
+			cJSON_AddItemToArray(
+			    ixs, cJSON_CreateString(c->groups[i].indexes[j]));
+		cJSON_AddItemToObject(g, "slot",
+		                      report_json_str(c->groups[i].slot));
+		cJSON_AddItemToObject(
+		    g, "publication",
+		    report_json_str(c->groups[i].publication));
+	}
+	sel = cJSON_AddObjectToObject(o, "selected");
+	cJSON_AddItemToObject(sel, "group", report_json_str(c->group));
+	ixs = cJSON_AddArrayToObject(sel, "indexes");
+	for (i = 0; i < c->nindexes; i++)
+		cJSON_AddItemToArray(ixs,
+		                     cJSON_CreateString(c->indexes[i].name));
+	cJSON_AddItemToObject(sel, "slot", report_json_str(c->slot));
+	cJSON_AddItemToObject(sel, "publication",
+	                      report_json_str(c->publication));
+}
+
 cJSON *
 fl_check_json(const struct fl_config *c, const struct fl_diags *d)
 {
@@ -575,6 +638,8 @@ fl_check_json(const struct fl_config *c, const struct fl_diags *d)
 		fl_buf_done(&buf);
 		fl_val_free(b);
 	}
+	if (c)
+		report_json_groups(c, cJSON_GetObjectItem(root, "config"));
 	cJSON_AddItemToObject(root, "diagnostics", report_json_diags(d));
 	return root;
 }

@@ -17,6 +17,7 @@
 
 #include "check_report.h"
 #include "config/config.h"
+#include "config/config_group.h"
 #include "core/commands.h"
 #include "util/log.h"
 #include "util/strutil.h"
@@ -177,6 +178,38 @@ cmd_password_file(const char *file, char **out)
 	return FL_EXIT_OK;
 }
 
+/* The value of option `name` when the command has it, else NULL. */
+static const char *
+cmd_opt_str(const struct fl_cmd_ctx *ctx, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->args.nopts; i++)
+		if (strcmp(ctx->args.opts[i].name, name) == 0)
+			return fl_args_str(&ctx->args, name);
+	return NULL;
+}
+
+void
+fl_cmd_selection(const struct fl_cmd_ctx *ctx, struct fl_config_sel *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->group = cmd_opt_str(ctx, "group");
+	out->indexes = cmd_opt_str(ctx, "indexes");
+	out->slot = cmd_opt_str(ctx, "slot");
+	out->publication = cmd_opt_str(ctx, "publication");
+}
+
+int
+fl_cmd_select(const struct fl_cmd_ctx *ctx, struct fl_config *cfg,
+              struct fl_diags *diags)
+{
+	struct fl_config_sel sel;
+
+	fl_cmd_selection(ctx, &sel);
+	return fl_config_select(cfg, &sel, diags);
+}
+
 struct fl_config *
 fl_cmd_load_config(const struct fl_cmd_ctx *ctx)
 {
@@ -186,8 +219,9 @@ fl_cmd_load_config(const struct fl_cmd_ctx *ctx)
 	fl_diags_init(&diags);
 	cfg = fl_config_load(fl_args_str(&ctx->args, "config"),
 	                     fl_args_str(&ctx->args, "index-prefix"), &diags);
-	if (cfg && fl_config_override_naming(
-	               cfg, fl_args_str(&ctx->args, "index-naming"), &diags)) {
+	if (cfg && (fl_config_override_naming(
+	                cfg, fl_args_str(&ctx->args, "index-naming"), &diags) ||
+	            fl_cmd_select(ctx, cfg, &diags))) {
 		fl_config_free(cfg);
 		cfg = NULL;
 	}

@@ -95,6 +95,14 @@ int fl_cmd_not_built(const struct fl_cmd_ctx *ctx);
  * printed to stderr (file:line:col); NULL when it cannot be used. */
 struct fl_config;
 struct fl_config *fl_cmd_load_config(const struct fl_cmd_ctx *ctx);
+/* The instance's selection (--group / --indexes, the base --slot and
+ * --publication when the command has them) applied to cfg
+ * (fl_config_select); -1 with the error in diags. */
+struct fl_diags;
+struct fl_config_sel;
+void fl_cmd_selection(const struct fl_cmd_ctx *ctx, struct fl_config_sel *out);
+int fl_cmd_select(const struct fl_cmd_ctx *ctx, struct fl_config *cfg,
+                  struct fl_diags *diags);
 
 /* The admin password: the first line of --admin-password-file, else
  * --admin-password, else (neither given, as flag or env twin) the first

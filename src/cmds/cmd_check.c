@@ -27,6 +27,7 @@
 #include "check_report.h"
 #include "cmd.h"
 #include "config/config.h"
+#include "config/config_group.h"
 #include "source/pg_check.h"
 #include "source/pg_conn.h"
 #include "util/json_write.h"
@@ -124,8 +125,8 @@ check_online_run(struct fl_cmd_ctx *ctx, const struct fl_config *cfg,
 	PGconn *conn;
 
 	check_will_manage(ctx, cfg, on);
-	o->slot = fl_args_str(&ctx->args, "slot");
-	o->publication = fl_args_str(&ctx->args, "publication");
+	o->slot = cfg->slot; /* the selection's (--group, --indexes) */
+	o->publication = cfg->publication;
 	if (!(conninfo = fl_config_source_conninfo(cfg, &on->err))) {
 		on->failed = 1;
 		return;
@@ -304,6 +305,24 @@ check_fix(struct fl_cmd_ctx *ctx, const struct fl_config *cfg,
 	return clean && !run.failed ? FL_EXIT_OK : FL_EXIT_FAIL;
 }
 
+/* The groups' names from the base slot and publication, the warnings
+ * about the groups on the whole configuration, then the selection
+ * (--group, --indexes) that the rest of the check sees. */
+static int
+check_select(struct fl_cmd_ctx *ctx, struct fl_config *cfg,
+             struct fl_diags *diags)
+{
+	struct fl_config_sel sel, all;
+
+	fl_cmd_selection(ctx, &sel);
+	all = sel;
+	all.group = all.indexes = NULL;
+	if (fl_config_select(cfg, &all, diags) < 0)
+		return -1;
+	fl_config_groups_check(cfg, diags);
+	return fl_config_select(cfg, &sel, diags);
+}
+
 static int
 check_exec(struct fl_cmd_ctx *ctx)
 {
@@ -332,8 +351,9 @@ check_exec(struct fl_cmd_ctx *ctx)
 	fl_diags_init(&diags);
 	memset(&on, 0, sizeof(on));
 	cfg = fl_config_load(path, prefix, &diags);
-	if (cfg && fl_config_override_naming(
-	               cfg, fl_args_str(&ctx->args, "index-naming"), &diags)) {
+	if (cfg && (fl_config_override_naming(
+	                cfg, fl_args_str(&ctx->args, "index-naming"), &diags) ||
+	            check_select(ctx, cfg, &diags))) {
 		fl_config_free(cfg);
 		cfg = NULL;
 	}

@@ -96,6 +96,8 @@ slot_exec(struct fl_cmd_ctx *ctx)
 	cfg = fl_cmd_load_config(ctx);
 	if (!cfg)
 		return FL_EXIT_FAIL;
+	o.slot = cfg->slot; /* the selection's (--group, --indexes) */
+	o.publication = cfg->publication;
 	fl_err_clear(&err);
 	rc = slot_run(cfg, &o, &r, &err);
 	fl_config_free(cfg);

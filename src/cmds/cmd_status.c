@@ -171,9 +171,14 @@ status_print(const cJSON *doc, const cJSON *prev, double dt)
 		       (status_num(doc, "changes_committed") -
 		        status_num(prev, "changes_committed")) /
 		           dt);
-	printf("\nslot %s (%s)  confirmed %s\n", status_str(repl, "slot", "?"),
+	printf("\nslot %s (%s)  confirmed %s", status_str(repl, "slot", "?"),
 	       status_str(repl, "state", "?"),
 	       status_str(repl, "confirmed_lsn", "?"));
+	if (*status_str(repl, "group", ""))
+		printf("  group %s  publication %s",
+		       status_str(repl, "group", ""),
+		       status_str(repl, "publication", "?"));
+	putchar('\n');
 	printf("%-20s %-12s %5s %5s %12s %6s %-6s %s\n", "INDEX", "STATE",
 	       "GEN", "NEXT", "DOCS", "QUAR", "POLICY", "NOTES");
 	cJSON_ArrayForEach(x, det)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "check_report.h"
+#include "config/config_group.h"
 #include "util/log.h"
 #include "util/strutil.h"
 #include "util/xmem.h"
@@ -63,6 +64,27 @@ daemon_log_tap(void *arg, enum fl_log_level level, const char *component,
 	fl_board_log(arg, (int)level, component, msg);
 }
 
+/* The selection of this instance (the same on every reload). */
+static int
+daemon_select(struct fl_daemon *d, struct fl_config *cfg,
+              struct fl_diags *diags)
+{
+	struct fl_config_sel sel;
+
+	sel.group = d->sel_group;
+	sel.indexes = d->sel_indexes;
+	sel.slot = d->base_slot;
+	sel.publication = d->base_publication;
+	return fl_config_select(cfg, &sel, diags);
+}
+
+/* A copy of an optional string. */
+static char *
+daemon_dup(const char *s)
+{
+	return s ? fl_xstrdup(s) : NULL;
+}
+
 /* `reload`: the same file and overrides, loaded again; every problem
  * is logged, the first named in why. */
 static struct fl_config *
@@ -75,7 +97,9 @@ daemon_reload(void *arg, char *why, size_t n)
 
 	fl_diags_init(&diags);
 	cfg = fl_config_load(d->config_path, d->prefix_override, &diags);
-	if (cfg && fl_config_override_naming(cfg, d->naming_override, &diags)) {
+	if (cfg &&
+	    (fl_config_override_naming(cfg, d->naming_override, &diags) ||
+	     daemon_select(d, cfg, &diags))) {
 		fl_config_free(cfg);
 		cfg = NULL;
 	}
@@ -109,8 +133,8 @@ daemon_engine_opts(struct fl_cmd_ctx *ctx, struct fl_daemon *d,
 	fl_engine_opts_default(o);
 	o->cfg = d->cfg;
 	o->board = d->board;
-	o->slot = fl_args_str(a, "slot");
-	o->publication = fl_args_str(a, "publication");
+	o->slot = d->slot;
+	o->publication = d->publication;
 	o->manage_publication = fl_args_is_set(a, "manage-publication")
 	                            ? fl_args_flag(a, "manage-publication")
 	                            : d->cfg->source.manage_publication;
@@ -175,6 +199,7 @@ int
 fl_daemon_open(struct fl_cmd_ctx *ctx, struct fl_daemon *d, int with_http)
 {
 	struct fl_engine_opts o;
+	struct fl_config_sel sel;
 	struct fl_diags diags;
 	int rc;
 
@@ -189,9 +214,15 @@ fl_daemon_open(struct fl_cmd_ctx *ctx, struct fl_daemon *d, int with_http)
 	if (fl_args_str(&ctx->args, "index-naming"))
 		d->naming_override =
 		    fl_xstrdup(fl_args_str(&ctx->args, "index-naming"));
+	fl_cmd_selection(ctx, &sel);
+	d->sel_group = daemon_dup(sel.group);
+	d->sel_indexes = daemon_dup(sel.indexes);
+	d->base_slot = daemon_dup(sel.slot);
+	d->base_publication = daemon_dup(sel.publication);
 	d->cfg = fl_config_load(d->config_path, d->prefix_override, &diags);
 	if (d->cfg &&
-	    fl_config_override_naming(d->cfg, d->naming_override, &diags)) {
+	    (fl_config_override_naming(d->cfg, d->naming_override, &diags) ||
+	     daemon_select(d, d->cfg, &diags))) {
 		fl_config_free(d->cfg);
 		d->cfg = NULL;
 	}
@@ -199,6 +230,16 @@ fl_daemon_open(struct fl_cmd_ctx *ctx, struct fl_daemon *d, int with_http)
 	fl_diags_done(&diags);
 	if (!d->cfg)
 		return FL_EXIT_FAIL;
+	d->slot = fl_xstrdup(d->cfg->slot);
+	d->publication = fl_xstrdup(d->cfg->publication);
+	if (d->cfg->group || d->sel_indexes)
+		fl_log_info("config",
+		            "running %zu index%s of %s%s with slot %s and "
+		            "publication %s",
+		            d->cfg->nindexes, d->cfg->nindexes == 1 ? "" : "es",
+		            d->cfg->group ? "group " : "--indexes ",
+		            d->cfg->group ? d->cfg->group : d->sel_indexes,
+		            d->slot, d->publication);
 	d->public_address = fl_xstrdup(
 	    daemon_address(ctx, "public-address", d->cfg->public_address));
 	d->private_address = fl_xstrdup(
@@ -247,6 +288,12 @@ fl_daemon_close(struct fl_daemon *d)
 	free(d->config_path);
 	free(d->prefix_override);
 	free(d->naming_override);
+	free(d->sel_group);
+	free(d->sel_indexes);
+	free(d->base_slot);
+	free(d->base_publication);
+	free(d->slot);
+	free(d->publication);
 	memset(d, 0, sizeof(*d));
 	return code;
 }

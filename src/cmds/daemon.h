@@ -29,6 +29,9 @@ struct fl_daemon {
 	char *public_address, *private_address;
 	char *config_path, *prefix_override; /* for `reload` */
 	char *naming_override;               /* for `reload` */
+	char *sel_group, *sel_indexes;       /* for `reload` */
+	char *base_slot, *base_publication;  /* for `reload` */
+	char *slot, *publication; /* effective (the selection), fixed */
 	int started;
 };
 

@@ -168,12 +168,21 @@ extern const char *const fl_opt_index_namings[];
 	      .metavar = "PREFIX",                                           \
 	      .help =                                                        \
 		  "prefix for every OpenSearch name (overrides `prefix`)" }, \
+	    { .name = "index-naming",                                        \
+	      .kind = FL_OPT_STR,                                            \
+	      .metavar = "NAMING",                                           \
+	      .help = "hash in OpenSearch names: ours, or reference "        \
+		      "(the Rust flusso's; overrides `index_naming`)",       \
+	      .choices = fl_opt_index_namings },                             \
+	    { .name = "group",                                               \
+	      .kind = FL_OPT_STR,                                            \
+	      .metavar = "NAME",                                             \
+	      .help = "only the indexes of this entry of `groups:`, with "   \
+		      "its slot and publication" },                          \
 	{                                                                    \
-		.name = "index-naming", .kind = FL_OPT_STR,                  \
-		.metavar = "NAMING",                                         \
-		.help = "hash in OpenSearch names: ours, or reference "      \
-		        "(the Rust flusso's; overrides `index_naming`)",     \
-		.choices = fl_opt_index_namings                              \
+		.name = "indexes", .kind = FL_OPT_STR, .metavar = "A,B",     \
+		.help = "only these indexes; slot and publication "          \
+		        "<base>_<names sorted, joined by _>"                 \
 	}
 
 /* Options of the commands that talk to a daemon's admin API. */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "config/config_group.h"
 #include "tap.h"
 #include "util/xmem.h"
 
@@ -493,6 +494,191 @@ TAP_TEST(test_examples)
 	fl_diags_done(&d);
 }
 
+/* ---- groups and the selection (config_group.c) ---------------------- */
+
+#define GIX                                                                \
+	"index:\n  - {name: users, schema: u.schema.yml, enabled: true}\n" \
+	"  - {name: orders, schema: u.schema.yml, enabled: true}\n"        \
+	"  - {name: products, schema: u.schema.yml, enabled: false}\n"
+
+TAP_TEST(test_groups_bad)
+{
+	t_write("u.schema.yml", "version: 1\ntable: users\nfields: []\n");
+	t_expect("groups: unknown index",
+	         SRC GIX "groups:\n  a: {indexes: [users, userz]}\n", 1,
+	         "@:7:24: groups.a.indexes[1]: unknown index `userz` in group "
+	         "`a`; the indexes are: users, orders, products");
+	t_expect("groups: index in two groups",
+	         SRC GIX "groups:\n  a: {indexes: [users]}\n"
+	                 "  b:\n    indexes: [orders, Users]\n",
+	         1,
+	         "@:9:23: groups.b.indexes[1]: index `users` is already in "
+	         "group `a` (line 7, column 17); an index belongs to one "
+	         "group at most");
+	t_expect("groups: index twice in one group",
+	         SRC GIX "groups:\n  a: {indexes: [users, users]}\n", 1,
+	         "@:7:24: groups.a.indexes[1]: index `users` is already in "
+	         "group `a` (line 7, column 17)");
+	t_expect("groups: empty index list",
+	         SRC GIX "groups:\n  a: {indexes: []}\n", 1,
+	         "@:7:16: groups.a.indexes: a group lists at least one index");
+	t_expect("groups: no indexes key", SRC GIX "groups:\n  a: {slot: s}\n",
+	         1, "@:7:6: groups.a: missing key `indexes`");
+	t_expect(
+	    "groups: unknown key",
+	    SRC GIX "groups:\n  a: {indexes: [users], slots: s}\n", 1,
+	    "@:7:25: groups.a: unknown key `slots` — did you mean `slot`?");
+	t_expect("groups: bad slot name",
+	         SRC GIX "groups:\n  a: {indexes: [users], slot: Bad-Slot}\n",
+	         1, "@:7:31: groups.a.slot: invalid slot name `Bad-Slot`");
+	t_expect("groups: bad publication name",
+	         SRC GIX "groups:\n  a: {indexes: [users], publication: 9p}\n",
+	         1, "@:7:38: groups.a.publication: invalid publication name");
+	t_expect("groups: bad group name",
+	         SRC GIX "groups:\n  Or-ders: {indexes: [users]}\n", 1,
+	         "@:7:3: groups.Or-ders: invalid group name `Or-ders`");
+	t_expect("groups: not a mapping", SRC GIX "groups: [a]\n", 1,
+	         "@:6:9: groups: expected a mapping of group names to groups");
+	t_expect("groups: index name not a string",
+	         SRC GIX "groups:\n  a: {indexes: [{x: 1}]}\n", 1,
+	         "@:7:17: groups.a.indexes[0]: expected an index name, found");
+}
+
+static struct fl_config *
+t_load_groups(struct fl_diags *d)
+{
+	t_write("u.schema.yml", "version: 1\ntable: users\nfields: []\n");
+	return t_load(SRC GIX "groups:\n"
+	                      "  rest: {indexes: [users, products]}\n"
+	                      "  orders:\n    indexes: [orders]\n"
+	                      "    slot: s_orders\n    publication: p_orders\n",
+	              NULL, d);
+}
+
+TAP_TEST(test_groups_select)
+{
+	struct fl_config_sel sel = { 0 };
+	struct fl_diags d;
+	struct fl_config *c;
+	char *all;
+
+	c = t_load_groups(&d);
+	if (!ok(c && d.nerrors == 0, "groups load")) {
+		fl_diags_done(&d);
+		fl_config_free(c);
+		return;
+	}
+	is_long((long)c->ngroups, 2, "two groups");
+	is_str(c->groups[0].name, "orders", "groups sorted by name");
+	is_long(c->groups[1].at.line, 7, "group position kept");
+	/* nothing selected: everything, the base names */
+	ok(fl_config_select(c, &sel, &d) == 0, "no selection");
+	is_long((long)c->nindexes, 3, "all indexes kept");
+	is_str(c->slot, "flusso", "default slot");
+	ok(c->group == NULL, "no group");
+	is_str(c->groups[1].slot, "flusso_rest", "derived slot");
+	is_str(c->groups[1].publication, "flusso_rest", "derived publication");
+	is_str(c->groups[0].slot, "s_orders", "written slot");
+	/* a group narrows, a disabled index stays disabled */
+	sel.group = "rest";
+	sel.slot = "base";
+	ok(fl_config_select(c, &sel, &d) == 0, "--group rest");
+	is_long((long)c->nindexes, 2, "its two indexes");
+	ok(fl_config_index(c, "orders") == NULL, "orders gone");
+	ok(fl_config_index(c, "products") &&
+	       !fl_config_index(c, "products")->enabled,
+	   "products still disabled");
+	is_str(c->slot, "base_rest", "slot from the base");
+	is_str(c->publication, "flusso_rest", "publication from its base");
+	is_str(c->group, "rest", "group recorded");
+	fl_config_free(c);
+	fl_diags_done(&d);
+
+	/* --indexes: sorted, deduplicated, names derived */
+	c = t_load_groups(&d);
+	memset(&sel, 0, sizeof(sel));
+	sel.indexes = " users, Orders,users";
+	ok(fl_config_select(c, &sel, &d) == 0, "--indexes");
+	is_long((long)c->nindexes, 2, "two indexes");
+	is_str(c->slot, "flusso_orders_users", "slot from the sorted list");
+	ok(c->group == NULL, "no group with --indexes");
+	fl_config_free(c);
+	fl_diags_done(&d);
+
+	c = t_load_groups(&d);
+	sel.indexes = "users,nope";
+	ok(fl_config_select(c, &sel, &d) < 0, "unknown index refused");
+	sel.indexes = NULL;
+	sel.group = "nope";
+	ok(fl_config_select(c, &sel, &d) < 0, "unknown group refused");
+	sel.indexes = "users";
+	sel.group = "rest";
+	ok(fl_config_select(c, &sel, &d) < 0, "both refused");
+	sel.group = NULL;
+	sel.indexes = ",";
+	ok(fl_config_select(c, &sel, &d) < 0, "empty list refused");
+	sel.indexes = NULL;
+	sel.group = "rest";
+	sel.slot =
+	    "a123456789a123456789a123456789a123456789a123456789a123456789";
+	ok(fl_config_select(c, &sel, &d) < 0, "too long a derived slot");
+	all = t_all(&d);
+	has_str(all,
+	        "--indexes: unknown index `nope`; the indexes are: orders, "
+	        "products, users",
+	        "unknown index message lists the indexes");
+	has_str(all,
+	        "--group: unknown group `nope`; the groups are: orders, "
+	        "rest",
+	        "unknown group message lists the groups");
+	has_str(all, "--group and --indexes exclude each other", "both");
+	has_str(all, "--indexes: names no index", "empty");
+	has_str(all, "the derived slot name `a123", "derived name too long");
+	free(all);
+	fl_config_free(c);
+	fl_diags_done(&d);
+}
+
+TAP_TEST(test_groups_check)
+{
+	struct fl_config_sel sel = { 0 };
+	struct fl_diags d;
+	struct fl_config *c;
+	char *all;
+
+	t_write("u.schema.yml", "version: 1\ntable: users\nfields: []\n");
+	c = t_load(SRC GIX
+	           "groups:\n"
+	           "  a: {indexes: [users], slot: flusso_b}\n"
+	           "  b: {indexes: [products], publication: flusso_a}\n",
+	           NULL, &d);
+	if (!ok(c != NULL, "loads")) {
+		fl_diags_done(&d);
+		return;
+	}
+	fl_config_select(c, &sel, &d);
+	fl_config_groups_check(c, &d);
+	all = t_all(&d);
+	has_str(all,
+	        ":8:3: groups: groups `a` and `b` share the slot `flusso_b`",
+	        "shared slot warned at the second group");
+	has_str(all, "share the publication `flusso_a`", "shared publication");
+	has_str(all, ":4:5: groups: index `orders` is in no group",
+	        "index in no group warned at its entry");
+	is_long((long)d.nerrors, 0, "warnings only");
+	is_long((long)d.nwarnings, 3, "three warnings");
+	free(all);
+	fl_config_free(c);
+	fl_diags_done(&d);
+
+	c = t_load(SRC GIX, NULL, &d);
+	fl_config_select(c, &sel, &d);
+	fl_config_groups_check(c, &d);
+	is_long((long)d.nwarnings, 0, "no groups: no warning");
+	fl_config_free(c);
+	fl_diags_done(&d);
+}
+
 int
 main(void)
 {
@@ -510,6 +696,9 @@ main(void)
 	tap_run(test_prefix_override_validated);
 	tap_run(test_examples);
 	tap_run(test_toml_config);
+	tap_run(test_groups_bad);
+	tap_run(test_groups_select);
+	tap_run(test_groups_check);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t_dir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", t_dir);

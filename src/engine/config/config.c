@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "config/config_group.h"
 #include "config/config_os_auth.h"
 #include "config/schema_hash.h"
 #include "config/schema_hash_ref.h"
@@ -27,9 +28,9 @@
 #include "util/node_pool.h"
 #include "util/xmem.h"
 
-static const char *const top_keys[] = { "source",      "sinks",  "index",
-	                                "on_error",    "prefix", "server",
-	                                "index_naming" };
+static const char *const top_keys[] = { "source",       "sinks",  "index",
+	                                "on_error",     "prefix", "server",
+	                                "index_naming", "groups" };
 static const char *const source_keys[] = { "type", "connection_url",
 	                                   "manage_publication" };
 static const char *const parts_keys[] = { "host", "port", "user", "password",
@@ -960,6 +961,7 @@ fl_config_load(const char *path, const char *prefix_override,
 		config_source(&r, root, &c->source);
 		config_sinks(&r, root, c);
 		config_indexes(&r, root, c, &dups);
+		fl_config_groups_read(&r, root, c);
 		config_policy(&r, root, &c->on_error);
 		config_prefix(&r, root, c, prefix_override);
 		config_naming(&r, root, &c->naming);
@@ -1031,6 +1033,7 @@ fl_config_free(struct fl_config *c)
 		fl_schema_free(c->indexes[i].schema);
 	}
 	free(c->indexes);
+	fl_config_groups_free(c);
 	free(c->prefix);
 	free(c->public_address);
 	free(c->private_address);

@@ -111,6 +111,18 @@ struct fl_index_cfg {
 	struct fl_pos at;
 };
 
+/* One entry of `groups:` (config_group.h): the indexes one instance
+ * runs, with its own slot and publication. */
+struct fl_group_cfg {
+	char *name;              /* the map key; a valid slot-name part */
+	char **indexes;          /* normalised index names, as listed */
+	struct fl_pos *index_at; /* where each is written */
+	size_t nindexes;
+	char *slot_set, *pub_set; /* as written; NULL: derived */
+	char *slot, *publication; /* effective (fl_config_select) */
+	struct fl_pos at;
+};
+
 /* Which hash names the OpenSearch objects (config.md §6.1): ours (16 hex,
  * the default) or the reference's (8 hex, its typed query clients' names). */
 enum fl_index_naming {
@@ -132,6 +144,13 @@ struct fl_config {
 	char *private_address;       /* from the file, or NULL */
 	enum fl_index_naming naming; /* `index_naming`, after overrides */
 	int toml;                    /* read from a flusso.toml (toml_doc.c) */
+	struct fl_group_cfg *groups; /* `groups:`, sorted by name */
+	size_t ngroups;
+	/* The selection (fl_config_select): indexes holds only the selected
+	 * ones; group is the selected group (NULL: none, or --indexes);
+	 * slot and publication are the effective names (NULL before). */
+	char *group;
+	char *slot, *publication;
 };
 
 /*

@@ -269,6 +269,7 @@ eng_board_init_cb(void *arg, struct fl_status *st)
 	fl_str_copy(st->cfg_prefix, sizeof(st->cfg_prefix), c->prefix);
 	fl_str_copy(st->slot, sizeof(st->slot), e->o.slot);
 	fl_str_copy(st->publication, sizeof(st->publication), e->o.publication);
+	fl_str_copy(st->group, sizeof(st->group), c->group ? c->group : "");
 	st->nsinks = 0;
 	for (i = 0; i < c->nsinks && i < FL_MAX_SINKS; i++) {
 		struct fl_status_sink *s = &st->sinks[st->nsinks++];

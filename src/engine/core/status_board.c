@@ -492,6 +492,7 @@ json_replication(struct fl_buf *o, const struct fl_status *st)
 	json_kv_str(o, "state", st->repl_state, 0);
 	json_kv_str(o, "slot", st->slot, 1);
 	json_kv_str(o, "publication", st->publication, 1);
+	json_kv_str(o, "group", st->group[0] ? st->group : NULL, 1);
 	json_kv_str(o, "confirmed_lsn", a, 1);
 	json_kv_str(o, "server_lsn", b, 1);
 	fl_buf_printf(o, ",\"lag_seconds\":%.3f", st->lag_seconds);
@@ -821,6 +822,12 @@ fl_status_to_metrics(const struct fl_status *st, struct fl_buf *o)
 	       "parent.");
 	fl_buf_printf(o, "flusso_untracked_changes_total %llu\n",
 	              (unsigned long long)st->untracked_changes);
+	metric(o, "flusso_info", "gauge",
+	       "The instance: its group, slot and publication.");
+	fl_buf_printf(o,
+	              "flusso_info{group=\"%s\",slot=\"%s\","
+	              "publication=\"%s\"} 1\n",
+	              st->group, st->slot, st->publication);
 	metric(o, "target_info", "gauge", "Target metadata.");
 	fl_buf_puts(o, "target_info{service_name=\"flusso\"} 1\n");
 	return 0;

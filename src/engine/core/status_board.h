@@ -153,6 +153,7 @@ struct fl_status {
 	char repl_state[16];
 	char slot[64];
 	char publication[64];
+	char group[64]; /* the instance's group (--group), "" when none */
 	fl_lsn confirmed_lsn;
 	fl_lsn server_lsn;
 	int lag_known;

@@ -203,6 +203,7 @@ sp_replication(const cJSON *doc, struct fl_status *st)
 	sp_str(r, "state", st->repl_state, sizeof(st->repl_state));
 	sp_str(r, "slot", st->slot, sizeof(st->slot));
 	sp_str(r, "publication", st->publication, sizeof(st->publication));
+	sp_str(r, "group", st->group, sizeof(st->group));
 	sp_str(r, "confirmed_lsn", lsn, sizeof(lsn));
 	fl_lsn_parse(lsn, &st->confirmed_lsn);
 	sp_str(r, "server_lsn", lsn, sizeof(lsn));
