@@ -205,10 +205,10 @@ struct status_inst {
 	int http; /* the last answer; -1 unreachable */
 	struct fl_buf out;
 	struct fl_err err;
-	char why[600];       /* when unreachable */
-	cJSON *doc, *prev;   /* this and the previous good /status */
+	char why[600];        /* when unreachable */
+	cJSON *doc, *prev;    /* this and the previous good /status */
 	double t_doc, t_prev; /* when they came (monotonic s) */
-	time_t down_since;   /* first failure in a row; 0 while up */
+	time_t down_since;    /* first failure in a row; 0 while up */
 };
 
 static void *
@@ -232,8 +232,8 @@ status_fetch_all(struct status_inst *v, int n)
 
 	for (k = 0; k < n; k++) {
 		fl_buf_init(&v[k].out, (size_t)1 << 26);
-		started[k] = pthread_create(&th[k], NULL, status_fetch_main,
-		                            &v[k]) == 0;
+		started[k] =
+		    pthread_create(&th[k], NULL, status_fetch_main, &v[k]) == 0;
 		if (!started[k])
 			status_fetch_main(&v[k]);
 	}
@@ -250,7 +250,8 @@ status_fetch_all(struct status_inst *v, int n)
 			         in->http);
 		else if (!(doc = cJSON_Parse(fl_buf_str(&in->out))) ||
 		         !cJSON_IsObject(doc))
-			snprintf(in->why, sizeof(in->why), "unreadable /status");
+			snprintf(in->why, sizeof(in->why),
+			         "unreadable /status");
 		fl_buf_done(&in->out);
 		if (doc && cJSON_IsObject(doc)) {
 			cJSON_Delete(in->prev);
@@ -286,12 +287,13 @@ status_fleet_print(const struct status_inst *v, int n)
 		if (!in->doc) {
 			strftime(since, sizeof(since), "%H:%M:%S",
 			         localtime(&in->down_since));
-			printf("%-21s %-8s %-10s %-11s since %s: %s\n", in->addr,
-			       "-", "-", "unreachable", since, in->why);
+			printf("%-21s %-8s %-10s %-11s since %s: %s\n",
+			       in->addr, "-", "-", "unreachable", since,
+			       in->why);
 			continue;
 		}
-		lag = cJSON_GetObjectItemCaseSensitive(in->doc,
-		                                       "slot_lag_bytes");
+		lag =
+		    cJSON_GetObjectItemCaseSensitive(in->doc, "slot_lag_bytes");
 		if (cJSON_IsNumber(lag))
 			status_bytes(lag->valuedouble, lb, sizeof(lb));
 		else
@@ -426,8 +428,8 @@ status_exec(struct fl_cmd_ctx *ctx)
 	 * credentials), else the default public address */
 	int admin = !fl_args_is_set(&ctx->args, "public-address") &&
 	            fl_args_is_set(&ctx->args, "server");
-	const char *list = fl_args_str(&ctx->args,
-	                               admin ? "server" : "public-address");
+	const char *list =
+	    fl_args_str(&ctx->args, admin ? "server" : "public-address");
 	double watch = fl_args_double(&ctx->args, "watch"), t_prev = 0;
 	int json = fl_args_flag(&ctx->args, "json");
 	struct fl_ctl_remote r = { NULL, NULL, NULL, 10, NULL };

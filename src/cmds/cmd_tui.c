@@ -126,8 +126,7 @@ tui_show(struct fl_cmd_ctx *ctx, const struct fl_tui_opts *o)
 /* Split an address list into words (copied into buf); prints why and
  * returns -1 when there are none or too many. */
 static int
-tui_split(const char *opt, const char *list, char *buf, size_t n,
-          char **words)
+tui_split(const char *opt, const char *list, char *buf, size_t n, char **words)
 {
 	int k;
 
@@ -164,10 +163,9 @@ tui_attach_fleet(struct fl_cmd_ctx *ctx, const sigset_t *set, char **addrs,
 		                "A,B` (--json)\n");
 		return FL_EXIT_USAGE;
 	}
-	if (public_set &&
-	    tui_split("public-address",
-	              fl_args_str(&ctx->args, "public-address"), pbuf,
-	              sizeof(pbuf), pubs) != n) {
+	if (public_set && tui_split("public-address",
+	                            fl_args_str(&ctx->args, "public-address"),
+	                            pbuf, sizeof(pbuf), pubs) != n) {
 		fprintf(stderr, "flusso tui: --public-address needs one "
 		                "address per --server address\n");
 		return FL_EXIT_USAGE;
@@ -178,13 +176,13 @@ tui_attach_fleet(struct fl_cmd_ctx *ctx, const sigset_t *set, char **addrs,
 		bases[2 * k] = fl_ctl_base_url(addrs[k]);
 		bases[2 * k + 1] =
 		    fl_ctl_base_url(public_set ? pubs[k] : addrs[k]);
-		cmd[k] = (struct fl_ctl_remote){ bases[2 * k], user, pw, 30,
-			                         NULL };
+		cmd[k] =
+		    (struct fl_ctl_remote){ bases[2 * k], user, pw, 30, NULL };
 		/* a short timeout: a stalled instance must not look current */
-		status[k] = (struct fl_ctl_remote){ bases[2 * k + 1],
-			                            public_set ? NULL : user,
-			                            public_set ? NULL : pw, 3,
-			                            NULL };
+		status[k] =
+		    (struct fl_ctl_remote){ bases[2 * k + 1],
+			                    public_set ? NULL : user,
+			                    public_set ? NULL : pw, 3, NULL };
 	}
 	tui_common_opts(ctx, &o, set);
 	o.status = status;

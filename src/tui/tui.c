@@ -70,8 +70,8 @@ tui_fleet_snapshot(struct tui *t)
 
 	for (k = 0; k < t->nfeeds; k++) {
 		char why[256], role[16], group[64];
-		int ok = fl_tui_feed_snapshot(t->feeds[k], tmp, why,
-		                              sizeof(why));
+		int ok =
+		    fl_tui_feed_snapshot(t->feeds[k], tmp, why, sizeof(why));
 
 		fl_tui_feed_meta(t->feeds[k], role, sizeof(role), group,
 		                 sizeof(group));
@@ -92,8 +92,8 @@ tui_take_snapshot(struct tui *t, int sample)
 	if (t->fleet)
 		tui_fleet_snapshot(t);
 	else
-		t->reachable =
-	    fl_tui_feed_snapshot(t->feed, t->st, t->why, sizeof(t->why));
+		t->reachable = fl_tui_feed_snapshot(t->feed, t->st, t->why,
+		                                    sizeof(t->why));
 	if (t->reachable)
 		t->have_data = 1;
 	/* attached: sample only new documents, so rates see real deltas */

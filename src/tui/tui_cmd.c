@@ -221,8 +221,8 @@ tui_cmd_run(struct tui *t, const char *line, int pane)
 		return;
 	/* the words as typed (options too): checked again where it runs */
 	if (!(call.cmd->flags & FL_CTL_MUTATING)) {
-		tui_submit(t, call.cmd, n - 1, (const char *const *)w + 1,
-		           pane, target);
+		tui_submit(t, call.cmd, n - 1, (const char *const *)w + 1, pane,
+		           target);
 		return;
 	}
 	t->confirm = TUI_CONFIRM_CMD;

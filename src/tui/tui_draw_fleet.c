@@ -53,8 +53,8 @@ tui_fleet_title(struct tui *t, int y)
 	int x;
 
 	snprintf(s, sizeof(s), "flusso %s%sFLEET %zu instances%s",
-	         t->st->version[0] ? t->st->version : FLUSSO_VERSION, sep,
-	         f->n, sep);
+	         t->st->version[0] ? t->st->version : FLUSSO_VERSION, sep, f->n,
+	         sep);
 	tui_put(y, 0, COLS, s);
 	x = fl_tui_width(s);
 	snprintf(s, sizeof(s), "%zu unreachable", down);
@@ -98,10 +98,11 @@ tui_fleet_row(struct tui *t, int y, const struct fl_tui_fleet_inst *in)
 
 	tui_put(y, FC_ADDR, FC_ROLE - FC_ADDR - 1, in->addr);
 	if (!in->reachable) {
-		int connecting = !in->have_data &&
-		                 strcmp(in->why, "connecting") == 0;
+		int connecting =
+		    !in->have_data && strcmp(in->why, "connecting") == 0;
 
-		tui_fleet_put(t, y, FC_PHASE, 12, connecting ? TUI_DIM : TUI_ERROR,
+		tui_fleet_put(t, y, FC_PHASE, 12,
+		              connecting ? TUI_DIM : TUI_ERROR,
 		              connecting ? "connecting" : "unreachable");
 		if (connecting)
 			return;

@@ -41,17 +41,17 @@ static const struct tui_colspec tui_cols[TUI_NCOLS] = {
  * columns on. */
 static const struct tui_colspec tui_fleet_cols[TUI_NCOLS] = {
 	[TUI_COL_NAME] = { "INDEX", 0, 12, 0, 0 },
-	[TUI_COL_STATE] = { "STATE", 30, 14, 0, 1 },
-	[TUI_COL_GEN] = { "GEN", 45, 4, 0, 1 },
-	[TUI_COL_STORED] = { "STORED", 50, 9, 1, 1 },
-	[TUI_COL_WRITTEN] = { "WRITTEN", 60, 9, 1, 1 },
-	[TUI_COL_RATE] = { "DOCS/S", 70, 6, 1, 1 },
-	[TUI_COL_QUAR] = { "QUAR", 77, 4, 1, 1 },
-	[TUI_COL_POLICY] = { "POLICY", 82, 6, 0, 0 },
+	[TUI_COL_STATE] = { "STATE", 29, 14, 0, 1 },
+	[TUI_COL_GEN] = { "GEN", 44, 4, 0, 1 },
+	[TUI_COL_STORED] = { "STORED", 49, 9, 1, 1 },
+	[TUI_COL_WRITTEN] = { "WRITTEN", 59, 9, 1, 1 },
+	[TUI_COL_RATE] = { "DOCS/S", 69, 6, 1, 1 },
+	[TUI_COL_QUAR] = { "QUAR", 76, 4, 1, 1 },
+	[TUI_COL_POLICY] = { "POLICY", 81, 6, 0, 0 },
 };
 
-#define COL_FLEET_INSTANCE 13 /* 16 wide */
-#define COL_FLEET_NOTES    89
+#define COL_FLEET_INSTANCE 13 /* 15 wide */
+#define COL_FLEET_NOTES    88
 
 static const struct tui_colspec *
 tui_layout(const struct tui *t)
@@ -171,7 +171,7 @@ tui_table_row(struct tui *t, int y, size_t i)
 	}
 	tui_cell(t, y, TUI_COL_NAME, x->name);
 	if (t->fleet)
-		tui_put(y, COL_FLEET_INSTANCE, 16,
+		tui_put(y, COL_FLEET_INSTANCE, 15,
 		        t->fleet->inst[t->fleet->owner[i]].addr);
 	tui_ix_state(t, i, s, sizeof(s), &sem);
 	attron(tui_attr(t, sem));
@@ -230,7 +230,7 @@ tui_table_head(struct tui *t, int y)
 		                          : "\u25b2");
 		w = fl_tui_width(lab);
 		x = cols[c].right ? cols[c].x + cols[c].w - w
-		                      : cols[c].x + (c == 0 ? 2 : 0);
+		                  : cols[c].x + (c == 0 ? 2 : 0);
 		if (x - 1 >= end)
 			mvaddstr(y, x - 1, " ");
 		tui_put(y, x, w, lab);

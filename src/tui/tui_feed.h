@@ -59,8 +59,8 @@ int fl_tui_feed_snapshot(struct fl_tui_feed *f, struct fl_status *out,
                          char *why, size_t n);
 /* With opts.meta: the `role` and `group` of the last good /status
  * ("" when it has none). */
-void fl_tui_feed_meta(struct fl_tui_feed *f, char *role, size_t rn,
-                      char *group, size_t gn);
+void fl_tui_feed_meta(struct fl_tui_feed *f, char *role, size_t rn, char *group,
+                      size_t gn);
 /* Attached: poll now, and from now on every `secs`. */
 void fl_tui_feed_set_refresh(struct fl_tui_feed *f, double secs);
 

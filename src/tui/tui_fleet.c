@@ -173,7 +173,8 @@ fleet_merge_events(const struct fl_tui_fleet *f, struct fl_status *out)
 		e = &out->events[(out->ev_head + out->ev_n) % FL_STATUS_EVENTS];
 		out->ev_n++;
 		*e = *best;
-		fleet_label(e->msg, sizeof(e->msg), f->inst[bk].addr, best->msg);
+		fleet_label(e->msg, sizeof(e->msg), f->inst[bk].addr,
+		            best->msg);
 	}
 }
 
@@ -221,7 +222,8 @@ fleet_merge_one(struct fl_tui_fleet *f, int k, const struct fl_status *s,
 	out->lag_known |= s->lag_known;
 	if (fleet_phase_rank(s->phase) > fleet_phase_rank(out->phase))
 		out->phase = s->phase;
-	if (!out->started_us || (s->started_us && s->started_us < out->started_us))
+	if (!out->started_us ||
+	    (s->started_us && s->started_us < out->started_us))
 		out->started_us = s->started_us;
 	if (!out->waiting_for[0])
 		memcpy(out->waiting_for, s->waiting_for,
@@ -313,8 +315,9 @@ fl_tui_fleet_route(const struct fl_tui_fleet *f, const char *index, char *msg,
 	if (best >= 0)
 		return best;
 	if (down >= 0)
-		snprintf(msg, n, "index `%s` is on %s, which is unreachable: %s",
-		         index, f->inst[down].addr, f->inst[down].why);
+		snprintf(msg, n,
+		         "index `%s` is on %s, which is unreachable: %s", index,
+		         f->inst[down].addr, f->inst[down].why);
 	else
 		snprintf(msg, n, "no instance lists index `%s`", index);
 	return -1;

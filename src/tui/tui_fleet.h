@@ -28,10 +28,10 @@ struct fl_tui_fleet_inst {
 	int reachable;  /* the last poll succeeded */
 	int have_data;  /* some poll succeeded once */
 	char why[256];  /* why not reachable ("connecting" before the first) */
-	int64_t down_since_us; /* Unix µs first seen down; 0 while up */
-	char role[16];         /* "active" when /status has none */
-	char group[64];        /* "" when /status has none */
-	struct fl_status *st;  /* the last good snapshot (owned) */
+	int64_t down_since_us;  /* Unix µs first seen down; 0 while up */
+	char role[16];          /* "active" when /status has none */
+	char group[64];         /* "" when /status has none */
+	struct fl_status *st;   /* the last good snapshot (owned) */
 	struct fl_tui_model *m; /* its rates (owned) */
 	uint64_t last_seq;
 };
