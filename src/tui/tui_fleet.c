@@ -108,9 +108,13 @@ fl_tui_fleet_update(struct fl_tui_fleet *f, size_t k, int reachable,
 static void
 fleet_label(char *out, size_t n, const char *addr, const char *text)
 {
-	if (snprintf(out, n, "[%s] %s", addr, text) >= (int)n) {
-		/* cut: the end of a long message is the least useful */
-	}
+	const char *parts[4] = { "[", addr, "] ", text };
+	size_t len = 0, i, k;
+
+	for (i = 0; i < 4; i++)
+		for (k = 0; parts[i][k] && len + 1 < n; k++)
+			out[len++] = parts[i][k];
+	out[len] = '\0';
 }
 
 /* Larger is worse: what the merged phase shows. */
