@@ -21,6 +21,7 @@
 #include "core/commands.h"
 #include "daemon.h"
 #include "tui.h"
+#include "tui_fleet.h"
 #include "util/log.h"
 #include "util/xmem.h"
 
@@ -33,7 +34,8 @@ static const struct fl_opt tui_opts[] = {
 	{ .name = "server",
 	  .kind = FL_OPT_STR,
 	  .metavar = "ADDR",
-	  .help = "attach: the daemon's admin address",
+	  .help = "attach: the daemon's admin address (A,B,...: the fleet "
+	          "view of several)",
 	  .def = "127.0.0.1:9465" },
 	{ .name = "refresh",
 	  .kind = FL_OPT_DOUBLE,
@@ -121,6 +123,81 @@ tui_show(struct fl_cmd_ctx *ctx, const struct fl_tui_opts *o)
 	return rc < 0 ? FL_EXIT_FAIL : FL_EXIT_OK;
 }
 
+/* Split an address list into words (copied into buf); prints why and
+ * returns -1 when there are none or too many. */
+static int
+tui_split(const char *opt, const char *list, char *buf, size_t n, char **words)
+{
+	int k;
+
+	snprintf(buf, n, "%s", list);
+	k = fl_tui_fleet_split(buf, words, FL_TUI_FLEET_MAX);
+	if (k <= 0)
+		fprintf(stderr, "flusso tui: --%s: %s\n", opt,
+		        k < 0 ? "at most 16 addresses" : "no address");
+	return k > 0 ? k : -1;
+}
+
+/*
+ * The fleet view: --server A,B,... (and --public-address the same
+ * length, or not at all), one admin client and one /status client per
+ * instance. Line mode shows one instance only.
+ */
+static int
+tui_attach_fleet(struct fl_cmd_ctx *ctx, const sigset_t *set, char **addrs,
+                 int n)
+{
+	int public_set = fl_args_is_set(&ctx->args, "public-address");
+	const char *user = fl_args_str(&ctx->args, "admin-user");
+	struct fl_ctl_remote cmd[FL_TUI_FLEET_MAX], status[FL_TUI_FLEET_MAX];
+	char *bases[2 * FL_TUI_FLEET_MAX] = { 0 };
+	char pbuf[2048], *pubs[FL_TUI_FLEET_MAX], *pw = NULL;
+	struct fl_tui_opts o;
+	char source[300];
+	int k, code = FL_EXIT_USAGE;
+
+	if (fl_args_flag(&ctx->args, "batch") ||
+	    fl_args_flag(&ctx->args, "json")) {
+		fprintf(stderr, "flusso tui: line mode shows one instance; "
+		                "for several use `flusso status --server "
+		                "A,B` (--json)\n");
+		return FL_EXIT_USAGE;
+	}
+	if (public_set && tui_split("public-address",
+	                            fl_args_str(&ctx->args, "public-address"),
+	                            pbuf, sizeof(pbuf), pubs) != n) {
+		fprintf(stderr, "flusso tui: --public-address needs one "
+		                "address per --server address\n");
+		return FL_EXIT_USAGE;
+	}
+	if (fl_cmd_admin_password(ctx, &pw) != FL_EXIT_OK)
+		return FL_EXIT_FAIL;
+	for (k = 0; k < n; k++) {
+		bases[2 * k] = fl_ctl_base_url(addrs[k]);
+		bases[2 * k + 1] =
+		    fl_ctl_base_url(public_set ? pubs[k] : addrs[k]);
+		cmd[k] =
+		    (struct fl_ctl_remote){ bases[2 * k], user, pw, 30, NULL };
+		/* a short timeout: a stalled instance must not look current */
+		status[k] =
+		    (struct fl_ctl_remote){ bases[2 * k + 1],
+			                    public_set ? NULL : user,
+			                    public_set ? NULL : pw, 3, NULL };
+	}
+	tui_common_opts(ctx, &o, set);
+	o.status = status;
+	o.command = cmd;
+	o.ninstances = (size_t)n;
+	o.names = (const char *const *)addrs;
+	snprintf(source, sizeof(source), "fleet of %d", n);
+	o.source_name = source;
+	code = tui_show(ctx, &o);
+	for (k = 0; k < 2 * n; k++)
+		free(bases[k]);
+	free(pw);
+	return code;
+}
+
 static int
 tui_attach(struct fl_cmd_ctx *ctx, const sigset_t *set)
 {
@@ -135,9 +212,25 @@ tui_attach(struct fl_cmd_ctx *ctx, const sigset_t *set)
 	struct fl_ctl_remote status = { pub_base, public_set ? NULL : user,
 		                        NULL, 5, NULL };
 	struct fl_tui_opts o;
-	char source[300];
-	int code;
+	char source[300], sbuf[2048], *addrs[FL_TUI_FLEET_MAX];
+	int code, n;
 
+	if (strchr(server, ',')) {
+		free(cmd_base);
+		free(pub_base);
+		n = tui_split("server", server, sbuf, sizeof(sbuf), addrs);
+		if (n < 0)
+			return FL_EXIT_USAGE;
+		if (n > 1)
+			return tui_attach_fleet(ctx, set, addrs, n);
+		server = addrs[0]; /* "A," is A */
+		cmd_base = fl_ctl_base_url(server);
+		pub_base = fl_ctl_base_url(
+		    public_set ? fl_args_str(&ctx->args, "public-address")
+		               : server);
+		cmd.base = cmd_base;
+		status.base = pub_base;
+	}
 	if (fl_cmd_admin_password(ctx, &pw) != FL_EXIT_OK) {
 		free(cmd_base);
 		free(pub_base);
@@ -266,7 +359,13 @@ const struct fl_cmd_entry fl_cmd_tui_entry = {
 	        "Keys: ? help, : command, / filter, < > sort, Enter detail "
 	        "(i inspect, x explain),\nSpace freeze, +/- refresh, q quit. "
 	        "Needs a terminal; --batch or --json print\nstatus lines "
-	        "instead.",
+	        "instead.\n"
+	        "Fleet view: --attach --server A,B,... shows several daemons: "
+	        "one row per\ninstance (unreachable ones say since when and "
+	        "why), then every index with\nits INSTANCE. A command naming "
+	        "an index goes to the instance listing it\n(the active one "
+	        "first); one without an index goes to every instance, "
+	        "after\ny/N when it changes something.",
 	.opts = tui_opts,
 	.nopts = FL_ARRAY_LEN(tui_opts),
 	.exec = tui_exec,

@@ -52,17 +52,48 @@ tui_now(void)
 void
 tui_set_refresh(struct tui *t, double secs)
 {
+	size_t k;
+
 	t->refresh = secs < 0.5 ? 0.5 : secs > 10 ? 10 : secs;
-	fl_tui_feed_set_refresh(t->feed, t->refresh);
+	for (k = 0; k < t->nfeeds; k++)
+		fl_tui_feed_set_refresh(t->feeds[k], t->refresh);
 	t->next_tick = tui_now() + t->refresh;
+}
+
+/* The fleet view: each instance's snapshot into the fleet, then the
+ * merged one into t->st. */
+static void
+tui_fleet_snapshot(struct tui *t)
+{
+	struct fl_status *tmp = fl_xmalloc(sizeof(*tmp));
+	size_t k, up;
+
+	for (k = 0; k < t->nfeeds; k++) {
+		char why[256], role[16], group[64];
+		int ok =
+		    fl_tui_feed_snapshot(t->feeds[k], tmp, why, sizeof(why));
+
+		fl_tui_feed_meta(t->feeds[k], role, sizeof(role), group,
+		                 sizeof(group));
+		fl_tui_fleet_update(t->fleet, k, ok, why, tmp, role, group,
+		                    tui_now(), fl_status_now_us());
+	}
+	free(tmp);
+	up = fl_tui_fleet_merge(t->fleet, t->st);
+	t->reachable = up > 0;
+	snprintf(t->why, sizeof(t->why), "%zu of %zu instances unreachable",
+	         t->nfeeds - up, t->nfeeds);
 }
 
 /* Copy the current snapshot; with sample, feed the model too. */
 void
 tui_take_snapshot(struct tui *t, int sample)
 {
-	t->reachable =
-	    fl_tui_feed_snapshot(t->feed, t->st, t->why, sizeof(t->why));
+	if (t->fleet)
+		tui_fleet_snapshot(t);
+	else
+		t->reachable = fl_tui_feed_snapshot(t->feed, t->st, t->why,
+		                                    sizeof(t->why));
 	if (t->reachable)
 		t->have_data = 1;
 	/* attached: sample only new documents, so rates see real deltas */
@@ -134,13 +165,18 @@ tui_signals(struct tui *t, int sfd)
 static int
 tui_wait(struct tui *t, int sfd, double last_draw)
 {
-	struct pollfd p[4];
-	int nf = 0, fds[2], nfeed, i, ms, redraw = 0;
+	struct pollfd p[2 + 2 * FL_TUI_FLEET_MAX];
+	int nf = 0, fds[2], nfeed = 0, i, ms, redraw = 0;
+	size_t k;
 
 	p[nf++] = (struct pollfd){ STDIN_FILENO, POLLIN, 0 };
-	nfeed = fl_tui_feed_fds(t->feed, fds);
-	for (i = 0; i < nfeed; i++)
-		p[nf++] = (struct pollfd){ fds[i], POLLIN, 0 };
+	for (k = 0; k < t->nfeeds; k++) {
+		int nk = fl_tui_feed_fds(t->feeds[k], fds);
+
+		for (i = 0; i < nk; i++)
+			p[nf++] = (struct pollfd){ fds[i], POLLIN, 0 };
+		nfeed += nk;
+	}
 	if (sfd >= 0)
 		p[nf++] = (struct pollfd){ sfd, POLLIN, 0 };
 	ms = (int)((t->next_tick - tui_now()) * 1000) + 1;
@@ -158,7 +194,8 @@ tui_wait(struct tui *t, int sfd, double last_draw)
 		redraw = 1;
 	for (i = 1; i <= nfeed; i++)
 		if (p[i].revents & POLLIN) {
-			fl_tui_feed_drain(t->feed);
+			for (k = 0; k < t->nfeeds; k++)
+				fl_tui_feed_drain(t->feeds[k]);
 			if (tui_cmd_results(t) > 0)
 				redraw = 1;
 			if (!t->frozen && tui_now() - last_draw >= 0.25) {
@@ -208,7 +245,14 @@ tui_loop(struct tui *t)
 static void
 tui_free(struct tui *t)
 {
-	fl_tui_feed_free(t->feed);
+	size_t k;
+
+	for (k = 0; k < t->nfeeds; k++)
+		fl_tui_feed_free(t->feeds[k]);
+	if (t->fleet) {
+		fl_tui_fleet_done(t->fleet);
+		free(t->fleet);
+	}
 	if (t->filter_ok)
 		regfree(&t->filter_re);
 	free(t->text);
@@ -216,11 +260,43 @@ tui_free(struct tui *t)
 	free(t->m);
 }
 
+/* One feed, or (fleet) one per instance. */
+static int
+tui_feeds_start(struct tui *t, struct fl_err *err)
+{
+	const struct fl_tui_opts *o = t->o;
+	struct fl_tui_feed_opts fo = { o->board,   o->local,   o->status,
+		                       o->command, o->refresh, 0 };
+	size_t k;
+
+	if (o->ninstances <= 1 || o->board) {
+		if (!(t->feeds[0] = fl_tui_feed_new(&fo, err)))
+			return -1;
+		t->feed = t->feeds[0];
+		t->nfeeds = 1;
+		return 0;
+	}
+	if (o->ninstances > FL_TUI_FLEET_MAX)
+		return fl_err_set(err, FL_ERR_INVALID,
+		                  "at most %d instances in one view",
+		                  FL_TUI_FLEET_MAX);
+	t->fleet = fl_xmalloc(sizeof(*t->fleet));
+	fl_tui_fleet_init(t->fleet, o->names, o->ninstances);
+	for (k = 0; k < o->ninstances; k++) {
+		fo.status = &o->status[k];
+		fo.command = &o->command[k];
+		fo.meta = 1;
+		if (!(t->feeds[k] = fl_tui_feed_new(&fo, err)))
+			return -1;
+		t->nfeeds++;
+	}
+	t->feed = t->feeds[0];
+	return 0;
+}
+
 int
 fl_tui_run(const struct fl_tui_opts *o, struct fl_err *err)
 {
-	struct fl_tui_feed_opts fo = { o->board, o->local, o->status,
-		                       o->command, o->refresh };
 	struct tui t;
 	int rc = 0;
 
@@ -234,7 +310,7 @@ fl_tui_run(const struct fl_tui_opts *o, struct fl_err *err)
 	fl_tui_model_init(t.m);
 	setlocale(LC_ALL, "");
 	t.ascii = o->ascii || strcmp(nl_langinfo(CODESET), "UTF-8") != 0;
-	if (!(t.feed = fl_tui_feed_new(&fo, err))) {
+	if (tui_feeds_start(&t, err) < 0) {
 		tui_free(&t);
 		return -1;
 	}

@@ -22,9 +22,13 @@ struct fl_tui_opts {
 	/* in-process: the engine's board and the control executor */
 	struct fl_board *board;
 	const struct fl_ctl_local *local;
-	/* attached: where /status is and where commands go */
+	/* attached: where /status is and where commands go; with
+	 * ninstances > 1 (the fleet view) arrays of that many, one per
+	 * instance, shown by names[i] */
 	const struct fl_ctl_remote *status;
 	const struct fl_ctl_remote *command;
+	size_t ninstances;
+	const char *const *names;
 	const char *source_name; /* "config flusso.yml" / "attached to X" */
 	double refresh;          /* seconds, 0.5 .. 10 */
 	int readonly;

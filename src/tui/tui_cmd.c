@@ -86,20 +86,37 @@ tui_show_text(struct tui *t, const char *title, const char *text)
 }
 
 /* Queue a command for the feed thread; with pane, its answer opens the
- * text view (remembered by the line the feed will name it with). */
+ * text view (remembered by the line the feed will name it with). In
+ * the fleet view it goes to instance `target`, or to every instance
+ * (-1). */
 static void
 tui_submit(struct tui *t, const struct fl_ctl_cmd *c, int argc,
-           const char *const *argv, int pane)
+           const char *const *argv, int pane, int target)
 {
-	size_t len;
+	size_t len, k, lo = 0, hi = t->nfeeds, sent = 0;
 	int i;
 
-	if (fl_tui_feed_submit(t->feed, c, argc, argv) < 0) {
+	if (t->fleet && target >= 0 && (size_t)target < t->nfeeds) {
+		lo = (size_t)target;
+		hi = lo + 1;
+	}
+	for (k = lo; k < hi; k++)
+		if (fl_tui_feed_submit(t->feeds[k], c, argc, argv) == 0) {
+			t->pending_cmds++;
+			sent++;
+		}
+	if (sent == 0) {
 		tui_message(t, TUI_WARN, "too many commands pending; wait");
 		return;
 	}
-	t->pending_cmds++;
-	tui_message(t, TUI_NORMAL, "%s: running...", c->name);
+	if (!t->fleet)
+		tui_message(t, TUI_NORMAL, "%s: running...", c->name);
+	else if (hi - lo == 1)
+		tui_message(t, TUI_NORMAL, "%s: running on %s...", c->name,
+		            t->fleet->inst[lo].addr);
+	else
+		tui_message(t, TUI_NORMAL, "%s: running on %zu instances...",
+		            c->name, sent);
 	if (!pane)
 		return;
 	len =
@@ -108,6 +125,26 @@ tui_submit(struct tui *t, const struct fl_ctl_cmd *c, int argc,
 		len += (size_t)snprintf(t->pane_line + len,
 		                        sizeof(t->pane_line) - len, " %s",
 		                        argv[i]);
+}
+
+/* The fleet view: the instance a checked call goes to (the one that
+ * lists its INDEX), -1 for every instance (no INDEX, or `all`), -2
+ * with the reason on the message row when no reachable instance lists
+ * the index. */
+static int
+tui_cmd_target(struct tui *t, const struct fl_ctl_call *call)
+{
+	char msg[400];
+	int k;
+
+	if (!t->fleet || !call->index[0] || strcmp(call->index, "all") == 0)
+		return -1;
+	k = fl_tui_fleet_route(t->fleet, call->index, msg, sizeof(msg));
+	if (k < 0) {
+		tui_message(t, TUI_ERROR, "%s", msg);
+		return -2;
+	}
+	return k;
 }
 
 /* Help asked for (`help`, `help NAME`, `NAME --help`): the overlay, or
@@ -138,7 +175,7 @@ tui_cmd_run(struct tui *t, const char *line, int pane)
 {
 	char buf[2048], *w[FL_CTL_MAX_WORDS + 1], msg[256];
 	struct fl_ctl_call call;
-	int n, code, i;
+	int n, code, i, target;
 
 	if (strlen(line) >= sizeof(buf)) {
 		tui_message(t, TUI_ERROR,
@@ -180,19 +217,29 @@ tui_cmd_run(struct tui *t, const char *line, int pane)
 		tui_ask_quit(t);
 		return;
 	}
+	if ((target = tui_cmd_target(t, &call)) == -2)
+		return;
 	/* the words as typed (options too): checked again where it runs */
 	if (!(call.cmd->flags & FL_CTL_MUTATING)) {
-		tui_submit(t, call.cmd, n - 1, (const char *const *)w + 1,
-		           pane);
+		tui_submit(t, call.cmd, n - 1, (const char *const *)w + 1, pane,
+		           target);
 		return;
 	}
 	t->confirm = TUI_CONFIRM_CMD;
 	t->confirm_cmd = call.cmd;
+	t->confirm_target = target;
 	t->confirm_argc = n - 1;
 	for (i = 0; i < n - 1; i++)
 		fl_str_copy(t->confirm_args[i], sizeof(t->confirm_args[0]),
 		            w[i + 1]);
-	tui_message(t, TUI_WARN, "%s? (y/N)", line);
+	if (!t->fleet)
+		tui_message(t, TUI_WARN, "%s? (y/N)", line);
+	else if (target >= 0)
+		tui_message(t, TUI_WARN, "%s on %s? (y/N)", line,
+		            t->fleet->inst[target].addr);
+	else
+		tui_message(t, TUI_WARN, "%s on every instance (%zu)? (y/N)",
+		            line, t->nfeeds);
 }
 
 void
@@ -220,7 +267,8 @@ tui_cmd_confirmed(struct tui *t)
 		return;
 	}
 	t->confirm = TUI_CONFIRM_NONE;
-	tui_submit(t, t->confirm_cmd, t->confirm_argc, argv, 0);
+	tui_submit(t, t->confirm_cmd, t->confirm_argc, argv, 0,
+	           t->confirm_target);
 }
 
 /* A JSON answer as indented text for the text view. */
@@ -242,45 +290,54 @@ tui_pretty(const char *text)
 	return fl_xstrdup(text);
 }
 
+/* A finished command; label (the fleet view) names its instance. */
 static void
-tui_result(struct tui *t, struct fl_tui_result *r)
+tui_result(struct tui *t, struct fl_tui_result *r, const char *label)
 {
 	size_t len = strlen(r->text);
 	int ok = r->code >= 200 && r->code < 300;
 	int pane = t->pane_line[0] && strcmp(r->line, t->pane_line) == 0;
+	char name[400];
 
 	if (pane)
 		t->pane_line[0] = '\0';
+	if (label)
+		snprintf(name, sizeof(name), "[%s] %s", label, r->line);
+	else
+		snprintf(name, sizeof(name), "%s", r->line);
 	while (len && r->text[len - 1] == '\n')
 		r->text[--len] = '\0';
 	if (pane || strchr(r->text, '\n') || r->text[0] == '{' ||
 	    r->text[0] == '[') {
 		char *p = tui_pretty(r->text);
 
-		tui_show_text(t, r->line, p);
+		tui_show_text(t, name, p);
 		free(p);
-		tui_message(t, ok ? TUI_OK : TUI_ERROR, "%s: %d", r->line,
+		tui_message(t, ok ? TUI_OK : TUI_ERROR, "%s: %d", name,
 		            r->code);
 	} else {
-		tui_message(t, ok ? TUI_OK : TUI_ERROR, "%s: %s", r->line,
+		tui_message(t, ok ? TUI_OK : TUI_ERROR, "%s: %s", name,
 		            r->text);
 	}
-	tui_note(t, ok ? FL_LOG_INFO : FL_LOG_ERROR, ":%s -> %d %.180s",
-	         r->line, r->code, strchr(r->text, '\n') ? "" : r->text);
+	tui_note(t, ok ? FL_LOG_INFO : FL_LOG_ERROR, ":%s -> %d %.180s", name,
+	         r->code, strchr(r->text, '\n') ? "" : r->text);
 }
 
 int
 tui_cmd_results(struct tui *t)
 {
 	struct fl_tui_result r;
+	size_t k;
 	int n = 0;
 
-	while (fl_tui_feed_result(t->feed, &r)) {
-		if (t->pending_cmds > 0)
-			t->pending_cmds--;
-		tui_result(t, &r);
-		free(r.text);
-		n++;
-	}
+	for (k = 0; k < t->nfeeds; k++)
+		while (fl_tui_feed_result(t->feeds[k], &r)) {
+			if (t->pending_cmds > 0)
+				t->pending_cmds--;
+			tui_result(t, &r,
+			           t->fleet ? t->fleet->inst[k].addr : NULL);
+			free(r.text);
+			n++;
+		}
 	return n;
 }

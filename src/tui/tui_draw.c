@@ -235,7 +235,7 @@ tui_draw(struct tui *t)
 		else
 			tui_draw_text(t, 0, LINES - 2);
 	} else {
-		y = tui_draw_header(t, 0);
+		y = t->fleet ? tui_draw_fleet(t, 0) : tui_draw_header(t, 0);
 		rows = LINES - 2 - y;
 		if (t->view == TUI_VIEW_DETAIL)
 			tui_draw_detail(t, y, rows);

@@ -36,7 +36,7 @@ tui_seg(const struct tui *t, int y, int *x, enum tui_sem sem, const char *fmt,
 	*x += fl_tui_width(s);
 }
 
-static enum tui_sem
+enum tui_sem
 tui_phase_sem(enum fl_phase p)
 {
 	switch (p) {

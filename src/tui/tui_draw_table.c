@@ -18,10 +18,12 @@
 
 /* Where each column is: x, width, right-aligned, and the direction it
  * sorts in first (trouble and big numbers on top, names A-Z). */
-static const struct {
+struct tui_colspec {
 	const char *title;
 	int x, w, right, desc;
-} tui_cols[TUI_NCOLS] = {
+};
+
+static const struct tui_colspec tui_cols[TUI_NCOLS] = {
 	[TUI_COL_NAME] = { "INDEX", 0, 13, 0, 0 },
 	[TUI_COL_STATE] = { "STATE", 14, 18, 0, 1 },
 	[TUI_COL_GEN] = { "GEN", 33, 5, 0, 1 },
@@ -33,6 +35,35 @@ static const struct {
 };
 
 #define COL_NOTES 80
+
+/* The fleet view: the same columns narrower, after INDEX the INSTANCE
+ * the row comes from (not a sort column); POLICY and NOTES from 81
+ * columns on. */
+static const struct tui_colspec tui_fleet_cols[TUI_NCOLS] = {
+	[TUI_COL_NAME] = { "INDEX", 0, 12, 0, 0 },
+	[TUI_COL_STATE] = { "STATE", 29, 14, 0, 1 },
+	[TUI_COL_GEN] = { "GEN", 44, 4, 0, 1 },
+	[TUI_COL_STORED] = { "STORED", 49, 9, 1, 1 },
+	[TUI_COL_WRITTEN] = { "WRITTEN", 59, 9, 1, 1 },
+	[TUI_COL_RATE] = { "DOCS/S", 69, 6, 1, 1 },
+	[TUI_COL_QUAR] = { "QUAR", 76, 4, 1, 1 },
+	[TUI_COL_POLICY] = { "POLICY", 81, 6, 0, 0 },
+};
+
+#define COL_FLEET_INSTANCE 13 /* 15 wide */
+#define COL_FLEET_NOTES    88
+
+static const struct tui_colspec *
+tui_layout(const struct tui *t)
+{
+	return t->fleet ? tui_fleet_cols : tui_cols;
+}
+
+static int
+tui_notes_x(const struct tui *t)
+{
+	return t->fleet ? COL_FLEET_NOTES : COL_NOTES;
+}
 
 void
 tui_ix_state(const struct tui *t, size_t i, char *out, size_t n,
@@ -114,15 +145,16 @@ tui_ix_notes(const struct fl_status_index *x, char *out, size_t n)
 }
 
 static void
-tui_cell(int y, enum tui_col c, const char *s)
+tui_cell(const struct tui *t, int y, enum tui_col c, const char *s)
 {
+	const struct tui_colspec *cols = tui_layout(t);
 	char v[64];
 
-	if (tui_cols[c].right) {
-		snprintf(v, sizeof(v), "%*.*s", tui_cols[c].w, 63, s);
+	if (cols[c].right) {
+		snprintf(v, sizeof(v), "%*.*s", cols[c].w, 63, s);
 		s = v;
 	}
-	tui_put(y, tui_cols[c].x, tui_cols[c].w, s);
+	tui_put(y, cols[c].x, cols[c].w, s);
 }
 
 static void
@@ -137,10 +169,13 @@ tui_table_row(struct tui *t, int y, size_t i)
 		attron(A_REVERSE);
 		mvhline(y, 0, ' ', COLS);
 	}
-	tui_cell(y, TUI_COL_NAME, x->name);
+	tui_cell(t, y, TUI_COL_NAME, x->name);
+	if (t->fleet)
+		tui_put(y, COL_FLEET_INSTANCE, 15,
+		        t->fleet->inst[t->fleet->owner[i]].addr);
 	tui_ix_state(t, i, s, sizeof(s), &sem);
 	attron(tui_attr(t, sem));
-	tui_cell(y, TUI_COL_STATE, s);
+	tui_cell(t, y, TUI_COL_STATE, s);
 	attroff(tui_attr(t, sem));
 	if (sel)
 		attron(A_REVERSE);
@@ -150,25 +185,25 @@ tui_table_row(struct tui *t, int y, size_t i)
 		         t->ascii ? ">" : "\u2192", x->building_generation);
 	else
 		snprintf(s, sizeof(s), "%ld", x->serving_generation);
-	tui_cell(y, TUI_COL_GEN, s);
+	tui_cell(t, y, TUI_COL_GEN, s);
 	if (x->stored >= 0)
 		fl_tui_fmt_grouped((uint64_t)x->stored, v, sizeof(v));
 	else
 		snprintf(v, sizeof(v), "%s", t->ascii ? "-" : "\u2014");
-	tui_cell(y, TUI_COL_STORED, v);
+	tui_cell(t, y, TUI_COL_STORED, v);
 	fl_tui_fmt_grouped(x->documents_built, v, sizeof(v));
-	tui_cell(y, TUI_COL_WRITTEN, v);
+	tui_cell(t, y, TUI_COL_WRITTEN, v);
 	fl_tui_fmt_count(t->m->ix_docs_ps[i], v, sizeof(v));
-	tui_cell(y, TUI_COL_RATE, v);
+	tui_cell(t, y, TUI_COL_RATE, v);
 	snprintf(s, sizeof(s), "%llu", (unsigned long long)x->quarantined);
 	if (x->quarantined && !sel)
 		attron(tui_attr(t, TUI_WARN));
-	tui_cell(y, TUI_COL_QUAR, s);
+	tui_cell(t, y, TUI_COL_QUAR, s);
 	if (x->quarantined && !sel)
 		attroff(tui_attr(t, TUI_WARN));
-	tui_cell(y, TUI_COL_POLICY, x->policy_skip ? "skip" : "stop");
+	tui_cell(t, y, TUI_COL_POLICY, x->policy_skip ? "skip" : "stop");
 	tui_ix_notes(x, s, sizeof(s));
-	tui_put(y, COL_NOTES, COLS - COL_NOTES, s);
+	tui_put(y, tui_notes_x(t), COLS - tui_notes_x(t), s);
 	attroff(A_REVERSE);
 }
 
@@ -177,22 +212,25 @@ tui_table_row(struct tui *t, int y, size_t i)
 static void
 tui_table_head(struct tui *t, int y)
 {
+	const struct tui_colspec *cols = tui_layout(t);
 	int c, end = 0;
 
 	tui_bar(t, y, NULL);
 	attron(A_BOLD);
+	if (t->fleet)
+		mvaddstr(y, COL_FLEET_INSTANCE - 1, " INSTANCE ");
 	for (c = 0; c < TUI_NCOLS; c++) {
 		char lab[32];
 		int w, x;
 
-		snprintf(lab, sizeof(lab), "%s%s", tui_cols[c].title,
+		snprintf(lab, sizeof(lab), "%s%s", cols[c].title,
 		         c != t->sort_col ? ""
 		         : t->ascii       ? (t->sort_desc ? "v" : "^")
 		         : t->sort_desc   ? "\u25bc"
 		                          : "\u25b2");
 		w = fl_tui_width(lab);
-		x = tui_cols[c].right ? tui_cols[c].x + tui_cols[c].w - w
-		                      : tui_cols[c].x + (c == 0 ? 2 : 0);
+		x = cols[c].right ? cols[c].x + cols[c].w - w
+		                  : cols[c].x + (c == 0 ? 2 : 0);
 		if (x - 1 >= end)
 			mvaddstr(y, x - 1, " ");
 		tui_put(y, x, w, lab);
@@ -200,8 +238,8 @@ tui_table_head(struct tui *t, int y)
 			addstr(" ");
 		end = x + w + 1;
 	}
-	if (COL_NOTES + 8 < COLS)
-		mvaddstr(y, COL_NOTES, " NOTES ");
+	if (tui_notes_x(t) + 8 < COLS)
+		mvaddstr(y, tui_notes_x(t), " NOTES ");
 	if (t->filter[0]) {
 		char f[160];
 

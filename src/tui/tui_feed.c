@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "core/status_parse.h"
 #include "util/queue.h"
 #include "util/strutil.h"
@@ -44,9 +46,10 @@ struct fl_tui_feed {
 	int started;
 	atomic_long refresh_ms;
 	atomic_int poll_now;
-	pthread_mutex_t mu; /* guards reachable, why */
+	pthread_mutex_t mu; /* guards reachable, why, role, group */
 	int reachable;
 	char why[256];
+	char role[16], group[64]; /* from the last good /status */
 };
 
 static double
@@ -84,6 +87,23 @@ feed_set_reach(struct fl_tui_feed *f, int ok, const char *why)
 	pthread_mutex_unlock(&f->mu);
 }
 
+/* The fleet fields /status may carry (`role`, `group`); absent: "". */
+static void
+feed_set_meta(struct fl_tui_feed *f, const char *json)
+{
+	cJSON *doc = cJSON_Parse(json);
+	const cJSON *role = cJSON_GetObjectItemCaseSensitive(doc, "role");
+	const cJSON *group = cJSON_GetObjectItemCaseSensitive(doc, "group");
+
+	pthread_mutex_lock(&f->mu);
+	fl_str_copy(f->role, sizeof(f->role),
+	            cJSON_IsString(role) ? role->valuestring : "");
+	fl_str_copy(f->group, sizeof(f->group),
+	            cJSON_IsString(group) ? group->valuestring : "");
+	pthread_mutex_unlock(&f->mu);
+	cJSON_Delete(doc);
+}
+
 /* Attached: GET /status into the local board. */
 static void
 feed_poll(struct fl_tui_feed *f, struct fl_status *tmp)
@@ -107,6 +127,8 @@ feed_poll(struct fl_tui_feed *f, struct fl_status *tmp)
 	                           &err) < 0) {
 		feed_set_reach(f, 0, err.msg);
 	} else {
+		if (f->o.meta)
+			feed_set_meta(f, fl_buf_str(&out));
 		fl_board_update(f->local, feed_copy_cb, tmp);
 		feed_set_reach(f, 1, "");
 	}
@@ -271,6 +293,16 @@ fl_tui_feed_snapshot(struct fl_tui_feed *f, struct fl_status *out, char *why,
 	fl_str_copy(why, n, f->why);
 	pthread_mutex_unlock(&f->mu);
 	return ok;
+}
+
+void
+fl_tui_feed_meta(struct fl_tui_feed *f, char *role, size_t rn, char *group,
+                 size_t gn)
+{
+	pthread_mutex_lock(&f->mu);
+	fl_str_copy(role, rn, f->role);
+	fl_str_copy(group, gn, f->group);
+	pthread_mutex_unlock(&f->mu);
 }
 
 void

@@ -27,6 +27,7 @@ struct fl_tui_feed_opts {
 	const struct fl_ctl_remote *status;  /* attach: GET /status here */
 	const struct fl_ctl_remote *command; /* attach: the admin API */
 	double refresh;                      /* attach poll interval, s */
+	int meta; /* attach: also read `role` and `group` (fleet view) */
 };
 
 /* A finished command. */
@@ -56,6 +57,10 @@ void fl_tui_feed_drain(struct fl_tui_feed *f);
  */
 int fl_tui_feed_snapshot(struct fl_tui_feed *f, struct fl_status *out,
                          char *why, size_t n);
+/* With opts.meta: the `role` and `group` of the last good /status
+ * ("" when it has none). */
+void fl_tui_feed_meta(struct fl_tui_feed *f, char *role, size_t rn, char *group,
+                      size_t gn);
 /* Attached: poll now, and from now on every `secs`. */
 void fl_tui_feed_set_refresh(struct fl_tui_feed *f, double secs);
 

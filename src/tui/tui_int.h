@@ -14,6 +14,7 @@
 #include "core/status_board.h"
 #include "tui.h"
 #include "tui_feed.h"
+#include "tui_fleet.h"
 #include "tui_model.h"
 
 #define TUI_MIN_COLS     80
@@ -61,7 +62,12 @@ enum tui_confirm {
 
 struct tui {
 	const struct fl_tui_opts *o;
-	struct fl_tui_feed *feed;
+	struct fl_tui_feed *feed; /* == feeds[0] */
+	/* the fleet view (o->ninstances > 1): one feed per instance, and
+	 * t->st is the merged snapshot (NULL: one source) */
+	struct fl_tui_fleet *fleet;
+	struct fl_tui_feed *feeds[FL_TUI_FLEET_MAX];
+	size_t nfeeds;
 	struct fl_status *st; /* the snapshot being shown (heap) */
 	struct fl_tui_model *m;
 	int reachable;
@@ -93,6 +99,7 @@ struct tui {
 	int prompt_open;
 	enum tui_confirm confirm;
 	const struct fl_ctl_cmd *confirm_cmd;
+	int confirm_target; /* fleet: the instance it goes to, -1 every one */
 	int confirm_argc;
 	char confirm_args[FL_CTL_MAX_WORDS][128];
 	char msg[256];
@@ -162,6 +169,10 @@ enum tui_sem tui_level_sem(int level);
 
 /* the panes */
 int tui_draw_header(struct tui *t, int y);
+/* the colour of a phase (tui_draw_header.c) */
+enum tui_sem tui_phase_sem(enum fl_phase p);
+/* the fleet view's instances table, instead of the header */
+int tui_draw_fleet(struct tui *t, int y);
 int tui_draw_table(struct tui *t, int y, int rows);
 void tui_draw_events(struct tui *t, int y, int rows);
 void tui_draw_detail(struct tui *t, int y, int rows);

@@ -81,8 +81,8 @@ int
 fl_tui_lines(const struct fl_tui_opts *o, int json, void *out,
              struct fl_err *err)
 {
-	struct fl_tui_feed_opts fo = { o->board, o->local, o->status,
-		                       o->command, o->refresh };
+	struct fl_tui_feed_opts fo = { o->board,   o->local,   o->status,
+		                       o->command, o->refresh, 0 };
 	struct fl_tui_feed *feed = fl_tui_feed_new(&fo, err);
 	struct fl_status *st = fl_xmalloc(sizeof(*st));
 	struct fl_tui_model *m = fl_xmalloc(sizeof(*m));
