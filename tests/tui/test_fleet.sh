@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # test_fleet.sh FLUSSO SRCDIR - the fleet view (issue 18, item 3) against
 # the real PostgreSQL and OpenSearch (tests/services.sh): two `flusso run`
-# daemons on one shop database with two configuration files (A: users and
-# products, B: orders; own slot, publication, prefix and ports), then
+# daemons on one shop database from one configuration split in two groups
+# (--group a: users and products, --group b: orders; each its own slot,
+# publication and ports), then
 # `flusso tui --attach --server A,B` through tmux: both instance rows,
 # index rows naming their instance, `:pause orders` (y) pauses orders on
 # B only, `:resume orders`, an index nobody lists is a clear error; B
@@ -91,17 +92,21 @@ wait_for() { local secs=$1 i=0; shift; until "$@"; do [ $i -ge $((secs * 5)) ] &
 "$PSQL" -X -q "$base/postgres" -c "CREATE DATABASE $db" || { echo "Bail out! cannot create database"; exit 1; }
 "$PSQL" -X -q -v ON_ERROR_STOP=1 "$SHOP_DATABASE_URL" -f "$src/share/examples/shop/schema.sql" >/dev/null || { echo "Bail out! schema"; exit 1; }
 "$PSQL" -X -q -v ON_ERROR_STOP=1 -v scale=1 "$SHOP_DATABASE_URL" -f "$src/share/examples/shop/seed.sql" >/dev/null || { echo "Bail out! seed"; exit 1; }
-mkdir -p "$tmp/a" "$tmp/b"
-cp "$src"/share/examples/shop/*.schema.yml "$tmp/a/"
-cp "$src"/share/examples/shop/*.schema.yml "$tmp/b/"
-# A keeps users and products, B keeps orders (the index list is last)
-sed '/^  - name: orders/,$d' "$src/share/examples/shop/flusso.yml" >"$tmp/a/flusso.yml"
-sed '/^  - name: users/,/^  - name: orders/{/^  - name: orders/!d}' "$src/share/examples/shop/flusso.yml" >"$tmp/b/flusso.yml"
-grep -q 'name: orders' "$tmp/a/flusso.yml" || grep -q 'name: users' "$tmp/b/flusso.yml" && { echo "Bail out! could not split flusso.yml"; exit 1; }
+# one configuration split in two groups: a (users, products), b (orders)
+cp "$src"/share/examples/shop/*.schema.yml "$tmp/"
+cp "$src/share/examples/shop/flusso.yml" "$tmp/flusso.yml"
+cat >>"$tmp/flusso.yml" <<'YML'
 
-run_daemon() { # run_daemon NAME PUBLIC ADMIN
-	env FLUSSO_CONFIG="$tmp/$1/flusso.yml" FLUSSO_INDEX_PREFIX="${id}_$1_" \
-		FLUSSO_SLOT="${id}_$1" FLUSSO_PUBLICATION="${id}_$1_pub" \
+groups:
+  a:
+    indexes: [users, products]
+  b:
+    indexes: [orders]
+YML
+
+run_daemon() { # run_daemon GROUP PUBLIC ADMIN: slot <id>_GROUP, publication <id>_pub_GROUP
+	env FLUSSO_CONFIG="$tmp/flusso.yml" FLUSSO_GROUP="$1" FLUSSO_INDEX_PREFIX="${id}_" \
+		FLUSSO_SLOT="${id}" FLUSSO_PUBLICATION="${id}_pub" \
 		FLUSSO_PUBLIC_ADDRESS="$2" FLUSSO_PRIVATE_ADDRESS="$3" \
 		"$bin" run >>"$tmp/$1.log" 2>&1 &
 }
