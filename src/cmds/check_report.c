@@ -566,12 +566,11 @@ report_json_diags(const struct fl_diags *d)
 
 static cJSON *report_json_str(const char *s);
 
-/* config.groups (each with its indexes, slot and publication) and
- * config.selected (the group, the slot and publication checked). */
-static void
-report_json_groups(const struct fl_config *c, cJSON *o)
+/* o.groups: each group with its indexes, slot and publication. */
+void
+fl_check_json_groups(const struct fl_config *c, cJSON *o)
 {
-	cJSON *gs, *g, *ixs, *sel;
+	cJSON *gs, *g, *ixs;
 	size_t i, j;
 
 	gs = cJSON_AddObjectToObject(o, "groups");
@@ -587,6 +586,17 @@ report_json_groups(const struct fl_config *c, cJSON *o)
 		    g, "publication",
 		    report_json_str(c->groups[i].publication));
 	}
+}
+
+/* config.groups and config.selected (the group, the slot and
+ * publication checked). */
+static void
+report_json_groups(const struct fl_config *c, cJSON *o)
+{
+	cJSON *ixs, *sel;
+	size_t i;
+
+	fl_check_json_groups(c, o);
 	sel = cJSON_AddObjectToObject(o, "selected");
 	cJSON_AddItemToObject(sel, "group", report_json_str(c->group));
 	ixs = cJSON_AddArrayToObject(sel, "indexes");

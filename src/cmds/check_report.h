@@ -21,6 +21,9 @@ void fl_check_print_diags(const struct fl_diags *d, FILE *f, int color);
 
 /* A copy of url with its password replaced by *** (caller frees). */
 char *fl_check_redact_url(const char *url);
+/* o.groups: each group of c with its indexes, slot and publication
+ * (check --json and config show). */
+void fl_check_json_groups(const struct fl_config *c, cJSON *o);
 
 /* Human report of a loaded configuration. */
 void fl_check_print_human(const struct fl_config *c, FILE *f);

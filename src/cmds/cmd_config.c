@@ -124,7 +124,6 @@ config_json_sink(const struct fl_sink_cfg *k)
 }
 
 /* The effective configuration (caller deletes). */
-static void config_json_groups(const struct fl_config *c, cJSON *o);
 
 static cJSON *
 config_json(const struct fl_config *c)
@@ -165,29 +164,8 @@ config_json(const struct fl_config *c)
 	cJSON_AddItemToObject(srv, "private_address",
 	                      config_json_str(c->private_address));
 	if (c->ngroups) /* groups (config_group.h), with their names */
-		config_json_groups(c, o);
+		fl_check_json_groups(c, o);
 	return o;
-}
-
-/* `groups`: each group's indexes, slot and publication (effective). */
-static void
-config_json_groups(const struct fl_config *c, cJSON *o)
-{
-	cJSON *gs = cJSON_AddObjectToObject(o, "groups"), *g, *ixs;
-	size_t i, j;
-
-	for (i = 0; i < c->ngroups; i++) {
-		g = cJSON_AddObjectToObject(gs, c->groups[i].name);
-		ixs = cJSON_AddArrayToObject(g, "indexes");
-		for (j = 0; j < c->groups[i].nindexes; j++)
-			cJSON_AddItemToArray(
-			    ixs, cJSON_CreateString(c->groups[i].indexes[j]));
-		cJSON_AddItemToObject(g, "slot",
-		                      config_json_str(c->groups[i].slot));
-		cJSON_AddItemToObject(
-		    g, "publication",
-		    config_json_str(c->groups[i].publication));
-	}
 }
 
 static int

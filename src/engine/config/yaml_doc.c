@@ -42,6 +42,7 @@
 #include <yaml.h>
 
 #include "util/buf.h"
+#include "util/strutil.h"
 #include "util/xmem.h"
 
 #define YDOC_MAX_NODES     100000 /* expanded nodes per document */
@@ -311,19 +312,6 @@ ydoc_is_one_of(const char *s, size_t len, const char *const *words)
 	return 0;
 }
 
-/* Value of a hex digit, or -1. */
-static int
-ydoc_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * If s matches the core-schema int rule, set the node's ival (saturated,
  * with int_overflow, when it does not fit) and return 1; else 0.
@@ -350,7 +338,7 @@ ydoc_resolve_int(struct fl_ynode *n, const char *s, size_t len)
 	if (neg)
 		limit += 1; /* |LLONG_MIN| */
 	for (; i < len; i++) {
-		int d = ydoc_digit(s[i]);
+		int d = fl_hex_digit(s[i]);
 
 		if (d < 0 || d >= base)
 			return 0;

@@ -48,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/strutil.h"
 #include "util/xmem.h"
 
 /* 2000-01-01 00:00 UTC as Unix microseconds. */
@@ -763,19 +764,6 @@ fl_lsn_format(fl_lsn lsn, char *out, size_t n)
 	snprintf(out, n, "%X/%X", FL_LSN_HI(lsn), FL_LSN_LO(lsn));
 }
 
-/* Value of a hex digit, -1 if c is not one. */
-static int
-pgo_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Read 1 to 8 hex digits at *pp into *out; -1 on none or more than 8. */
 static int
 pgo_hex32(const char **pp, uint32_t *out)
@@ -784,7 +772,7 @@ pgo_hex32(const char **pp, uint32_t *out)
 	uint32_t v = 0;
 	int n, d;
 
-	for (n = 0; (d = pgo_hexval(p[n])) >= 0; n++) {
+	for (n = 0; (d = fl_hex_digit(p[n])) >= 0; n++) {
 		if (n == 8)
 			return -1;
 		v = (v << 4) | (uint32_t)d;

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/strutil.h"
 #include "util/xmem.h"
 
 #define SIGV4_MAX ((size_t)1 << 20)
@@ -93,18 +94,6 @@ sigv4_encode(struct fl_buf *b, const char *s, size_t n, int keep_slash)
 	}
 }
 
-static int
-sigv4_xdigit(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* s[0..n) percent-decoded (a bad escape is kept as it is), then
  * encoded as a canonical query name or value; caller frees. */
 static char *
@@ -119,8 +108,8 @@ sigv4_requote(const char *s, size_t n)
 		int hi, lo;
 
 		if (s[i] == '%' && i + 2 < n &&
-		    (hi = sigv4_xdigit(s[i + 1])) >= 0 &&
-		    (lo = sigv4_xdigit(s[i + 2])) >= 0) {
+		    (hi = fl_hex_digit(s[i + 1])) >= 0 &&
+		    (lo = fl_hex_digit(s[i + 2])) >= 0) {
 			fl_buf_putc(&raw, (char)(hi * 16 + lo));
 			i += 2;
 		} else {

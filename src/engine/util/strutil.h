@@ -31,4 +31,7 @@ int fl_str_parse_bool(const char *s, int *out);
  */
 int fl_str_parse_long(const char *s, long min, long max, long *out);
 
+/* Value of the hex digit c (either case), -1 if c is not one. */
+int fl_hex_digit(int c);
+
 #endif
