@@ -29,7 +29,14 @@
  *   max_retries ends the flush as FL_SINK_TRANSIENT. All chunks of one
  *   flush carry distinct (index, _id) pairs (one per flush, §5.7), so
  *   sending them concurrently cannot reorder two writes of a document.
- *   (5) When caught_up, one POST /<touched generations>/_refresh.
+ *   (5) Visibility: the live generations written are noted with the
+ *   sink's shared refresher (opensearch_refresh.c), which refreshes
+ *   them off this path, at most once per period, and within a period
+ *   when the flush was caught up. Durability needs no refresh (the bulk
+ *   response is after the translog write), so the flush returns, and
+ *   its positions confirm, without waiting for one. With the period at
+ *   0, a caught-up flush sends one POST /<touched generations>/_refresh
+ *   itself before returning (the old way).
  *   The buffer is emptied whatever the outcome; nothing is known
  *   durable unless the flush returns FL_SINK_OK.
  *
@@ -711,28 +718,47 @@ ow_send(struct os_writer *w, struct fl_err *err)
 	return FL_SINK_OK;
 }
 
-/* One POST /<touched generations>/_refresh. */
-static int
-ow_refresh(struct os_writer *w, struct fl_err *err)
+/* The distinct generations of the frags (live ones only when
+ * live_only: no seeding, no pending-set write); caller frees the array
+ * (the names are the snapshot's). */
+static const char **
+ow_touched(const struct os_writer *w, int live_only, size_t *n)
 {
-	struct fl_buf path;
-	struct fl_http_req r;
 	const char **seen = NULL;
 	size_t nseen = 0, cap = 0, i, j;
-	int rc;
 
-	fl_buf_init(&path, SIZE_MAX);
-	fl_buf_putc(&path, '/');
 	for (i = 0; i < w->nfrags; i++) {
+		const struct ow_op *op = &w->ops[w->frags[i].op];
+
+		if (live_only && (op->seeding || op->pend))
+			continue;
 		for (j = 0; j < nseen && seen[j] != w->frags[i].gen; j++)
 			;
 		if (j < nseen)
 			continue;
 		seen = fl_xgrow(seen, &cap, nseen + 1, sizeof(*seen));
 		seen[nseen++] = w->frags[i].gen;
-		if (nseen > 1)
+	}
+	*n = nseen;
+	return seen;
+}
+
+/* One POST /<touched generations>/_refresh (refresher period 0). */
+static int
+ow_refresh(struct os_writer *w, struct fl_err *err)
+{
+	struct fl_buf path;
+	struct fl_http_req r;
+	size_t nseen, i;
+	const char **seen = ow_touched(w, 0, &nseen);
+	int rc;
+
+	fl_buf_init(&path, SIZE_MAX);
+	fl_buf_putc(&path, '/');
+	for (i = 0; i < nseen; i++) {
+		if (i)
 			fl_buf_putc(&path, ',');
-		fl_buf_puts(&path, w->frags[i].gen);
+		fl_buf_puts(&path, seen[i]);
 	}
 	fl_buf_puts(&path, "/_refresh");
 	fl_http_req_init(&r);
@@ -744,6 +770,23 @@ ow_refresh(struct os_writer *w, struct fl_err *err)
 	fl_buf_done(&path);
 	free(seen);
 	return rc;
+}
+
+/* Step (5): hand the live generations written to the shared refresher,
+ * or (period 0) refresh them now when caught up. */
+static int
+ow_visible(struct os_writer *w, int caught_up, struct fl_err *err)
+{
+	const char **gens;
+	size_t n;
+
+	if (!fl_sink_os_refresh_shared(w->s))
+		return caught_up ? ow_refresh(w, err) : FL_SINK_OK;
+	/* while behind, seeding generations are left alone (§2.9) */
+	gens = ow_touched(w, !caught_up, &n);
+	fl_sink_os_refresh_note(w->s, gens, n, caught_up);
+	free(gens);
+	return FL_SINK_OK;
 }
 
 /* ---- flush ------------------------------------------------------------- */
@@ -866,8 +909,8 @@ ow_flush(struct fl_sink_writer *base, int caught_up, struct fl_sink_report *rep,
 		            "crash; if it persists, PostgreSQL's WAL position "
 		            "went back (a restore?): reindex",
 		            w->nstale, (unsigned long long)w->version);
-	if (rc == FL_SINK_OK && caught_up)
-		rc = ow_refresh(w, err);
+	if (rc == FL_SINK_OK)
+		rc = ow_visible(w, caught_up, err);
 	t2 = fl_mono_ms();
 	fl_log_debug(OW_LOG,
 	             "flush of %zu operations: bulk %lld ms, refresh %lld ms",
