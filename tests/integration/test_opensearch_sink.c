@@ -977,6 +977,124 @@ out:
 	fl_val_free(ix.body);
 }
 
+/* ---- identical documents are not sent again ------------------------------ */
+
+/* Upsert users/1 (mode: 0 live, 1 seeding, FL_SINK_WRITE_FORCED) with
+ * email at version v, flush; the skips it reported. */
+static long
+t_put1_skips(struct fl_sink_writer *w, uint64_t v, const char *email, int mode)
+{
+	struct fl_sink_report rep;
+	char doc[128];
+
+	snprintf(doc, sizeof(doc), "{\"email\":\"%s\",\"age\":1}", email);
+	w->ops->set_version(w, v);
+	w->ops->upsert(w, "users", "1", doc, strlen(doc), mode);
+	if (t_flush(w, 0, &rep) != FL_SINK_OK)
+		return -1;
+	fl_sink_report_done(&rep);
+	return (long)w->ops->skipped(w, "users");
+}
+
+TAP_TEST(test_skip_identical)
+{
+	struct fl_sink_index_state st;
+	struct fl_sink_report rep;
+	struct fl_sink *s;
+	struct fl_sink_writer *w = NULL;
+	struct t_index ix;
+	char p[64], ha[128], email[64];
+	const char *bad = "{\"email\":\"x@x.io\",\"nope\":1}";
+	size_t slots;
+	long v, g;
+	struct fl_err err;
+
+	t_prefix(p, sizeof(p), "k");
+	if (!ok(t_index_load(&ix, NULL) == 0, "schema loads"))
+		return;
+	s = t_sink(t_base, p, 1000, 10485760, 3);
+	if (!ok(s && t_ensure(s, &ix, &st) == FL_SINK_OK, "ensure_index"))
+		goto out;
+	fl_sink_index_state_done(&st);
+	snprintf(ha, sizeof(ha), "%susers_%s", p, ix.hash);
+	w = s->ops->writer_new(s);
+	if (!ok(w->ops->skipped != NULL, "the OpenSearch writer skips"))
+		goto out;
+	is_long(t_put1_skips(w, 100, "a@x.io", 0), 0, "a first write is sent");
+	is_long(t_put1_skips(w, 200, "a@x.io", 0), 1,
+	        "the same document again is skipped");
+	t_doc1(ha, email, sizeof(email), &v);
+	is_long(v, 100, "so the stored version stays 100");
+	is_long(t_put1_skips(w, 300, "b@x.io", 0), 0, "a change is sent");
+	t_doc1(ha, email, sizeof(email), &v);
+	ok(v == 300 && strcmp(email, "b@x.io") == 0, "and stored");
+	is_long(t_put1_skips(w, 400, "b@x.io", FL_SINK_WRITE_FORCED), 0,
+	        "a forced write (repair) is sent");
+	t_doc1(ha, email, sizeof(email), &v);
+	is_long(v, 400, "stored at 400");
+	is_long(t_put1_skips(w, 500, "b@x.io", 1), 0,
+	        "a seeding write is sent");
+	t_doc1(ha, email, sizeof(email), &v);
+	is_long(v, 500, "stored at 500");
+	is_long(t_put1_skips(w, 550, "b@x.io", 0), 1,
+	        "after which the same live document is skipped");
+	w->ops->set_version(w, 600);
+	w->ops->del(w, "users", "1", 0);
+	is_long(t_flush(w, 0, &rep), FL_SINK_OK, "a delete");
+	fl_sink_report_done(&rep);
+	is_long(t_put1_skips(w, 700, "b@x.io", 0), 0,
+	        "the same document after a delete is sent");
+	t_doc1(ha, email, sizeof(email), &v);
+	is_long(v, 700, "stored again");
+	is_long(t_put1_skips(w, 650, "c@x.io", 0), 0,
+	        "an older build (409, not applied)");
+	is_long(t_put1_skips(w, 800, "c@x.io", 0), 0,
+	        "is not remembered: the same document is sent");
+	t_doc1(ha, email, sizeof(email), &v);
+	ok(v == 800 && strcmp(email, "c@x.io") == 0, "and stored");
+	w->ops->upsert(w, "users", "2", bad, strlen(bad), 0);
+	t_flush(w, 0, &rep);
+	is_long((long)rep.n, 1, "a rejected document");
+	fl_sink_report_done(&rep);
+	w->ops->upsert(w, "users", "2", bad, strlen(bad), 0);
+	t_flush(w, 0, &rep);
+	is_long((long)rep.n, 1, "is not remembered: rejected again");
+	fl_sink_report_done(&rep);
+	is_long((long)fl_sink_os_writer_seen(w, "users", &slots), 1,
+	        "one id has an entry (the rejected one none)");
+	is_long((long)slots, 16, "in a 16-slot table");
+	is_long(s->ops->stage_rebuild(s, "users", &g, &err), FL_SINK_OK,
+	        "stage a reindex");
+	is_long(t_put1_skips(w, 900, "c@x.io", 0), 0,
+	        "a new generation: the same document is sent to both");
+	is_long(t_put1_skips(w, 950, "c@x.io", 0), 1, "then skipped again");
+	w->ops->free(w);
+	w = s->ops->writer_new(s);
+	is_long(t_put1_skips(w, 1000, "c@x.io", 0), 0,
+	        "a new writer starts empty: sent");
+	w->ops->free(w);
+	w = NULL;
+	s->ops->free(s);
+
+	s = t_sink(t_base, p, 1000, 10485760, 3);
+	fl_sink_os_set_skip(s, 0);
+	if (!ok(s && t_ensure(s, &ix, &st) == FL_SINK_OK, "ensure again"))
+		goto out;
+	fl_sink_index_state_done(&st);
+	w = s->ops->writer_new(s);
+	is_long(t_put1_skips(w, 1100, "c@x.io", 0), 0, "bound 0: sent");
+	is_long(t_put1_skips(w, 1200, "c@x.io", 0), 0, "and sent again");
+	t_doc1(ha, email, sizeof(email), &v);
+	is_long(v, 1200, "stored at 1200");
+out:
+	if (w)
+		w->ops->free(w);
+	if (s)
+		s->ops->free(s);
+	t_cleanup(t_base, p);
+	fl_val_free(ix.body);
+}
+
 /* ---- the shared refresher ------------------------------------------------ */
 
 /* Monotonic milliseconds. */
@@ -1126,6 +1244,7 @@ main(void)
 		tap_run(test_reindex_swap);
 		tap_run(test_meta_recovery);
 		tap_run(test_refresher);
+		tap_run(test_skip_identical);
 	}
 	tap_run(test_private_node);
 	curl_global_cleanup();

@@ -47,6 +47,7 @@
 
 #include "config/value.h"
 #include "sink/opensearch_names.h"
+#include "sink/opensearch_seen.h"
 #include "util/json_write.h"
 #include "util/log.h"
 #include "util/xmem.h"
@@ -690,6 +691,18 @@ fl_sink_os_set_refresh(struct fl_sink *base, long period_ms)
 }
 
 void
+fl_sink_os_set_skip(struct fl_sink *base, long max_ids)
+{
+	struct fl_sink_os *s = (struct fl_sink_os *)base;
+
+	if (!base || base->ops != &os_ops)
+		return;
+	s->seen_max = max_ids < 0          ? 0
+	              : max_ids > 10000000 ? 10000000
+	                                   : (size_t)max_ids;
+}
+
+void
 fl_sink_os_refresh_count(struct fl_sink *base, uint64_t *refreshes,
                          uint64_t *failures)
 {
@@ -773,6 +786,7 @@ fl_sink_os_new(const struct fl_sink_cfg *cfg, const char *prefix,
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	fl_sink_os_refresh_init(s, FL_SINK_OS_REFRESH_MS);
+	s->seen_max = FL_OS_SEEN_MAX;
 	if (!cfg->tls_verify)
 		fl_log_warn(OS_LOG,
 		            "sink %s: tls_verify is false: certificates and "

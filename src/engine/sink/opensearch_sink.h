@@ -61,6 +61,17 @@ void fl_sink_os_tune(struct fl_sink *s, const struct fl_sink_os_tuning *t);
  * way). Clamped to 0..60000. No-op on another kind of sink. */
 void fl_sink_os_set_refresh(struct fl_sink *s, long period_ms);
 
+/* Bound of each writer's cache of stored documents, ids per index
+ * (before writer_new; opensearch_seen.c): live documents identical to
+ * the one last stored are not sent again. 0 turns it off. Clamped to
+ * 0..10,000,000. No-op on another kind of sink. */
+void fl_sink_os_set_skip(struct fl_sink *s, long max_ids);
+
+/* Ids in an OpenSearch writer's cache for index, and its slots (0 for
+ * another kind of writer). For tests and memory measurements. */
+size_t fl_sink_os_writer_seen(struct fl_sink_writer *w, const char *index,
+                              size_t *slots);
+
 /* Refreshes the shared refresher sent and failed so far (0, 0 on
  * another kind of sink). */
 void fl_sink_os_refresh_count(struct fl_sink *s, uint64_t *refreshes,
@@ -212,6 +223,7 @@ struct fl_sink_os {
 	int changing; /* routing changes waiting for them */
 	struct os_route **routes;
 	size_t nroutes, caproutes;
+	size_t seen_max; /* each writer's seen cache, ids per index */
 	/* the shared refresher (opensearch_refresh.c), its own lock */
 	struct os_refresher *refresher;
 	/* abort (opensearch_abort.c), under mu */

@@ -40,6 +40,16 @@
  *   The buffer is emptied whatever the outcome; nothing is known
  *   durable unless the flush returns FL_SINK_OK.
  *
+ *   Identical documents. Each writer remembers, per index and id, a
+ *   hash of the document it last stored and of the generations it went
+ *   to (opensearch_seen.c, bounded; it starts empty). A live upsert
+ *   whose hash matches is not sent: step (2) drops it, it counts as
+ *   done (its position confirms like the others) and, once the flush
+ *   succeeds, as skipped (ops->skipped). Seeding writes and forced ones
+ *   (repairs) are always sent. After the flush, an applied upsert is
+ *   remembered; a delete, a rejected or stale item, or any operation of
+ *   a failed flush is forgotten. Why the skipped version may be lost:
+ *   opensearch_seen.c DESIGN.
  *   Versions. Each document action carries the version set by
  *   set_version when it was buffered (the WAL position read before its
  *   document was built) as an external_gte version. A 409 version
@@ -71,6 +81,7 @@
 #include <string.h>
 
 #include "sink/opensearch_names.h"
+#include "sink/opensearch_seen.h"
 #include "sink/opensearch_sink.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -84,8 +95,12 @@ struct ow_op {
 	size_t doc_off, doc_len;
 	unsigned del : 1;
 	unsigned seeding : 1;
-	unsigned pend : 1; /* a pending-set document (id = its _id) */
-	uint64_t version;  /* external version, 0 none (set_version) */
+	unsigned pend : 1;   /* a pending-set document (id = its _id) */
+	unsigned forced : 1; /* never skipped (FL_SINK_WRITE_FORCED) */
+	unsigned skip : 1;   /* identical to the stored one: not sent */
+	unsigned bad : 1;    /* an item of it was not applied */
+	uint64_t version;    /* external version, 0 none (set_version) */
+	uint64_t key, val;   /* its entry in the seen cache (val 0: none) */
 };
 
 /* One route as seen by this flush. */
@@ -123,6 +138,8 @@ struct os_writer {
 	struct fl_sink_writer base;
 	struct fl_sink_os *s;
 	struct fl_http *http;
+	struct fl_os_seen *seen; /* what this writer stored last */
+	size_t nskip;            /* operations of this flush skipped */
 	int parallel, gzip;
 	/* buffered operations */
 	struct ow_op *ops;
@@ -178,7 +195,8 @@ ow_add(struct os_writer *w, int del, const char *index, const char *id,
 	op = &w->ops[w->nops++];
 	memset(op, 0, sizeof(*op));
 	op->del = del ? 1u : 0u;
-	op->seeding = seeding ? 1u : 0u;
+	op->seeding = seeding == 1 ? 1u : 0u;
+	op->forced = seeding == FL_SINK_WRITE_FORCED ? 1u : 0u;
 	op->version = w->version;
 	op->index_off = ow_intern(w, index);
 	op->id_len = strlen(id);
@@ -340,6 +358,56 @@ ow_route(const struct os_writer *w, const char *logical)
 	return NULL;
 }
 
+/* Key and value of op in the seen cache; 1 when it may be skipped (a
+ * live document identical, in the same generations, to the one this
+ * writer last stored for its id). */
+static int
+ow_seen(struct os_writer *w, struct ow_op *op, const char *name,
+        const struct ow_route *rt)
+{
+	uint64_t h;
+
+	if (!fl_os_seen_on(w->seen))
+		return 0;
+	op->key = fl_os_seen_key(w->arena.data + op->id_off, op->id_len);
+	if (op->del)
+		return 0;
+	h = fl_os_seen_val_start(w->arena.data + op->doc_off, op->doc_len);
+	if (!op->seeding && rt->serving)
+		h = fl_os_seen_val_add(h, rt->serving);
+	h = fl_os_seen_val_add(h, rt->active);
+	op->val = fl_os_seen_val_end(h);
+	return !op->seeding && !op->forced &&
+	       fl_os_seen_has(w->seen, name, op->key, op->val);
+}
+
+/* After the flush: remember what is now stored, forget what is not
+ * known (ok: the flush succeeded; then rejected, stale and deleted
+ * documents are forgotten, the others remembered). */
+static void
+ow_remember(struct os_writer *w, int ok)
+{
+	size_t i;
+
+	if (!fl_os_seen_on(w->seen))
+		return;
+	for (i = 0; i < w->nops; i++) {
+		const struct ow_op *op = &w->ops[i];
+		const char *name = w->arena.data + op->index_off;
+
+		if (op->pend || !op->key)
+			continue;
+		if (op->skip) {
+			if (ok)
+				fl_os_seen_skipped(w->seen, name);
+		} else if (ok && !op->del && !op->bad && !w->rej[i].reason) {
+			fl_os_seen_put(w->seen, name, op->key, op->val);
+		} else {
+			fl_os_seen_forget(w->seen, name, op->key);
+		}
+	}
+}
+
 /* Expand operations into actions and plan the first round. */
 static int
 ow_plan(struct os_writer *w, struct fl_err *err)
@@ -349,7 +417,7 @@ ow_plan(struct os_writer *w, struct fl_err *err)
 	size_t i;
 
 	for (i = 0; i < w->nops; i++) {
-		const struct ow_op *op = &w->ops[i];
+		struct ow_op *op = &w->ops[i];
 		const char *name = w->arena.data + op->index_off;
 
 		if (op->pend) {
@@ -365,6 +433,11 @@ ow_plan(struct os_writer *w, struct fl_err *err)
 				           name);
 				return FL_SINK_PERMANENT;
 			}
+		}
+		if (ow_seen(w, op, name, rt)) {
+			op->skip = 1;
+			w->nskip++;
+			continue;
 		}
 		if (!op->seeding && rt->serving)
 			ow_frag_add(w, i, rt->serving);
@@ -468,6 +541,7 @@ ow_reject(struct os_writer *w, size_t fi, int status, const char *reason)
 {
 	struct ow_rejection *r = &w->rej[w->frags[fi].op];
 
+	w->ops[w->frags[fi].op].bad = 1;
 	if (w->ops[w->frags[fi].op].pend) {
 		ow_pend_fail(w, fi, status, reason);
 		return;
@@ -555,6 +629,7 @@ ow_items(struct os_writer *w, const struct ow_slot *sl)
 			ow_fatal(w, msg);
 		} else if (it[i].cls == FL_BULK_STALE) {
 			w->nstale++; /* a newer write is stored: done */
+			w->ops[w->frags[fi].op].bad = 1;
 		} else if (it[i].cls == FL_BULK_RETRY) {
 			w->pool = fl_xgrow(w->pool, &w->cappool, w->npool + 1,
 			                   sizeof(*w->pool));
@@ -850,6 +925,7 @@ ow_clear(struct os_writer *w)
 	w->nrej = 0;
 	w->nops = 0;
 	w->npend = 0;
+	w->nskip = 0;
 	w->nfrags = 0;
 	w->npool = 0;
 	w->nunits = 0;
@@ -913,13 +989,33 @@ ow_flush(struct fl_sink_writer *base, int caught_up, struct fl_sink_report *rep,
 		rc = ow_visible(w, caught_up, err);
 	t2 = fl_mono_ms();
 	fl_log_debug(OW_LOG,
-	             "flush of %zu operations: bulk %lld ms, refresh %lld ms",
-	             w->nops, (long long)(t1 - t0), (long long)(t2 - t1));
+	             "flush of %zu operations (%zu identical, not sent): bulk "
+	             "%lld ms, refresh %lld ms",
+	             w->nops, w->nskip, (long long)(t1 - t0),
+	             (long long)(t2 - t1));
+	ow_remember(w, rc == FL_SINK_OK);
 	ow_snapshot_give(w);
 	if (rc == FL_SINK_OK)
 		ow_report(w, rep);
 	ow_clear(w);
 	return rc;
+}
+
+/* skipped: identical documents not sent, per index, since last asked. */
+static uint64_t
+ow_skipped(struct fl_sink_writer *base, const char *index)
+{
+	return fl_os_seen_take_skipped(((struct os_writer *)base)->seen, index);
+}
+
+size_t
+fl_sink_os_writer_seen(struct fl_sink_writer *base, const char *index,
+                       size_t *slots)
+{
+	*slots = 0;
+	if (!base || base->ops->skipped != ow_skipped)
+		return 0;
+	return fl_os_seen_size(((struct os_writer *)base)->seen, index, slots);
 }
 
 /* Free a writer and its connections (its client leaves the sink's
@@ -952,6 +1048,7 @@ ow_free(struct fl_sink_writer *base)
 	free(w->units);
 	free(w->next);
 	free(w->rej);
+	fl_os_seen_free(w->seen);
 	free(w);
 }
 
@@ -962,6 +1059,7 @@ static const struct fl_sink_writer_ops ow_ops = {
 	.free = ow_free,
 	.pend = ow_pend,
 	.set_version = ow_set_version,
+	.skipped = ow_skipped,
 };
 
 struct fl_sink_writer *
@@ -976,6 +1074,7 @@ fl_sink_os_writer_new(struct fl_sink *base)
 	w->s = s;
 	w->parallel = s->tune.parallel > 0 ? s->tune.parallel : 1;
 	w->gzip = s->tune.gzip;
+	w->seen = fl_os_seen_new(s->seen_max);
 	fl_buf_init(&w->arena, SIZE_MAX);
 	fl_buf_init(&w->metas, SIZE_MAX);
 	w->slots = fl_xcalloc((size_t)w->parallel, sizeof(*w->slots));
