@@ -617,8 +617,6 @@ fl_status_to_json(const struct fl_status *st, int64_t now_us, struct fl_buf *o)
 	json_kv_u(o, "changes_committed", st->changes_committed);
 	json_kv_u(o, "changes_in_flight", st->in_flight);
 	json_kv_u(o, "documents_built", st->documents_built);
-	json_kv_u(o, "documents_skipped_identical",
-	          st->documents_skipped_identical);
 	json_kv_u(o, "documents_quarantined", st->documents_quarantined);
 	json_kv_u(o, "batches", st->batches);
 	json_kv_i(o, "last_flush_micros", st->last_flush_us);
@@ -631,6 +629,8 @@ fl_status_to_json(const struct fl_status *st, int64_t now_us, struct fl_buf *o)
 	            1);
 	/* ours, after the reference's fields */
 	json_kv_str(o, "version", st->version, 1);
+	json_kv_u(o, "documents_skipped_identical",
+	          st->documents_skipped_identical);
 	fl_buf_printf(o, ",\"paused\":%s", st->paused ? "true" : "false");
 	json_kv_str(o, "waiting_for",
 	            st->waiting_for[0] ? st->waiting_for : NULL, 1);

@@ -9,8 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Default bound, entries per index and writer (0 = off). */
+/* Default bound, entries per index and writer (0 = off); a build may
+ * set it (-D) for A/B measurements. */
+#ifndef FL_OS_SEEN_MAX
 #define FL_OS_SEEN_MAX 100000
+#endif
 
 struct fl_os_seen;
 

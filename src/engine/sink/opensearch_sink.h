@@ -52,8 +52,11 @@ struct fl_sink_os_tuning {
  * on another kind of sink). */
 void fl_sink_os_tune(struct fl_sink *s, const struct fl_sink_os_tuning *t);
 
-/* Default period of the shared refresher, ms (opensearch_refresh.c). */
+/* Default period of the shared refresher, ms (opensearch_refresh.c);
+ * a build may set it (-D) for A/B measurements. */
+#ifndef FL_SINK_OS_REFRESH_MS
 #define FL_SINK_OS_REFRESH_MS 200
+#endif
 
 /* The shared refresher's period in ms (before writer_new): at most one
  * refresh of the sink's written generations per period, off the flush
