@@ -56,3 +56,20 @@ $$;
 UPDATE users SET deleted_at = NULL WHERE id > (SELECT max(id) - 200 FROM users);
 CREATE OR REPLACE VIEW bench_probe_ids AS
     SELECT id FROM users WHERE id > (SELECT max(id) - 200 FROM users);
+
+-- bench_catchup(seed): the catch-up backlog of compare.sh, ten root updates
+-- (users.full_name, a new value each) in one transaction, on the users
+-- bench_churn touches (the last 200 stay reserved for the probes).
+CREATE OR REPLACE FUNCTION bench_catchup(seed integer)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    i integer;
+    maxu bigint := (SELECT max(id) FROM users) - 200;
+    u bigint;
+BEGIN
+    PERFORM setseed((seed % 2000000000)::float8 / 2000000000.0);
+    FOR i IN 1..10 LOOP
+        u := 1 + floor(random() * maxu);
+        UPDATE users SET full_name = 'Catch ' || seed || ' ' || i WHERE id = u;
+    END LOOP;
+END $$;

@@ -8,10 +8,11 @@
 # seed.sql at --scale, default 10), the same index settings (1 shard, 0
 # replicas, refresh 1 s); PostgreSQL (database dropped and re-seeded) and
 # OpenSearch (all indices deleted) reset before every tool.
-#   --only   backfill,live,latency,resources,ceilings (default: all;
-#            resources are sampled whenever a tool runs)
+#   --only   backfill,live,latency,resources,ceilings,catchup (default:
+#            all; resources are sampled whenever a tool runs)
 #   --peers  ref,pgsync (default both; ours always runs); add ours4 for
-#            ours again with FLUSSO_WORKERS=4 (a diagnostics row)
+#            ours again with FLUSSO_WORKERS=4 (a diagnostics row), base
+#            for another build of ours at $BASE_BIN (before/after A/B)
 #   --window seconds per load step in the live ladder (default 60)
 #   --rates  offered changes/s of the ladder (default "250 500 1000 1500
 #            2000 3000 4000 6000 8000"); each step is `bench_churn(10, seed)` transactions
@@ -25,6 +26,11 @@
 # /tmp/flusso-bench-svc), started (OS_HEAP=2g) when not already running.
 # Backfill is timed BENCH_BACKFILL_RUNS times (default 3, each from a
 # reset) and the median run reported; every run's seconds are kept.
+# Catch-up (tools with a slot): the tool is stopped, BENCH_CATCHUP
+# (default "2000 20000") transactions of 10 root updates each are made
+# (bench_catchup, 2 pgbench clients), then a marker transaction; the tool
+# starts again. Reported: start -> first confirmed flush (the slot's
+# confirmed position moves), start -> marker searchable, changes/s.
 # Before the first tool, one untimed backfill and 20 s of churn with our
 # build warm the OpenSearch JVM (BENCH_NO_WARMUP=1 skips it).
 # Diagnostics knobs: BENCH_NO_BUILD=1 (use build-bench/flusso as is),
@@ -34,7 +40,7 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here=$root/tests/bench
-scale=10 only=backfill,live,latency,resources,ceilings peers=ref,pgsync
+scale=10 only=backfill,live,latency,resources,ceilings,catchup peers=ref,pgsync
 window=60 rates="250 500 1000 1500 2000 3000 4000 6000 8000" ops=10
 out=$root/share/BENCHMARKS.md
 while [ $# -gt 0 ]; do
@@ -176,6 +182,10 @@ start_ours() {
 		--lag-poll-secs 1 >"$d/run.log" 2>&1) &
 	pid=$!
 }
+# another build of ours (--peers base, BASE_BIN): before/after A/B
+start_base() {
+	OURS=${BASE_BIN:?BASE_BIN is not set} ours_dir=base start_ours
+}
 # ours with 4 workers (--peers ours4): the same build and deployment
 start_ours4() {
 	FLUSSO_WORKERS=4 ours_dir=ours4 start_ours
@@ -194,8 +204,9 @@ start_ref() {
 	# the publication before the slot: the reference would create it after
 	# our slot, and pgoutput then fails on any change decoded before that
 	# point ("publication does not exist"), which happened on a fresh start
-	sql "CREATE PUBLICATION flusso_ref FOR TABLE public.addresses, public.order_items, public.orders, public.products, public.profiles, public.users" >/dev/null
-	sql "SELECT pg_create_logical_replication_slot('flusso_ref', 'pgoutput')" >/dev/null
+	# (both exist already when it restarts for the catch-up)
+	sql "CREATE PUBLICATION flusso_ref FOR TABLE public.addresses, public.order_items, public.orders, public.products, public.profiles, public.users" >/dev/null 2>&1
+	sql "SELECT pg_create_logical_replication_slot('flusso_ref', 'pgoutput')" >/dev/null 2>&1
 	(cd "$d" && exec env BENCH_DATABASE_URL="$DBURL" BENCH_OPENSEARCH_URL="$OS" \
 		"$REF_BIN" run -c flusso.toml --slot flusso_ref --publication flusso_ref \
 		--admin-password bench --lag-poll-secs 1 >"$d/run.log" 2>&1) &
@@ -296,6 +307,52 @@ fresh_start() {
 	"start_$t" || return 1
 	wait_seeded || { log "$t: not seeded again"; stop_tool; return 1; }
 	settle
+}
+
+# catchup TOOL N: stop the running tool, make N transactions of 10 root
+# updates and a marker transaction, start it again; time the first
+# confirmed flush and the marker becoming searchable
+slot_confirmed() { sql "SELECT confirmed_flush_lsn - '0/0' FROM pg_replication_slots WHERE slot_name = '$slot'"; }
+catchup() {
+	local t=$1 n=$2 d=$W/$1 c0 tok want t0 tnow first= done= st
+	settle
+	stop_tool
+	c0=$(slot_confirmed)
+	log "$t: catch-up backlog of $n transactions"
+	"$PGBIN/pgbench" -n -f "$here/peers/catchup.pgbench" -c 2 -j 2 -t "$((n / 2))" "$DBURL" >"$d/pgbench-catchup-$n" 2>&1
+	# the marker rows are among the 200 users bench_catchup never touches:
+	# both tools build a document from the rows as they are when they
+	# read them, so a row the backlog touches could show the marker as
+	# soon as the tool reached its first change, long before the end
+	tok=mark$RANDOM$RANDOM
+	want=$(sql "WITH m AS (UPDATE users SET full_name = 'Mark $tok' WHERE id IN (SELECT id FROM users WHERE deleted_at IS NULL AND id > (SELECT max(id) - 200 FROM users) ORDER BY id DESC LIMIT 10) RETURNING 1) SELECT count(*) FROM m")
+	res "$t.catchup.$n.backlog_changes" "$((n * 10 + want))"
+	res "$t.catchup.$n.load" "$(load)"
+	t0=$(date +%s.%N)
+	"start_$t" || { res "$t.catchup.$n.error" "did_not_start"; return 1; }
+	while :; do
+		tnow=$(date +%s.%N)
+		if [ -z "$first" ] && [ "$(slot_confirmed)" -gt "${c0:-0}" ] 2>/dev/null; then
+			first=$(awk -v a="$t0" -v b="$tnow" 'BEGIN{printf "%.2f", b - a}')
+		fi
+		if [ "$(curl -s "$OS/$alias/_count" -H 'Content-Type: application/json' -d "{\"query\":{\"match\":{\"$field\":\"$tok\"}}}" | jq -r '.count // 0')" -ge "$want" ]; then
+			done=$(awk -v a="$t0" -v b="$tnow" 'BEGIN{printf "%.2f", b - a}')
+			break
+		fi
+		kill -0 "$pid" 2>/dev/null || { res "$t.catchup.$n.error" "exited"; return 1; }
+		[ "$(awk -v a="$t0" -v b="$tnow" 'BEGIN{print (b - a > 1800)}')" = 1 ] && { res "$t.catchup.$n.error" "timeout"; return 1; }
+		sleep 0.05
+	done
+	res "$t.catchup.$n.first_flush_s" "${first:-$done}"
+	res "$t.catchup.$n.secs" "$done"
+	res "$t.catchup.$n.changes_per_s" "$(awk -v s="$done" -v n="$((n * 10 + want))" 'BEGIN{printf "%.0f", n / s}')"
+	st=$(snap)
+	[ -n "$st" ] && res "$t.catchup.$n.docs_built" "$(echo "$st" | cut -d' ' -f2)"
+	[ -n "$st" ] && res "$t.catchup.$n.docs_per_s" "$(echo "$st" | awk -v s="$done" '{printf "%.0f", $2 / s}')"
+	# ours: rebuilds not sent, being identical to the stored document
+	st=$(curl -s --max-time 5 "$status_url" | jq -r '.documents_skipped_identical // empty' 2>/dev/null)
+	[ -n "$st" ] && res "$t.catchup.$n.docs_skipped_identical" "$st"
+	return 0
 }
 
 # ---- one tool, every scenario ------------------------------------------------------------------
@@ -452,6 +509,13 @@ run_tool() {
 		res "$t.latency.p99_s" "$(pct 99 "$d/probe-latency")"
 		res "$t.latency.max_s" "$(pct 100 "$d/probe-latency")"
 	fi
+	# 5. catch-up after a restart (tools with a slot)
+	if has catchup && [ -n "$slot" ]; then
+		local cn
+		for cn in ${BENCH_CATCHUP:-2000 20000}; do
+			catchup "$t" "$cn" || break
+		done
+	fi
 	res "$t.end.load" "$(load)"
 	stop_tool
 	[ -n "$slot" ] && admin "SELECT pg_drop_replication_slot('$slot')" >/dev/null 2>&1
@@ -582,9 +646,10 @@ warmup() {
 }
 
 # ---- the run: ours, then ceilings (on ours' documents), then the peers ---------------------------
-if has backfill || has live || has latency || has resources; then
+if has backfill || has live || has latency || has resources || has catchup; then
 	warmup
 	[ -n "${BENCH_SKIP_OURS:-}" ] || run_tool ours
+	peer base && run_tool base
 	has ceilings && [ -z "${BENCH_SKIP_OURS:-}" ] && ceilings
 	peer ours4 && run_tool ours4
 	peer ref && run_tool ref

@@ -129,6 +129,24 @@ t_count(const char *base, const char *index)
 	return n;
 }
 
+/* The count of index once it equals want, polling for up to 5 s: a
+ * caught-up flush makes its documents searchable within the shared
+ * refresher's period (opensearch_refresh.c), not before it returns.
+ * Returns the last count seen. */
+static long
+t_count_soon(const char *base, const char *index, long want)
+{
+	long n = -1;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if ((n = t_count(base, index)) == want)
+			break;
+		usleep(50000);
+	}
+	return n;
+}
+
 static int
 t_strcmp(const void *a, const void *b)
 {
@@ -373,13 +391,14 @@ TAP_TEST(test_create_and_write)
 		has_str(rep.v[0].reason, "strict", "reason names strictness");
 	}
 	fl_sink_report_done(&rep);
-	is_long(t_count(t_base, ha), 3, "the accepted documents are visible");
+	is_long(t_count_soon(t_base, ha, 3), 3,
+	        "the accepted documents are visible");
 	w->ops->del(w, "users", "1", 0);
 	w->ops->del(w, "users", "12345", 0);
 	is_long(t_flush(w, 1, &rep), FL_SINK_OK,
 	        "delete of a missing id: success (E3)");
 	is_long((long)rep.n, 0, "no rejection for it");
-	is_long(t_count(t_base, ha), 2, "the other delete applied");
+	is_long(t_count_soon(t_base, ha, 2), 2, "the other delete applied");
 	w->ops->free(w);
 out:
 	if (s)
@@ -604,7 +623,7 @@ TAP_TEST(test_reindex_swap)
 	t_upsert_range(w, 1, 2, 1);
 	w->ops->upsert(w, "users", "2", "{\"email\":\"live@x.io\"}", 21, 0);
 	is_long(t_flush(w, 1, &rep), FL_SINK_OK, "seed ids 1-2, live id 2");
-	is_long(t_count(t_base, gen2), 2, "generation 2 holds ids 1-2");
+	is_long(t_count_soon(t_base, gen2, 2), 2, "generation 2 holds ids 1-2");
 	is_long(t_count(t_base, gen1), 3, "generation 1 still holds 1-3");
 	{
 		char q[256];
@@ -645,7 +664,7 @@ TAP_TEST(test_reindex_swap)
 	fl_buf_init(&b, 1 << 20);
 	is_long(t_http(t_base, "HEAD", path, NULL, &b), 404, "_1 deleted");
 	fl_buf_done(&b);
-	is_long(t_count(t_base, ha), 2, "id 1 visible, id 3 gone");
+	is_long(t_count_soon(t_base, ha, 2), 2, "id 1 visible, id 3 gone");
 	w->ops->free(w);
 	s2 = t_sink(t_base, p, 1000, 10485760, 3);
 	if (ok(s2 && t_ensure(s2, &ix, &st) == FL_SINK_OK, "restart: ensure")) {
@@ -911,7 +930,7 @@ TAP_TEST(test_private_node)
 		ok(strcmp(rep.v[0].id, "31") == 0 && rep.v[0].status == 413,
 		   "it is a rejection with status 413 (E8)");
 	fl_sink_report_done(&rep);
-	is_long(t_count(node.url, ha), 30, "the other 30 are indexed");
+	is_long(t_count_soon(node.url, ha, 30), 30, "the other 30 are indexed");
 	w->ops->free(w);
 	s->ops->free(s);
 
@@ -945,7 +964,8 @@ TAP_TEST(test_private_node)
 		           (double)(z.tv_nsec - a.tv_nsec) / 1e9);
 	}
 	fl_sink_report_done(&rep);
-	is_long(t_count(node.url, ha), 20000, "every document is there");
+	is_long(t_count_soon(node.url, ha, 20000), 20000,
+	        "every document is there");
 	w->ops->free(w);
 out:
 	if (s)
@@ -954,6 +974,259 @@ out:
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s.log'", node.dir, node.dir);
 	if (node.dir[0] && system(cmd) != 0)
 		printf("# could not remove %s\n", node.dir);
+	fl_val_free(ix.body);
+}
+
+/* ---- identical documents are not sent again ------------------------------ */
+
+/* Upsert users/1 (mode: 0 live, 1 seeding, FL_SINK_WRITE_FORCED) with
+ * email at version v, flush; the skips it reported. */
+static long
+t_put1_skips(struct fl_sink_writer *w, uint64_t v, const char *email, int mode)
+{
+	struct fl_sink_report rep;
+	char doc[128];
+
+	snprintf(doc, sizeof(doc), "{\"email\":\"%s\",\"age\":1}", email);
+	w->ops->set_version(w, v);
+	w->ops->upsert(w, "users", "1", doc, strlen(doc), mode);
+	if (t_flush(w, 0, &rep) != FL_SINK_OK)
+		return -1;
+	fl_sink_report_done(&rep);
+	return (long)w->ops->skipped(w, "users");
+}
+
+TAP_TEST(test_skip_identical)
+{
+	struct fl_sink_index_state st;
+	struct fl_sink_report rep;
+	struct fl_sink *s;
+	struct fl_sink_writer *w = NULL;
+	struct t_index ix;
+	char p[64], ha[128], email[64];
+	const char *bad = "{\"email\":\"x@x.io\",\"nope\":1}";
+	size_t slots;
+	long v, g;
+	struct fl_err err;
+
+	t_prefix(p, sizeof(p), "k");
+	if (!ok(t_index_load(&ix, NULL) == 0, "schema loads"))
+		return;
+	s = t_sink(t_base, p, 1000, 10485760, 3);
+	if (!ok(s && t_ensure(s, &ix, &st) == FL_SINK_OK, "ensure_index"))
+		goto out;
+	fl_sink_index_state_done(&st);
+	snprintf(ha, sizeof(ha), "%susers_%s", p, ix.hash);
+	w = s->ops->writer_new(s);
+	if (!ok(w->ops->skipped != NULL, "the OpenSearch writer skips"))
+		goto out;
+	is_long(t_put1_skips(w, 100, "a@x.io", 0), 0, "a first write is sent");
+	is_long(t_put1_skips(w, 200, "a@x.io", 0), 1,
+	        "the same document again is skipped");
+	t_doc1(ha, email, sizeof(email), &v);
+	is_long(v, 100, "so the stored version stays 100");
+	is_long(t_put1_skips(w, 300, "b@x.io", 0), 0, "a change is sent");
+	t_doc1(ha, email, sizeof(email), &v);
+	ok(v == 300 && strcmp(email, "b@x.io") == 0, "and stored");
+	is_long(t_put1_skips(w, 400, "b@x.io", FL_SINK_WRITE_FORCED), 0,
+	        "a forced write (repair) is sent");
+	t_doc1(ha, email, sizeof(email), &v);
+	is_long(v, 400, "stored at 400");
+	is_long(t_put1_skips(w, 500, "b@x.io", 1), 0,
+	        "a seeding write is sent");
+	t_doc1(ha, email, sizeof(email), &v);
+	is_long(v, 500, "stored at 500");
+	is_long(t_put1_skips(w, 550, "b@x.io", 0), 1,
+	        "after which the same live document is skipped");
+	w->ops->set_version(w, 600);
+	w->ops->del(w, "users", "1", 0);
+	is_long(t_flush(w, 0, &rep), FL_SINK_OK, "a delete");
+	fl_sink_report_done(&rep);
+	is_long(t_put1_skips(w, 700, "b@x.io", 0), 0,
+	        "the same document after a delete is sent");
+	t_doc1(ha, email, sizeof(email), &v);
+	is_long(v, 700, "stored again");
+	is_long(t_put1_skips(w, 650, "c@x.io", 0), 0,
+	        "an older build (409, not applied)");
+	is_long(t_put1_skips(w, 800, "c@x.io", 0), 0,
+	        "is not remembered: the same document is sent");
+	t_doc1(ha, email, sizeof(email), &v);
+	ok(v == 800 && strcmp(email, "c@x.io") == 0, "and stored");
+	w->ops->upsert(w, "users", "2", bad, strlen(bad), 0);
+	t_flush(w, 0, &rep);
+	is_long((long)rep.n, 1, "a rejected document");
+	fl_sink_report_done(&rep);
+	w->ops->upsert(w, "users", "2", bad, strlen(bad), 0);
+	t_flush(w, 0, &rep);
+	is_long((long)rep.n, 1, "is not remembered: rejected again");
+	fl_sink_report_done(&rep);
+	is_long((long)fl_sink_os_writer_seen(w, "users", &slots), 1,
+	        "one id has an entry (the rejected one none)");
+	is_long((long)slots, 16, "in a 16-slot table");
+	is_long(s->ops->stage_rebuild(s, "users", &g, &err), FL_SINK_OK,
+	        "stage a reindex");
+	is_long(t_put1_skips(w, 900, "c@x.io", 0), 0,
+	        "a new generation: the same document is sent to both");
+	is_long(t_put1_skips(w, 950, "c@x.io", 0), 1, "then skipped again");
+	w->ops->free(w);
+	w = s->ops->writer_new(s);
+	is_long(t_put1_skips(w, 1000, "c@x.io", 0), 0,
+	        "a new writer starts empty: sent");
+	w->ops->free(w);
+	w = NULL;
+	s->ops->free(s);
+
+	s = t_sink(t_base, p, 1000, 10485760, 3);
+	fl_sink_os_set_skip(s, 0);
+	if (!ok(s && t_ensure(s, &ix, &st) == FL_SINK_OK, "ensure again"))
+		goto out;
+	fl_sink_index_state_done(&st);
+	w = s->ops->writer_new(s);
+	is_long(t_put1_skips(w, 1100, "c@x.io", 0), 0, "bound 0: sent");
+	is_long(t_put1_skips(w, 1200, "c@x.io", 0), 0, "and sent again");
+	t_doc1(ha, email, sizeof(email), &v);
+	is_long(v, 1200, "stored at 1200");
+out:
+	if (w)
+		w->ops->free(w);
+	if (s)
+		s->ops->free(s);
+	t_cleanup(t_base, p);
+	fl_val_free(ix.body);
+}
+
+/* ---- the shared refresher ------------------------------------------------ */
+
+/* Monotonic milliseconds. */
+static long long
+t_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static uint64_t
+t_refreshes(struct fl_sink *s)
+{
+	uint64_t n, failed;
+
+	fl_sink_os_refresh_count(s, &n, &failed);
+	if (failed)
+		printf("# %llu refreshes failed\n", (unsigned long long)failed);
+	return n;
+}
+
+/* Caught-up flushes return before a refresh and become searchable within
+ * a period; flushes while behind force none; a burst shares refreshes;
+ * an idle sink sends none; period 0 refreshes before returning; freeing
+ * the sink sends the refresh still owed. The generation is never seeded
+ * (refresh_interval -1), so only these refreshes make anything
+ * searchable. */
+TAP_TEST(test_refresher)
+{
+	struct fl_sink_index_state st;
+	struct fl_sink_report rep;
+	struct fl_sink *s;
+	struct fl_sink_writer *w = NULL;
+	struct t_index ix;
+	char p[64], gen[160];
+	long long t0, burst;
+	uint64_t r0, r1;
+	int i;
+
+	t_prefix(p, sizeof(p), "r");
+	if (!ok(t_index_load(&ix, NULL) == 0, "schema loads"))
+		return;
+	s = t_sink(t_base, p, 1000, 10485760, 3);
+	fl_sink_os_set_refresh(s, 300);
+	if (!ok(s && t_ensure(s, &ix, &st) == FL_SINK_OK, "ensure_index"))
+		goto out;
+	snprintf(gen, sizeof(gen), "%susers_%s_%ld", p, ix.hash,
+	         st.active_generation);
+	fl_sink_index_state_done(&st);
+	w = s->ops->writer_new(s);
+	t_upsert_range(w, 1, 3, 0);
+	is_long(t_flush(w, 0, &rep), FL_SINK_OK, "a flush while behind");
+	fl_sink_report_done(&rep);
+	usleep(700000);
+	is_long((long)t_refreshes(s), 0, "forces no refresh");
+	is_long(t_count(t_base, gen), 0, "so nothing is searchable yet");
+	t_upsert_range(w, 4, 4, 0);
+	t0 = t_ms();
+	is_long(t_flush(w, 1, &rep), FL_SINK_OK, "a caught-up flush");
+	fl_sink_report_done(&rep);
+	is_long(t_count_soon(t_base, gen, 4), 4,
+	        "it and the earlier writes become searchable");
+	printf("# searchable %lld ms after the flush began\n", t_ms() - t0);
+	is_long((long)t_refreshes(s), 1, "with one refresh");
+	t0 = t_ms();
+	for (i = 5; i <= 14; i++) {
+		t_upsert_range(w, i, i, 0);
+		t_flush(w, 1, &rep);
+		fl_sink_report_done(&rep);
+	}
+	burst = t_ms() - t0;
+	is_long(t_count_soon(t_base, gen, 14), 14,
+	        "a burst of 10 caught-up flushes is searchable");
+	r1 = t_refreshes(s);
+	printf("# burst of %lld ms: %llu refreshes\n", burst,
+	       (unsigned long long)(r1 - 1));
+	ok(r1 - 1 >= 1 && (long long)(r1 - 1) <= burst / 300 + 2,
+	   "sharing at most one refresh per 300 ms period");
+	usleep(700000);
+	is_long((long)t_refreshes(s), (long)r1, "an idle sink sends none");
+	w->ops->free(w);
+	w = NULL;
+	s->ops->free(s);
+
+	/* period 0: the flush refreshes before it returns */
+	s = t_sink(t_base, p, 1000, 10485760, 3);
+	fl_sink_os_set_refresh(s, 0);
+	if (!ok(s && t_ensure(s, &ix, &st) == FL_SINK_OK, "ensure again"))
+		goto out;
+	fl_sink_index_state_done(&st);
+	w = s->ops->writer_new(s);
+	t_upsert_range(w, 15, 15, 0);
+	is_long(t_flush(w, 1, &rep), FL_SINK_OK, "period 0: a caught-up flush");
+	fl_sink_report_done(&rep);
+	is_long(t_count(t_base, gen), 15, "is searchable when it returns");
+	w->ops->free(w);
+	w = NULL;
+	s->ops->free(s);
+
+	/* a long period: the refresh owed is sent when the sink is freed */
+	s = t_sink(t_base, p, 1000, 10485760, 3);
+	fl_sink_os_set_refresh(s, 60000);
+	if (!ok(s && t_ensure(s, &ix, &st) == FL_SINK_OK, "ensure again"))
+		goto out;
+	fl_sink_index_state_done(&st);
+	w = s->ops->writer_new(s);
+	t_upsert_range(w, 16, 16, 0);
+	t_flush(w, 1, &rep);
+	fl_sink_report_done(&rep);
+	t_count_soon(t_base, gen, 16);
+	r0 = t_refreshes(s);
+	t_upsert_range(w, 17, 17, 0);
+	t_flush(w, 1, &rep);
+	fl_sink_report_done(&rep);
+	usleep(300000);
+	is_long((long)t_refreshes(s), (long)r0,
+	        "within the period the next refresh waits");
+	w->ops->free(w);
+	w = NULL;
+	t0 = t_ms();
+	s->ops->free(s);
+	s = NULL;
+	ok(t_ms() - t0 < 5000, "freeing the sink does not wait the period out");
+	is_long(t_count(t_base, gen), 17, "it sends the refresh owed");
+out:
+	if (w)
+		w->ops->free(w);
+	if (s)
+		s->ops->free(s);
+	t_cleanup(t_base, p);
 	fl_val_free(ix.body);
 }
 
@@ -970,6 +1243,8 @@ main(void)
 		tap_run(test_versions);
 		tap_run(test_reindex_swap);
 		tap_run(test_meta_recovery);
+		tap_run(test_refresher);
+		tap_run(test_skip_identical);
 	}
 	tap_run(test_private_node);
 	curl_global_cleanup();

@@ -710,6 +710,11 @@ t_env_start(struct t_env *e, long batch_size, long max_retries,
 		return -1;
 	}
 	fl_sink_os_tune(e->sink, &tune);
+	/* these tests pin the writer's own request sequence: the refresh
+	 * of a caught-up flush on its path (period 0) and every write sent
+	 * (no seen cache); test_opensearch_sink covers both features */
+	fl_sink_os_set_refresh(e->sink, 0);
+	fl_sink_os_set_skip(e->sink, 0);
 	def.name = "users";
 	def.hash = T_HASH;
 	def.body = body;

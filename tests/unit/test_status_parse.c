@@ -31,6 +31,7 @@ t_fill(struct fl_status *st)
 	st->changes_captured = 123456789;
 	st->changes_committed = 123456000;
 	st->documents_built = 4242;
+	st->documents_skipped_identical = 421;
 	st->documents_quarantined = 3;
 	st->batches = 77;
 	st->errors = 2;
@@ -67,6 +68,7 @@ t_fill(struct fl_status *st)
 	x->serving_generation = 3;
 	x->building_generation = 4;
 	x->documents_built = 4000;
+	x->skipped_identical = 400;
 	x->quarantined = 2;
 	x->stored = 3990;
 	x->backfill_active = 1;

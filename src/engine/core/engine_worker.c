@@ -40,7 +40,8 @@
 struct wk_id {
 	int ix;
 	const char *key;
-	int live; /* some item for it is live or drained: every target */
+	int live;   /* some item for it is live or drained: every target */
+	int forced; /* some item for it is drained or repaired: always sent */
 };
 
 struct wk_batch {
@@ -77,6 +78,7 @@ wk_dedup_add(struct wk_batch *b, const struct eng_item *it)
 	size_t mask = b->nslots - 1;
 	size_t i = (size_t)wk_hash(it->ix, it->key) & mask;
 	int live = it->kind != ENG_ITEM_SEED;
+	int forced = it->kind == ENG_ITEM_DRAIN;
 
 	for (;; i = (i + 1) & mask) {
 		size_t s = b->slots[i];
@@ -87,12 +89,14 @@ wk_dedup_add(struct wk_batch *b, const struct eng_item *it)
 			id->ix = it->ix;
 			id->key = it->key;
 			id->live = live;
+			id->forced = forced;
 			b->slots[i] = b->nids;
 			return;
 		}
 		id = &b->ids[s - 1];
 		if (id->ix == it->ix && strcmp(id->key, it->key) == 0) {
 			id->live |= live;
+			id->forced |= forced;
 			return;
 		}
 	}
@@ -118,9 +122,11 @@ wk_dedup(struct wk_batch *b)
 		wk_dedup_add(b, b->items[i]);
 }
 
-/* Is the id (ix, key) live? (Documents come back in any order.) */
+/* How the document of (ix, key) is written: 1 seeding, 0 live, or
+ * FL_SINK_WRITE_FORCED (drained or repaired: sent even when the sink
+ * remembers storing it). Documents come back in any order. */
 static int
-wk_is_live(const struct wk_batch *b, int ix, const char *key)
+wk_write_mode(const struct wk_batch *b, int ix, const char *key)
 {
 	size_t mask = b->nslots - 1;
 	size_t i = (size_t)wk_hash(ix, key) & mask;
@@ -129,9 +135,11 @@ wk_is_live(const struct wk_batch *b, int ix, const char *key)
 		size_t s = b->slots[i];
 
 		if (s == 0)
-			return 1;
+			return 0;
 		if (b->ids[s - 1].ix == ix && !strcmp(b->ids[s - 1].key, key))
-			return b->ids[s - 1].live;
+			return !b->ids[s - 1].live    ? 1
+			       : b->ids[s - 1].forced ? FL_SINK_WRITE_FORCED
+			                              : 0;
 	}
 }
 
@@ -237,7 +245,7 @@ wk_build_index(struct eng_worker *w, struct wk_batch *b, int ix,
 	}
 	for (i = 0; i < docs->n; i++) {
 		const struct fl_doc *d = &docs->v[i];
-		int seeding = !wk_is_live(b, ix, d->id);
+		int seeding = wk_write_mode(b, ix, d->id);
 
 		if (d->tombstone)
 			w->writer->ops->del(w->writer, name, d->id, seeding);
@@ -493,6 +501,14 @@ wk_report_batch(struct eng_worker *w, const uint64_t *ix_docs, int64_t flush_us)
 		n++;
 	}
 	fl_board_batch(e->board, 0, docs, names, ix_docs, n, flush_us);
+	if (w->writer->ops->skipped) {
+		uint64_t skipped[FL_MAX_INDEXES];
+
+		for (i = 0; i < n; i++)
+			skipped[i] =
+			    w->writer->ops->skipped(w->writer, names[i]);
+		fl_board_skipped(e->board, names, skipped, n);
+	}
 }
 
 /* At debug level, one line per commit attempt: size, outcome, time, and

@@ -215,6 +215,24 @@ fl_board_batch(struct fl_board *b, uint64_t changes, uint64_t docs,
 	board_unlock(b);
 }
 
+void
+fl_board_skipped(struct fl_board *b, const char *const *ix,
+                 const uint64_t *skipped, size_t nix)
+{
+	size_t i;
+
+	board_lock(b);
+	for (i = 0; i < nix; i++) {
+		struct fl_status_index *x = fl_status_index_find(&b->st, ix[i]);
+
+		b->st.documents_skipped_identical += skipped[i];
+		if (x)
+			x->skipped_identical += skipped[i];
+	}
+	board_changed(b);
+	board_unlock(b);
+}
+
 #define BOARD_DEDUP_US   2000000
 #define BOARD_DEDUP_LAST 8
 
@@ -402,6 +420,7 @@ json_index(struct fl_buf *o, const struct fl_status_index *x, int64_t now)
 	json_kv_i(o, "serving_generation", x->serving_generation);
 	json_kv_i(o, "building_generation", x->building_generation);
 	json_kv_u(o, "documents_built", x->documents_built);
+	json_kv_u(o, "skipped_identical", x->skipped_identical);
 	json_kv_u(o, "quarantined", x->quarantined);
 	if (x->stored >= 0)
 		json_kv_i(o, "stored", x->stored);
@@ -610,6 +629,8 @@ fl_status_to_json(const struct fl_status *st, int64_t now_us, struct fl_buf *o)
 	            1);
 	/* ours, after the reference's fields */
 	json_kv_str(o, "version", st->version, 1);
+	json_kv_u(o, "documents_skipped_identical",
+	          st->documents_skipped_identical);
 	fl_buf_printf(o, ",\"paused\":%s", st->paused ? "true" : "false");
 	json_kv_str(o, "waiting_for",
 	            st->waiting_for[0] ? st->waiting_for : NULL, 1);
@@ -683,6 +704,16 @@ fl_status_to_metrics(const struct fl_status *st, struct fl_buf *o)
 		    o, "flusso_documents_built_total{index=\"%s\"} %llu\n",
 		    st->indexes[i].name,
 		    (unsigned long long)st->indexes[i].documents_built);
+	metric(o, "flusso_documents_skipped_identical_total", "counter",
+	       "Documents built but not written, being identical to the one "
+	       "last stored for their id, per index.");
+	for (i = 0; i < st->nindexes; i++)
+		fl_buf_printf(
+		    o,
+		    "flusso_documents_skipped_identical_total{index="
+		    "\"%s\"} %llu\n",
+		    st->indexes[i].name,
+		    (unsigned long long)st->indexes[i].skipped_identical);
 	metric(o, "flusso_batches_total", "counter", "Committed batches.");
 	fl_buf_printf(o, "flusso_batches_total %llu\n",
 	              (unsigned long long)st->batches);

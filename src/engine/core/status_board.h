@@ -77,6 +77,7 @@ struct fl_status_index {
 	long serving_generation;
 	long building_generation;
 	uint64_t documents_built;
+	uint64_t skipped_identical; /* built, identical to the stored one */
 	uint64_t quarantined;
 	int backfill_active;
 	int64_t rows_done;
@@ -133,6 +134,7 @@ struct fl_status {
 	uint64_t changes_captured;
 	uint64_t changes_committed;
 	uint64_t documents_built;
+	uint64_t documents_skipped_identical;
 	uint64_t documents_quarantined;
 	uint64_t batches;
 	uint64_t errors;
@@ -215,6 +217,10 @@ void fl_board_add_captured(struct fl_board *b, uint64_t n);
 void fl_board_batch(struct fl_board *b, uint64_t changes, uint64_t docs,
                     const char *const *ix, const uint64_t *ix_docs, size_t nix,
                     int64_t flush_us);
+/* Documents of index ix[i] a successful commit did not send, being
+ * identical to the stored ones (skipped[i]); any thread. */
+void fl_board_skipped(struct fl_board *b, const char *const *ix,
+                      const uint64_t *skipped, size_t nix);
 void fl_board_event(struct fl_board *b, int level, const char *fmt, ...)
     FL_PRINTF(3, 4);
 /*

@@ -130,6 +130,7 @@ sp_index(const cJSON *x, const cJSON *enabled, struct fl_status_index *ix)
 	ix->serving_generation = (long)sp_num(x, "serving_generation");
 	ix->building_generation = (long)sp_num(x, "building_generation");
 	ix->documents_built = sp_u64(x, "documents_built");
+	ix->skipped_identical = sp_u64(x, "skipped_identical");
 	ix->quarantined = sp_u64(x, "quarantined");
 	ix->backfill_active = cJSON_IsObject(bf);
 	ix->rows_done = (int64_t)sp_num(bf, "rows_done");
@@ -327,6 +328,8 @@ fl_status_parse(const char *json, int64_t now_us, struct fl_status *st,
 	st->changes_committed = sp_u64(doc, "changes_committed");
 	st->in_flight = sp_u64(doc, "changes_in_flight");
 	st->documents_built = sp_u64(doc, "documents_built");
+	st->documents_skipped_identical =
+	    sp_u64(doc, "documents_skipped_identical");
 	st->documents_quarantined = sp_u64(doc, "documents_quarantined");
 	st->batches = sp_u64(doc, "batches");
 	st->last_flush_us = (int64_t)sp_num(doc, "last_flush_micros");

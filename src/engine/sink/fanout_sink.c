@@ -316,6 +316,20 @@ fo_flush(struct fl_sink_writer *base, int caught_up, struct fl_sink_report *rep,
 	return FL_SINK_OK;
 }
 
+/* skipped: the sum over the inner writers that skip. */
+static uint64_t
+fo_skipped(struct fl_sink_writer *base, const char *index)
+{
+	struct fo_writer *w = (struct fo_writer *)base;
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < w->s->n; i++)
+		if (w->kids[i]->ops->skipped)
+			n += w->kids[i]->ops->skipped(w->kids[i], index);
+	return n;
+}
+
 /* Free the inner writers and this one. */
 static void
 fo_writer_free(struct fl_sink_writer *base)
@@ -338,6 +352,7 @@ static const struct fl_sink_writer_ops fo_writer_ops = {
 	.flush = fo_flush,
 	.free = fo_writer_free,
 	.set_version = fo_set_version,
+	.skipped = fo_skipped,
 };
 
 static const struct fl_sink_writer_ops fo_writer_hold_ops = {
@@ -347,6 +362,7 @@ static const struct fl_sink_writer_ops fo_writer_hold_ops = {
 	.free = fo_writer_free,
 	.pend = fo_pend,
 	.set_version = fo_set_version,
+	.skipped = fo_skipped,
 };
 
 /* One inner writer per sink. */

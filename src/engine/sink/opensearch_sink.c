@@ -47,6 +47,7 @@
 
 #include "config/value.h"
 #include "sink/opensearch_names.h"
+#include "sink/opensearch_seen.h"
 #include "util/json_write.h"
 #include "util/log.h"
 #include "util/xmem.h"
@@ -623,6 +624,7 @@ os_free(struct fl_sink *base)
 
 	if (!s)
 		return;
+	fl_sink_os_refresh_done(s);
 	for (i = 0; i < s->nroutes; i++)
 		os_route_free(s->routes[i]);
 	free(s->routes);
@@ -673,6 +675,41 @@ fl_sink_os_tune(struct fl_sink *base, const struct fl_sink_os_tuning *t)
 	s->tune.gzip = t->gzip;
 	s->tune.max_send_bps = t->max_send_bps;
 	s->http.parallel = s->tune.parallel;
+}
+
+void
+fl_sink_os_set_refresh(struct fl_sink *base, long period_ms)
+{
+	struct fl_sink_os *s = (struct fl_sink_os *)base;
+
+	if (!base || base->ops != &os_ops)
+		return;
+	fl_sink_os_refresh_done(s);
+	fl_sink_os_refresh_init(s, period_ms < 0       ? 0
+	                           : period_ms > 60000 ? 60000
+	                                               : period_ms);
+}
+
+void
+fl_sink_os_set_skip(struct fl_sink *base, long max_ids)
+{
+	struct fl_sink_os *s = (struct fl_sink_os *)base;
+
+	if (!base || base->ops != &os_ops)
+		return;
+	s->seen_max = max_ids < 0          ? 0
+	              : max_ids > 10000000 ? 10000000
+	                                   : (size_t)max_ids;
+}
+
+void
+fl_sink_os_refresh_count(struct fl_sink *base, uint64_t *refreshes,
+                         uint64_t *failures)
+{
+	*refreshes = *failures = 0;
+	if (base && base->ops == &os_ops)
+		fl_sink_os_refresh_stats((struct fl_sink_os *)base, refreshes,
+		                         failures);
 }
 
 /* Trim and check a runtime URL (config.md §2.3); caller frees. */
@@ -748,6 +785,8 @@ fl_sink_os_new(const struct fl_sink_cfg *cfg, const char *prefix,
 	s->max_retries = cfg->max_retries >= 0 ? cfg->max_retries : 3;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
+	fl_sink_os_refresh_init(s, FL_SINK_OS_REFRESH_MS);
+	s->seen_max = FL_OS_SEEN_MAX;
 	if (!cfg->tls_verify)
 		fl_log_warn(OS_LOG,
 		            "sink %s: tls_verify is false: certificates and "

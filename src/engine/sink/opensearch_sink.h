@@ -14,6 +14,8 @@
  *   opensearch_pending.c  held indexes: the pending index, holds and
  *                     pending ids (the control ops; writers' pend is in
  *                     opensearch_writer.c)
+ *   opensearch_refresh.c the shared refresher: writes made searchable
+ *                     off the flush path, once per period
  *   opensearch_abort.c set_abort: the flag reaches every HTTP client of
  *                     the sink; the cancelled error
  *
@@ -49,6 +51,34 @@ struct fl_sink_os_tuning {
 /* Change the tuning of an OpenSearch sink (before writer_new; no-op
  * on another kind of sink). */
 void fl_sink_os_tune(struct fl_sink *s, const struct fl_sink_os_tuning *t);
+
+/* Default period of the shared refresher, ms (opensearch_refresh.c);
+ * a build may set it (-D) for A/B measurements. */
+#ifndef FL_SINK_OS_REFRESH_MS
+#define FL_SINK_OS_REFRESH_MS 200
+#endif
+
+/* The shared refresher's period in ms (before writer_new): at most one
+ * refresh of the sink's written generations per period, off the flush
+ * path; 0 = each caught-up flush refreshes before it returns (the old
+ * way). Clamped to 0..60000. No-op on another kind of sink. */
+void fl_sink_os_set_refresh(struct fl_sink *s, long period_ms);
+
+/* Bound of each writer's cache of stored documents, ids per index
+ * (before writer_new; opensearch_seen.c): live documents identical to
+ * the one last stored are not sent again. 0 turns it off. Clamped to
+ * 0..10,000,000. No-op on another kind of sink. */
+void fl_sink_os_set_skip(struct fl_sink *s, long max_ids);
+
+/* Ids in an OpenSearch writer's cache for index, and its slots (0 for
+ * another kind of writer). For tests and memory measurements. */
+size_t fl_sink_os_writer_seen(struct fl_sink_writer *w, const char *index,
+                              size_t *slots);
+
+/* Refreshes the shared refresher sent and failed so far (0, 0 on
+ * another kind of sink). */
+void fl_sink_os_refresh_count(struct fl_sink *s, uint64_t *refreshes,
+                              uint64_t *failures);
 
 /* ---- pure bulk helpers (opensearch_bulk.c) ------------------------------ */
 
@@ -196,6 +226,9 @@ struct fl_sink_os {
 	int changing; /* routing changes waiting for them */
 	struct os_route **routes;
 	size_t nroutes, caproutes;
+	size_t seen_max; /* each writer's seen cache, ids per index */
+	/* the shared refresher (opensearch_refresh.c), its own lock */
+	struct os_refresher *refresher;
 	/* abort (opensearch_abort.c), under mu */
 	const atomic_int *abort_flag; /* set_abort's flag, NULL = none */
 	struct fl_http **clients;     /* ctl and every writer's client */
@@ -311,6 +344,23 @@ int fl_sink_os_pending_ensure(struct fl_sink_os *s, struct fl_http *h,
 /* The source of a pending id: {"index":I,"key":K,"kind":"id","since":MS}. */
 void fl_sink_os_pending_doc(struct fl_buf *b, const char *index,
                             const char *key, long long since_ms);
+
+/* ---- the shared refresher (opensearch_refresh.c) ---------------------- */
+
+struct os_refresher;
+
+/* Make s->refresher with the given period (constructor). */
+void fl_sink_os_refresh_init(struct fl_sink_os *s, long period_ms);
+/* Stop its thread (a refresh still wanted is sent first) and free it. */
+void fl_sink_os_refresh_done(struct fl_sink_os *s);
+/* 1 when refreshes are shared (period > 0), 0 when writers refresh. */
+int fl_sink_os_refresh_shared(const struct fl_sink_os *s);
+/* A writer wrote to these generations; caught_up: make them searchable
+ * within a period. Any writer thread; starts the thread on first use. */
+void fl_sink_os_refresh_note(struct fl_sink_os *s, const char *const *gens,
+                             size_t n, int caught_up);
+void fl_sink_os_refresh_stats(const struct fl_sink_os *s, uint64_t *refreshes,
+                              uint64_t *failures);
 
 /* Writers (opensearch_writer.c). */
 struct fl_sink_writer *fl_sink_os_writer_new(struct fl_sink *s);

@@ -29,10 +29,27 @@
  *   max_retries ends the flush as FL_SINK_TRANSIENT. All chunks of one
  *   flush carry distinct (index, _id) pairs (one per flush, §5.7), so
  *   sending them concurrently cannot reorder two writes of a document.
- *   (5) When caught_up, one POST /<touched generations>/_refresh.
+ *   (5) Visibility: the live generations written are noted with the
+ *   sink's shared refresher (opensearch_refresh.c), which refreshes
+ *   them off this path, at most once per period, and within a period
+ *   when the flush was caught up. Durability needs no refresh (the bulk
+ *   response is after the translog write), so the flush returns, and
+ *   its positions confirm, without waiting for one. With the period at
+ *   0, a caught-up flush sends one POST /<touched generations>/_refresh
+ *   itself before returning (the old way).
  *   The buffer is emptied whatever the outcome; nothing is known
  *   durable unless the flush returns FL_SINK_OK.
  *
+ *   Identical documents. Each writer remembers, per index and id, a
+ *   hash of the document it last stored and of the generations it went
+ *   to (opensearch_seen.c, bounded; it starts empty). A live upsert
+ *   whose hash matches is not sent: step (2) drops it, it counts as
+ *   done (its position confirms like the others) and, once the flush
+ *   succeeds, as skipped (ops->skipped). Seeding writes and forced ones
+ *   (repairs) are always sent. After the flush, an applied upsert is
+ *   remembered; a delete, a rejected or stale item, or any operation of
+ *   a failed flush is forgotten. Why the skipped version may be lost:
+ *   opensearch_seen.c DESIGN.
  *   Versions. Each document action carries the version set by
  *   set_version when it was buffered (the WAL position read before its
  *   document was built) as an external_gte version. A 409 version
@@ -64,6 +81,7 @@
 #include <string.h>
 
 #include "sink/opensearch_names.h"
+#include "sink/opensearch_seen.h"
 #include "sink/opensearch_sink.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -77,8 +95,12 @@ struct ow_op {
 	size_t doc_off, doc_len;
 	unsigned del : 1;
 	unsigned seeding : 1;
-	unsigned pend : 1; /* a pending-set document (id = its _id) */
-	uint64_t version;  /* external version, 0 none (set_version) */
+	unsigned pend : 1;   /* a pending-set document (id = its _id) */
+	unsigned forced : 1; /* never skipped (FL_SINK_WRITE_FORCED) */
+	unsigned skip : 1;   /* identical to the stored one: not sent */
+	unsigned bad : 1;    /* an item of it was not applied */
+	uint64_t version;    /* external version, 0 none (set_version) */
+	uint64_t key, val;   /* its entry in the seen cache (val 0: none) */
 };
 
 /* One route as seen by this flush. */
@@ -116,6 +138,8 @@ struct os_writer {
 	struct fl_sink_writer base;
 	struct fl_sink_os *s;
 	struct fl_http *http;
+	struct fl_os_seen *seen; /* what this writer stored last */
+	size_t nskip;            /* operations of this flush skipped */
 	int parallel, gzip;
 	/* buffered operations */
 	struct ow_op *ops;
@@ -171,7 +195,8 @@ ow_add(struct os_writer *w, int del, const char *index, const char *id,
 	op = &w->ops[w->nops++];
 	memset(op, 0, sizeof(*op));
 	op->del = del ? 1u : 0u;
-	op->seeding = seeding ? 1u : 0u;
+	op->seeding = seeding == 1 ? 1u : 0u;
+	op->forced = seeding == FL_SINK_WRITE_FORCED ? 1u : 0u;
 	op->version = w->version;
 	op->index_off = ow_intern(w, index);
 	op->id_len = strlen(id);
@@ -333,6 +358,56 @@ ow_route(const struct os_writer *w, const char *logical)
 	return NULL;
 }
 
+/* Key and value of op in the seen cache; 1 when it may be skipped (a
+ * live document identical, in the same generations, to the one this
+ * writer last stored for its id). */
+static int
+ow_seen(struct os_writer *w, struct ow_op *op, const char *name,
+        const struct ow_route *rt)
+{
+	uint64_t h;
+
+	if (!fl_os_seen_on(w->seen))
+		return 0;
+	op->key = fl_os_seen_key(w->arena.data + op->id_off, op->id_len);
+	if (op->del)
+		return 0;
+	h = fl_os_seen_val_start(w->arena.data + op->doc_off, op->doc_len);
+	if (!op->seeding && rt->serving)
+		h = fl_os_seen_val_add(h, rt->serving);
+	h = fl_os_seen_val_add(h, rt->active);
+	op->val = fl_os_seen_val_end(h);
+	return !op->seeding && !op->forced &&
+	       fl_os_seen_has(w->seen, name, op->key, op->val);
+}
+
+/* After the flush: remember what is now stored, forget what is not
+ * known (ok: the flush succeeded; then rejected, stale and deleted
+ * documents are forgotten, the others remembered). */
+static void
+ow_remember(struct os_writer *w, int ok)
+{
+	size_t i;
+
+	if (!fl_os_seen_on(w->seen))
+		return;
+	for (i = 0; i < w->nops; i++) {
+		const struct ow_op *op = &w->ops[i];
+		const char *name = w->arena.data + op->index_off;
+
+		if (op->pend || !op->key)
+			continue;
+		if (op->skip) {
+			if (ok)
+				fl_os_seen_skipped(w->seen, name);
+		} else if (ok && !op->del && !op->bad && !w->rej[i].reason) {
+			fl_os_seen_put(w->seen, name, op->key, op->val);
+		} else {
+			fl_os_seen_forget(w->seen, name, op->key);
+		}
+	}
+}
+
 /* Expand operations into actions and plan the first round. */
 static int
 ow_plan(struct os_writer *w, struct fl_err *err)
@@ -342,7 +417,7 @@ ow_plan(struct os_writer *w, struct fl_err *err)
 	size_t i;
 
 	for (i = 0; i < w->nops; i++) {
-		const struct ow_op *op = &w->ops[i];
+		struct ow_op *op = &w->ops[i];
 		const char *name = w->arena.data + op->index_off;
 
 		if (op->pend) {
@@ -358,6 +433,11 @@ ow_plan(struct os_writer *w, struct fl_err *err)
 				           name);
 				return FL_SINK_PERMANENT;
 			}
+		}
+		if (ow_seen(w, op, name, rt)) {
+			op->skip = 1;
+			w->nskip++;
+			continue;
 		}
 		if (!op->seeding && rt->serving)
 			ow_frag_add(w, i, rt->serving);
@@ -461,6 +541,7 @@ ow_reject(struct os_writer *w, size_t fi, int status, const char *reason)
 {
 	struct ow_rejection *r = &w->rej[w->frags[fi].op];
 
+	w->ops[w->frags[fi].op].bad = 1;
 	if (w->ops[w->frags[fi].op].pend) {
 		ow_pend_fail(w, fi, status, reason);
 		return;
@@ -548,6 +629,7 @@ ow_items(struct os_writer *w, const struct ow_slot *sl)
 			ow_fatal(w, msg);
 		} else if (it[i].cls == FL_BULK_STALE) {
 			w->nstale++; /* a newer write is stored: done */
+			w->ops[w->frags[fi].op].bad = 1;
 		} else if (it[i].cls == FL_BULK_RETRY) {
 			w->pool = fl_xgrow(w->pool, &w->cappool, w->npool + 1,
 			                   sizeof(*w->pool));
@@ -711,28 +793,47 @@ ow_send(struct os_writer *w, struct fl_err *err)
 	return FL_SINK_OK;
 }
 
-/* One POST /<touched generations>/_refresh. */
-static int
-ow_refresh(struct os_writer *w, struct fl_err *err)
+/* The distinct generations of the frags (live ones only when
+ * live_only: no seeding, no pending-set write); caller frees the array
+ * (the names are the snapshot's). */
+static const char **
+ow_touched(const struct os_writer *w, int live_only, size_t *n)
 {
-	struct fl_buf path;
-	struct fl_http_req r;
 	const char **seen = NULL;
 	size_t nseen = 0, cap = 0, i, j;
-	int rc;
 
-	fl_buf_init(&path, SIZE_MAX);
-	fl_buf_putc(&path, '/');
 	for (i = 0; i < w->nfrags; i++) {
+		const struct ow_op *op = &w->ops[w->frags[i].op];
+
+		if (live_only && (op->seeding || op->pend))
+			continue;
 		for (j = 0; j < nseen && seen[j] != w->frags[i].gen; j++)
 			;
 		if (j < nseen)
 			continue;
 		seen = fl_xgrow(seen, &cap, nseen + 1, sizeof(*seen));
 		seen[nseen++] = w->frags[i].gen;
-		if (nseen > 1)
+	}
+	*n = nseen;
+	return seen;
+}
+
+/* One POST /<touched generations>/_refresh (refresher period 0). */
+static int
+ow_refresh(struct os_writer *w, struct fl_err *err)
+{
+	struct fl_buf path;
+	struct fl_http_req r;
+	size_t nseen, i;
+	const char **seen = ow_touched(w, 0, &nseen);
+	int rc;
+
+	fl_buf_init(&path, SIZE_MAX);
+	fl_buf_putc(&path, '/');
+	for (i = 0; i < nseen; i++) {
+		if (i)
 			fl_buf_putc(&path, ',');
-		fl_buf_puts(&path, w->frags[i].gen);
+		fl_buf_puts(&path, seen[i]);
 	}
 	fl_buf_puts(&path, "/_refresh");
 	fl_http_req_init(&r);
@@ -744,6 +845,23 @@ ow_refresh(struct os_writer *w, struct fl_err *err)
 	fl_buf_done(&path);
 	free(seen);
 	return rc;
+}
+
+/* Step (5): hand the live generations written to the shared refresher,
+ * or (period 0) refresh them now when caught up. */
+static int
+ow_visible(struct os_writer *w, int caught_up, struct fl_err *err)
+{
+	const char **gens;
+	size_t n;
+
+	if (!fl_sink_os_refresh_shared(w->s))
+		return caught_up ? ow_refresh(w, err) : FL_SINK_OK;
+	/* while behind, seeding generations are left alone (§2.9) */
+	gens = ow_touched(w, !caught_up, &n);
+	fl_sink_os_refresh_note(w->s, gens, n, caught_up);
+	free(gens);
+	return FL_SINK_OK;
 }
 
 /* ---- flush ------------------------------------------------------------- */
@@ -807,6 +925,7 @@ ow_clear(struct os_writer *w)
 	w->nrej = 0;
 	w->nops = 0;
 	w->npend = 0;
+	w->nskip = 0;
 	w->nfrags = 0;
 	w->npool = 0;
 	w->nunits = 0;
@@ -866,17 +985,37 @@ ow_flush(struct fl_sink_writer *base, int caught_up, struct fl_sink_report *rep,
 		            "crash; if it persists, PostgreSQL's WAL position "
 		            "went back (a restore?): reindex",
 		            w->nstale, (unsigned long long)w->version);
-	if (rc == FL_SINK_OK && caught_up)
-		rc = ow_refresh(w, err);
+	if (rc == FL_SINK_OK)
+		rc = ow_visible(w, caught_up, err);
 	t2 = fl_mono_ms();
 	fl_log_debug(OW_LOG,
-	             "flush of %zu operations: bulk %lld ms, refresh %lld ms",
-	             w->nops, (long long)(t1 - t0), (long long)(t2 - t1));
+	             "flush of %zu operations (%zu identical, not sent): bulk "
+	             "%lld ms, refresh %lld ms",
+	             w->nops, w->nskip, (long long)(t1 - t0),
+	             (long long)(t2 - t1));
+	ow_remember(w, rc == FL_SINK_OK);
 	ow_snapshot_give(w);
 	if (rc == FL_SINK_OK)
 		ow_report(w, rep);
 	ow_clear(w);
 	return rc;
+}
+
+/* skipped: identical documents not sent, per index, since last asked. */
+static uint64_t
+ow_skipped(struct fl_sink_writer *base, const char *index)
+{
+	return fl_os_seen_take_skipped(((struct os_writer *)base)->seen, index);
+}
+
+size_t
+fl_sink_os_writer_seen(struct fl_sink_writer *base, const char *index,
+                       size_t *slots)
+{
+	*slots = 0;
+	if (!base || base->ops->skipped != ow_skipped)
+		return 0;
+	return fl_os_seen_size(((struct os_writer *)base)->seen, index, slots);
 }
 
 /* Free a writer and its connections (its client leaves the sink's
@@ -909,6 +1048,7 @@ ow_free(struct fl_sink_writer *base)
 	free(w->units);
 	free(w->next);
 	free(w->rej);
+	fl_os_seen_free(w->seen);
 	free(w);
 }
 
@@ -919,6 +1059,7 @@ static const struct fl_sink_writer_ops ow_ops = {
 	.free = ow_free,
 	.pend = ow_pend,
 	.set_version = ow_set_version,
+	.skipped = ow_skipped,
 };
 
 struct fl_sink_writer *
@@ -933,6 +1074,7 @@ fl_sink_os_writer_new(struct fl_sink *base)
 	w->s = s;
 	w->parallel = s->tune.parallel > 0 ? s->tune.parallel : 1;
 	w->gzip = s->tune.gzip;
+	w->seen = fl_os_seen_new(s->seen_max);
 	fl_buf_init(&w->arena, SIZE_MAX);
 	fl_buf_init(&w->metas, SIZE_MAX);
 	w->slots = fl_xcalloc((size_t)w->parallel, sizeof(*w->slots));

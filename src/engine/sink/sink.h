@@ -203,8 +203,10 @@ struct fl_sink {
 
 struct fl_sink_writer_ops {
 	/* Buffer an upsert / a delete; never does I/O, never fails. When
-	 * `seeding` is set the write goes to the building generation only
-	 * (seeding writes), else to every current target (dual write). */
+	 * `seeding` is 1 the write goes to the building generation only
+	 * (seeding writes), else to every current target (dual write); 0
+	 * or FL_SINK_WRITE_FORCED (a live write that is always sent, even
+	 * when identical to the one last written: repairs). */
 	void (*upsert)(struct fl_sink_writer *w, const char *index,
 	               const char *id, const char *doc, size_t len,
 	               int seeding);
@@ -228,7 +230,15 @@ struct fl_sink_writer_ops {
 	 * process killed meanwhile, which lands after its successor's,
 	 * changes nothing. NULL when the sink keeps no versions. */
 	void (*set_version)(struct fl_sink_writer *w, uint64_t version);
+	/* Live documents of index that successful flushes did not send
+	 * since the last call, being identical to what the sink last
+	 * stored for their id. NULL when the sink never skips. */
+	uint64_t (*skipped)(struct fl_sink_writer *w, const char *index);
 };
+
+/* The `seeding` argument of upsert/del for a live write that must be
+ * sent whatever the sink remembers (a repair, a drained pending id). */
+#define FL_SINK_WRITE_FORCED 2
 
 struct fl_sink_writer {
 	const struct fl_sink_writer_ops *ops;
