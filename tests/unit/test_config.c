@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "config/config_group.h"
 #include "tap.h"
+#include "unit/t_diags.h"
 #include "util/xmem.h"
 
 static char t_dir[256];
@@ -26,28 +27,6 @@ t_write(const char *name, const char *text)
 	f = fopen(path, "w");
 	fputs(text, f);
 	fclose(f);
-}
-
-static char *
-t_all(const struct fl_diags *d)
-{
-	size_t i, len = 1;
-	char *out, *p;
-
-	for (i = 0; i < d->n; i++) {
-		char *s = fl_diag_format(&d->v[i]);
-
-		len += strlen(s) + 1;
-		free(s);
-	}
-	out = p = calloc(1, len);
-	for (i = 0; i < d->n; i++) {
-		char *s = fl_diag_format(&d->v[i]);
-
-		p += snprintf(p, len - (size_t)(p - out), "%s\n", s);
-		free(s);
-	}
-	return out;
 }
 
 /* Load <dir>/flusso.yml written from `yaml`. */

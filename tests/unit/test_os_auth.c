@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "config/sink_conn.h"
 #include "tap.h"
+#include "unit/t_diags.h"
 #include "util/sigv4.h"
 
 static char t_dir[256];
@@ -29,28 +30,6 @@ t_write(const char *name, const char *text)
 	f = fopen(path, "w");
 	fputs(text, f);
 	fclose(f);
-}
-
-static char *
-t_all(const struct fl_diags *d)
-{
-	size_t i, len = 1;
-	char *out, *p;
-
-	for (i = 0; i < d->n; i++) {
-		char *s = fl_diag_format(&d->v[i]);
-
-		len += strlen(s) + 1;
-		free(s);
-	}
-	out = p = calloc(1, len);
-	for (i = 0; i < d->n; i++) {
-		char *s = fl_diag_format(&d->v[i]);
-
-		p += snprintf(p, len - (size_t)(p - out), "%s\n", s);
-		free(s);
-	}
-	return out;
 }
 
 static struct fl_config *

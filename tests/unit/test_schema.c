@@ -9,6 +9,7 @@
 
 #include "config/schema.h"
 #include "tap.h"
+#include "unit/t_diags.h"
 
 /* Load `yaml`; returns the schema (or NULL) and fills diags. */
 static struct fl_schema *
@@ -19,28 +20,6 @@ t_load(const char *yaml, struct fl_diags *d)
 }
 
 /* The formatted diagnostics, joined by newlines (caller frees). */
-static char *
-t_all(const struct fl_diags *d)
-{
-	size_t i, len = 1;
-	char *out, *p;
-
-	for (i = 0; i < d->n; i++) {
-		char *s = fl_diag_format(&d->v[i]);
-
-		len += strlen(s) + 1;
-		free(s);
-	}
-	out = p = calloc(1, len);
-	for (i = 0; i < d->n; i++) {
-		char *s = fl_diag_format(&d->v[i]);
-
-		p += snprintf(p, len - (size_t)(p - out), "%s\n", s);
-		free(s);
-	}
-	return out;
-}
-
 /*
  * Expect loading to fail with an error whose formatted text contains
  * `want` (which should include the "file:line:col: path" part).

@@ -429,11 +429,11 @@ eng_publish(struct fl_engine *e)
 	}
 	a.in_flight = fl_queue_len(e->capq) + atomic_load(&e->pending_changes);
 	pthread_mutex_lock(&e->mu);
-	for (i = 0; i < e->nix; i++)
+	for (i = 0; i < e->nix; i++) {
 		a.any_seed |= e->ix[i].seed != NULL;
-	pthread_mutex_unlock(&e->mu);
-	for (i = 0; i < e->nix; i++)
 		a.ensured += atomic_load(&e->ix[i].ensured) != 0;
+	}
+	pthread_mutex_unlock(&e->mu);
 	fl_board_update(e->board, eng_repl_cb, &a);
 	if (e->sink && e->sink->ops->nodes)
 		e->sink->ops->nodes(e->sink, eng_nodes, e);
