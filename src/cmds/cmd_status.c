@@ -509,7 +509,7 @@ status_exec(struct fl_cmd_ctx *ctx)
 	if (n > 1) {
 		r.timeout_secs = 5;
 		code = status_fleet(addrs, n, &r, watch, json);
-		free(pw);
+		fl_wipe_free(pw);
 		return code;
 	}
 	base = fl_ctl_base_url(addrs[0]);
@@ -560,7 +560,7 @@ status_exec(struct fl_cmd_ctx *ctx)
 	}
 	cJSON_Delete(prev);
 	free(base);
-	free(pw);
+	fl_wipe_free(pw);
 	return code;
 }
 

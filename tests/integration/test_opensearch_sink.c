@@ -1036,8 +1036,14 @@ TAP_TEST(test_skip_identical)
 	        "a seeding write is sent");
 	t_doc1(ha, email, sizeof(email), &v);
 	is_long(v, 500, "stored at 500");
-	is_long(t_put1_skips(w, 550, "b@x.io", 0), 1,
-	        "after which the same live document is skipped");
+	/* seeding is not remembered (a backfill would evict the live
+	 * entries, and a seed pass must leave nothing from an earlier
+	 * attempt at the same generation name): it only forgets the id */
+	is_long(t_put1_skips(w, 550, "b@x.io", 0), 0,
+	        "after which the same live document is sent once");
+	t_doc1(ha, email, sizeof(email), &v);
+	is_long(v, 550, "stored at 550");
+	is_long(t_put1_skips(w, 560, "b@x.io", 0), 1, "and then skipped");
 	w->ops->set_version(w, 600);
 	w->ops->del(w, "users", "1", 0);
 	is_long(t_flush(w, 0, &rep), FL_SINK_OK, "a delete");

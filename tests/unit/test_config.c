@@ -176,6 +176,27 @@ TAP_TEST(test_bad_deployment)
 	t_expect("15 sink url without scheme warns",
 	         SRC "sinks:\n  s: {type: opensearch, url: 'localhost:9200'}\n",
 	         0, "url `localhost:9200` is not an http:// or https:// URL");
+	t_expect(
+	    "sink url list in one string with an empty node warns",
+	    SRC "sinks:\n  s: {type: opensearch, url: 'http://a,,http://b'}\n",
+	    0, "url `http://a,,http://b` is not an http:// or https:// URL");
+	t_expect(
+	    "sink url list in one string with a bad node warns",
+	    SRC "sinks:\n  s: {type: opensearch, url: 'http://a, ftp://b'}\n",
+	    0, "url `http://a, ftp://b` is not an http:// or https:// URL");
+	{
+		struct fl_diags d;
+		struct fl_config *c = t_load(
+		    SRC "sinks:\n  s: {type: opensearch, url: 'http://a, "
+		        "http://b'}\n",
+		    NULL, &d);
+
+		ok(c && d.nerrors == 0 && d.nwarnings == 0,
+		   "sink url list in one string (blanks after commas) loads "
+		   "without a warning");
+		fl_config_free(c);
+		fl_diags_done(&d);
+	}
 	t_expect("password without username warns",
 	         SRC OS "    password: secret\n", 0,
 	         "password without username is ignored");

@@ -51,9 +51,10 @@ TAP_TEST(test_parse)
 	p = fl_node_pool_new("http://a:9200", &err);
 	is_long((long)fl_node_pool_count(p), 1, "a single url is one node");
 	fl_node_pool_free(p);
-	ok(fl_node_pool_new("http://a,,http://b", &err) == NULL &&
-	       strstr(err.msg, "empty node"),
-	   "empty item rejected");
+	ok(fl_node_pool_new("http://u:pw@a,,http://b", &err) == NULL &&
+	       strstr(err.msg, "node 2 of the OpenSearch url list is empty") &&
+	       !strstr(err.msg, "pw@"),
+	   "empty item rejected, by position (no credentials in the message)");
 	for (i = 0; i <= FL_NODE_POOL_MAX; i++)
 		snprintf(many + strlen(many), sizeof(many) - strlen(many),
 		         "%shttp://n%d:9200", i ? "," : "", i);

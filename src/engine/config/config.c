@@ -156,6 +156,36 @@ static const char *const pg_schemes[] = { "postgresql://", "postgres://",
 	                                  NULL };
 static const char *const http_schemes[] = { "http://", "https://", NULL };
 
+/* A literal OpenSearch url: one URL, or a comma-separated list of at most
+ * FL_NODE_POOL_MAX (blanks around the commas allowed), each an http(s)
+ * URL - what fl_node_pool_new accepts at runtime. */
+static int
+config_url_list_ok(const char *list)
+{
+	const char *b = list, *c, *e;
+	char one[2048];
+	int n = 0;
+
+	for (;;) {
+		c = strchr(b, ',');
+		e = c ? c : b + strlen(b);
+		while (b < e && (*b == ' ' || *b == '\t'))
+			b++;
+		while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (e == b || (size_t)(e - b) >= sizeof(one) ||
+		    ++n > FL_NODE_POOL_MAX)
+			return 0;
+		memcpy(one, b, (size_t)(e - b));
+		one[e - b] = '\0';
+		if (!config_url_pattern_ok(one, http_schemes))
+			return 0;
+		if (!c)
+			return 1;
+		b = c + 1;
+	}
+}
+
 static int
 config_parts(struct fl_yread *r, const struct fl_ynode *v,
              struct fl_source *src)
@@ -393,7 +423,7 @@ config_sink_os(struct fl_yread *r, const struct fl_ynode *m, const char *dir,
 	}
 	free(analysis);
 	if (s->url.kind == FL_SECRET_LITERAL &&
-	    !config_url_pattern_ok(s->url.value, http_schemes)) {
+	    !config_url_list_ok(s->url.value)) {
 		char var[96];
 		size_t i;
 
@@ -401,11 +431,12 @@ config_sink_os(struct fl_yread *r, const struct fl_ynode *m, const char *dir,
 		for (i = 0; var[i]; i++)
 			if (var[i] >= 'a' && var[i] <= 'z')
 				var[i] = (char)(var[i] - 32);
-		fl_yread_warn(r, fl_ynode_get(m, "url"),
-		              "url `%s` is not an http:// or https:// URL; it "
-		              "will be rejected at runtime unless %s overrides "
-		              "it",
-		              s->url.value, var);
+		fl_yread_warn(
+		    r, fl_ynode_get(m, "url"),
+		    "url `%s` is not an http:// or https:// URL (or a "
+		    "comma-separated list of at most %d); it will be "
+		    "rejected at runtime unless %s overrides it",
+		    s->url.value, FL_NODE_POOL_MAX, var);
 	}
 	if (s->password.kind != FL_SECRET_NONE &&
 	    s->username.kind == FL_SECRET_NONE)

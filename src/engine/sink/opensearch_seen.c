@@ -16,7 +16,11 @@
  *   to one worker), so nothing else can change it behind the entry,
  *   except: a delete (forgotten), a failed or unknown item or flush
  *   (forgotten), a new generation (its name is in the hash, so the
- *   entry no longer matches), a restart (the tables start empty), and
+ *   entry no longer matches; a name can come back after an aborted
+ *   build is deleted, but a generation is filled by seeding, and a
+ *   seeding write only forgets its id, so nothing from the earlier
+ *   attempt survives the seed pass), a restart (the tables start
+ *   empty), and
  *   an operator writing to the index by hand (not supported; repairs
  *   and drained pending ids are always sent, FL_SINK_WRITE_FORCED).
  *   Versions. A skipped write's external_gte version is not stored: the

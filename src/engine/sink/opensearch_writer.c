@@ -370,15 +370,19 @@ ow_seen(struct os_writer *w, struct ow_op *op, const char *name,
 	if (!fl_os_seen_on(w->seen))
 		return 0;
 	op->key = fl_os_seen_key(w->arena.data + op->id_off, op->id_len);
-	if (op->del)
+	/* a delete, and a seeding write, only forget the id (val stays 0):
+	 * seeding is never skipped, and hashing a whole backfill would
+	 * evict the live entries; after a seed pass every id has been
+	 * forgotten once, whatever an earlier attempt at the same
+	 * generation name left */
+	if (op->del || op->seeding)
 		return 0;
 	h = fl_os_seen_val_start(w->arena.data + op->doc_off, op->doc_len);
-	if (!op->seeding && rt->serving)
+	if (rt->serving)
 		h = fl_os_seen_val_add(h, rt->serving);
 	h = fl_os_seen_val_add(h, rt->active);
 	op->val = fl_os_seen_val_end(h);
-	return !op->seeding && !op->forced &&
-	       fl_os_seen_has(w->seen, name, op->key, op->val);
+	return !op->forced && fl_os_seen_has(w->seen, name, op->key, op->val);
 }
 
 /* After the flush: remember what is now stored, forget what is not
@@ -400,7 +404,8 @@ ow_remember(struct os_writer *w, int ok)
 		if (op->skip) {
 			if (ok)
 				fl_os_seen_skipped(w->seen, name);
-		} else if (ok && !op->del && !op->bad && !w->rej[i].reason) {
+		} else if (ok && op->val && !op->del && !op->bad &&
+		           !w->rej[i].reason) {
 			fl_os_seen_put(w->seen, name, op->key, op->val);
 		} else {
 			fl_os_seen_forget(w->seen, name, op->key);

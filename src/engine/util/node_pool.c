@@ -111,9 +111,11 @@ fl_node_pool_new(const char *list, struct fl_err *err)
 			goto fail;
 		}
 		if (np_add(p, b, c ? c : b + strlen(b)) < 0) {
-			fl_err_set(err, FL_ERR_CONFIG,
-			           "empty node in the OpenSearch url list `%s`",
-			           list);
+			/* (not the list itself: it may hold credentials) */
+			fl_err_set(
+			    err, FL_ERR_CONFIG,
+			    "node %zu of the OpenSearch url list is empty",
+			    p->n + 1);
 			goto fail;
 		}
 		if (!c)
