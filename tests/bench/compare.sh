@@ -36,7 +36,8 @@
 # Diagnostics knobs: BENCH_NO_BUILD=1 (use build-bench/flusso as is),
 # OURS_BIN=PATH (another build of ours), BENCH_SKIP_OURS=1 (peers only),
 # BENCH_LATENCY_RATE=N (fixed latency rate instead of 1,000 or the highest
-# sustained rate); FLUSSO_* variables reach our daemon unchanged.
+# sustained rate); BENCH_PROBE_RATE (latency probes a second, default 4);
+# PROBE_SYNC_COMMIT=0 (the probe commits as the cluster does: see probe.py); FLUSSO_* variables reach our daemon unchanged.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here=$root/tests/bench
@@ -487,6 +488,8 @@ run_tool() {
 			res "$t.latency.rate_note" "below_1000:highest_sustained"
 		fi
 		res "$t.latency.rate" "$lrate"
+		res "$t.latency.probe_sync_commit" "${PROBE_SYNC_COMMIT:-1}"
+		res "$t.latency.probe_rate" "${BENCH_PROBE_RATE:-4}"
 		# a fresh start: the ladder ends one step past what the tool
 		# sustains, which leaves a backlog and the node merging the
 		# segments of that burst; whatever follows measured that
@@ -500,7 +503,7 @@ run_tool() {
 		pgbench_load "$lrate" 75 "$d/pgbench-latency" &
 		local gen=$!
 		sleep 8
-		probe 60 2 "$d/probe-latency"
+		probe 60 "${BENCH_PROBE_RATE:-4}" "$d/probe-latency"
 		wait $gen
 		res "$t.latency.achieved" "$(achieved "$d/pgbench-latency")"
 		res "$t.latency.n" "$(wc -l <"$d/probe-latency")"
