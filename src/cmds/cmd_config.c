@@ -120,6 +120,10 @@ config_json_sink(const struct fl_sink_cfg *k)
 	    j, "text_analysis",
 	    k->text_analysis == FL_ANALYSIS_ICU ? "icu" : "builtin");
 	cJSON_AddBoolToObject(j, "auto_subfields", k->auto_subfields);
+	cJSON_AddNumberToObject(j, "refresh_period_ms",
+	                        (double)k->refresh_period_ms);
+	cJSON_AddNumberToObject(j, "skip_identical_ids",
+	                        (double)k->skip_identical_ids);
 	return j;
 }
 

@@ -197,6 +197,8 @@ t_sink(const char *prefix, long batch_size)
 	c.max_bytes = 10485760;
 	c.timeout_secs = 30;
 	c.max_retries = 2;
+	c.refresh_period_ms = -1; /* the built-in defaults */
+	c.skip_identical_ids = -1;
 	c.refresh_interval = t_interval;
 	c.number_of_replicas = 0;
 	s = fl_sink_os_new(&c, prefix, &err);

@@ -230,6 +230,8 @@ t_sink(const char *base, const char *prefix, long batch_size, long max_bytes,
 	c.max_bytes = max_bytes;
 	c.timeout_secs = 30;
 	c.max_retries = max_retries;
+	c.refresh_period_ms = -1; /* the built-in defaults */
+	c.skip_identical_ids = -1;
 	c.refresh_interval = t_interval;
 	c.number_of_replicas = 0;
 	s = fl_sink_os_new(&c, prefix, &err);

@@ -700,6 +700,8 @@ t_env_start(struct t_env *e, long batch_size, long max_retries,
 	e->cfg.max_bytes = 10485760;
 	e->cfg.timeout_secs = 10;
 	e->cfg.max_retries = max_retries;
+	e->cfg.refresh_period_ms = -1; /* the built-in defaults */
+	e->cfg.skip_identical_ids = -1;
 	e->cfg.pipeline = (char *)(uintptr_t)pipeline;
 	e->cfg.refresh_interval = interval;
 	fl_err_clear(&err);

@@ -160,6 +160,14 @@ TAP_TEST(test_bad_deployment)
 	t_expect("12 number_of_shards 0", SRC OS "    number_of_shards: 0\n", 1,
 	         "sinks.search.number_of_shards: must be between 1 and 1024, "
 	         "found 0");
+	t_expect("12 refresh_period_ms -1",
+	         SRC OS "    refresh_period_ms: -1\n", 1,
+	         "sinks.search.refresh_period_ms: must be between 0 and 60000, "
+	         "found -1");
+	t_expect("12 skip_identical_ids",
+	         SRC OS "    skip_identical_ids: 10000001\n", 1,
+	         "sinks.search.skip_identical_ids: must be between 0 and "
+	         "10000000, found 10000001");
 	t_expect("12 timeout_secs 0", SRC OS "    timeout_secs: 0\n", 1,
 	         "sinks.search.timeout_secs: must be between 1 and 3600, found "
 	         "0");
@@ -384,6 +392,10 @@ TAP_TEST(test_good_config)
 	is_long(c->sinks[0].batch_size, 1000, "batch_size default");
 	is_long(c->sinks[0].max_bytes, 10485760, "max_bytes default");
 	is_str(c->sinks[0].refresh_interval, "10s", "refresh default");
+	is_long(c->sinks[0].refresh_period_ms, 200,
+	        "refresh_period_ms default");
+	is_long(c->sinks[0].skip_identical_ids, 16384,
+	        "skip_identical_ids default");
 	ok(c->sinks[0].tls_verify && c->sinks[0].auto_subfields,
 	   "bool defaults");
 	is_str(c->indexes[0].name, "users", "indexes sorted by name");

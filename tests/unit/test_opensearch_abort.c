@@ -290,6 +290,8 @@ t_env_start(struct t_env *e, enum t_mode mode, const atomic_int *flag,
 	e->cfg.max_bytes = 10485760;
 	e->cfg.timeout_secs = 60;
 	e->cfg.max_retries = 3;
+	e->cfg.refresh_period_ms = -1; /* the built-in defaults */
+	e->cfg.skip_identical_ids = -1;
 	e->cfg.refresh_interval = interval;
 	if (!(e->sink = fl_sink_os_new(&e->cfg, "t_", &err))) {
 		printf("# fl_sink_os_new: %s\n", err.msg);

@@ -49,6 +49,8 @@ static const char *const os_keys[] = {
 	"number_of_shards",
 	"number_of_replicas",
 	"refresh_interval",
+	"refresh_period_ms",
+	"skip_identical_ids",
 	"text_analysis",
 	"auto_subfields",
 	"ca_file",
@@ -381,6 +383,8 @@ config_sink_os(struct fl_yread *r, const struct fl_ynode *m, const char *dir,
 	s->number_of_shards = 1;
 	s->number_of_replicas = 1;
 	s->auto_subfields = 1;
+	s->refresh_period_ms = 200;
+	s->skip_identical_ids = 16384;
 	if (fl_yread_check_keys(r, m, os_keys, FL_ARRAY_LEN(os_keys)))
 		rc = -1;
 	if (config_url_list(r, m, &s->url) < 0)
@@ -404,7 +408,11 @@ config_sink_os(struct fl_yread *r, const struct fl_ynode *m, const char *dir,
 	                  &s->number_of_shards) < 0 ||
 	    fl_yread_long(r, m, "number_of_replicas", 0, 0, 100,
 	                  &s->number_of_replicas) < 0 ||
-	    fl_yread_bool(r, m, "auto_subfields", 0, &s->auto_subfields) < 0)
+	    fl_yread_bool(r, m, "auto_subfields", 0, &s->auto_subfields) < 0 ||
+	    fl_yread_long(r, m, "refresh_period_ms", 0, 0, 60000,
+	                  &s->refresh_period_ms) < 0 ||
+	    fl_yread_long(r, m, "skip_identical_ids", 0, 0, 10000000,
+	                  &s->skip_identical_ids) < 0)
 		rc = -1;
 	if (config_refresh_interval(r, m, s) < 0)
 		rc = -1;

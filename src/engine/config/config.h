@@ -83,6 +83,10 @@ struct fl_sink_cfg {
 	long number_of_shards;
 	long number_of_replicas;
 	char *refresh_interval;
+	long refresh_period_ms; /* the shared refresher's period; 0: each
+	                            caught-up flush refreshes (opensearch_refresh.c) */
+	long
+	    skip_identical_ids; /* seen cache, ids per index and writer; 0 off */
 	enum fl_text_analysis text_analysis;
 	int auto_subfields;
 	char *ca_file;     /* resolved against the config directory */

@@ -84,6 +84,8 @@ rl_sink_eq(const struct fl_sink_cfg *a, const struct fl_sink_cfg *b)
 	       rl_streq(a->refresh_interval, b->refresh_interval) &&
 	       a->text_analysis == b->text_analysis &&
 	       a->auto_subfields == b->auto_subfields &&
+	       a->refresh_period_ms == b->refresh_period_ms &&
+	       a->skip_identical_ids == b->skip_identical_ids &&
 	       a->pretty == b->pretty && rl_streq(a->ca_file, b->ca_file) &&
 	       rl_streq(a->client_cert, b->client_cert) &&
 	       rl_streq(a->client_key, b->client_key) && a->auth == b->auth &&

@@ -40,9 +40,11 @@
  *   to the largest power of two whose 3/4 is at most `max` entries (at
  *   least 16 slots); a table at its bound that fills up is emptied and
  *   starts over (a burst of misses, never a wrong answer). 16 bytes a
- *   slot: max 100,000 is 131,072 slots holding 98,304 ids, 2 MB per
- *   index and writer, reached only when that many distinct ids were
- *   written since the start.
+ *   slot: the default max 16,384 is 16,384 slots holding 12,288 ids,
+ *   256 KB per index and writer (100,000 was 2 MB: at scale 1000 a
+ *   live churn fills it, and steady RSS must not grow with the tables),
+ *   reached only when that many distinct ids were written since the
+ *   start.
  */
 #include "sink/opensearch_seen.h"
 

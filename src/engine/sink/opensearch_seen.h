@@ -12,7 +12,7 @@
 /* Default bound, entries per index and writer (0 = off); a build may
  * set it (-D) for A/B measurements. */
 #ifndef FL_OS_SEEN_MAX
-#define FL_OS_SEEN_MAX 100000
+#define FL_OS_SEEN_MAX 16384
 #endif
 
 struct fl_os_seen;

@@ -785,8 +785,12 @@ fl_sink_os_new(const struct fl_sink_cfg *cfg, const char *prefix,
 	s->max_retries = cfg->max_retries >= 0 ? cfg->max_retries : 3;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
-	fl_sink_os_refresh_init(s, FL_SINK_OS_REFRESH_MS);
-	s->seen_max = FL_OS_SEEN_MAX;
+	fl_sink_os_refresh_init(s, cfg->refresh_period_ms >= 0
+	                               ? cfg->refresh_period_ms
+	                               : FL_SINK_OS_REFRESH_MS);
+	s->seen_max = cfg->skip_identical_ids >= 0
+	                  ? (size_t)cfg->skip_identical_ids
+	                  : FL_OS_SEEN_MAX;
 	if (!cfg->tls_verify)
 		fl_log_warn(OS_LOG,
 		            "sink %s: tls_verify is false: certificates and "
