@@ -100,6 +100,8 @@ def row(label, key, ceil=None, fmt="%s"):
 
 
 row("Backfill: documents/s", "backfill.docs_per_s", "ceil.ingest.docs_per_s")
+if "ceil.ingest1.docs_per_s" in r:
+    row("Backfill: documents/s against the one-client ingest ceiling", "backfill.docs_per_s", "ceil.ingest1.docs_per_s")
 row("Backfill: seconds (documents; median run)", "backfill.secs")
 if any(r.get(t + ".backfill.runs_secs") for t in tools):
     w("| Backfill: every run, s | %s | %s | %s | - | - | - | - |" % tuple(
@@ -119,6 +121,13 @@ w("| Latency: rate used, changes/s | %s | %s | %s | - | - | - | - |" % tuple(
                               " (nothing sustained; floor rate)" if r.get(t + ".latency.rate_note") else "") for t in tools))
 row("Latency p50, s (commit to search)", "latency.p50_s")
 row("Latency p99, s", "latency.p99_s")
+# catch-up after a restart: changes/s, against what the node ingests of
+# the same documents written as updates by one client
+catchups = sorted({int(k.split(".")[2]) for k in r
+                   if k.split(".")[1:2] == ["catchup"] and k.split(".")[2].isdigit()})
+for cn in catchups:
+    row("Catch-up of %s tx x %s root updates: changes/s (ceiling: one-client update)" % ("{:,}".format(cn), g("ops_per_tx")),
+        "catchup.%d.changes_per_s" % cn, "ceil.update1.docs_per_s")
 row("Peak RSS, MB", "res.peak_rss_mb")
 row("Steady RSS (live, median), MB", "res.steady_rss_mb")
 row("CPU s per 1,000 documents (backfill)", "backfill.cpu_s_per_1000_docs")
@@ -131,8 +140,13 @@ w("## Ceilings (same run, same machine)")
 w("")
 w("| Stage | Measured | How |")
 w("|---|---|---|")
-w("| OpenSearch ingest | %s docs/s (%s docs, %s MB of NDJSON; load %s) | our `users` documents exported from the index, posted as ~5 MiB `_bulk` bodies with curl in 2 parallel loops into a fresh index (same mapping and analysis, 1 shard, 0 replicas, refresh -1), then one refresh |"
+w("| OpenSearch ingest | %s docs/s (%s docs, %s MB of NDJSON; load %s) | our `users` documents exported from the index, posted as ~5 MiB `_bulk` bodies by 2 concurrent keep-alive clients (`peers/ceiling.py ingest 2`) into a fresh index (same mapping and analysis, 1 shard, 0 replicas, refresh -1), then one refresh |"
   % (g("ceil.ingest.docs_per_s"), g("ceil.ingest.docs"), g("ceil.ingest.mb"), g("ceil.ingest.load")))
+if "ceil.ingest1.docs_per_s" in r:
+    w("| One-client ingest ceiling | %s docs/s | the same, one client (`ceiling.py ingest 1`) |" % g("ceil.ingest1.docs_per_s"))
+if "ceil.update1.docs_per_s" in r:
+    w("| One-client update ceiling | %s docs/s%s | the same documents written over a copy of themselves with `version_type=external_gte` and a higher version, as flusso writes live documents (`ceiling.py update 1`; the first copy untimed, refreshed and flushed) |"
+      % (g("ceil.update1.docs_per_s"), "; 2 clients %s docs/s" % r["ceil.update.docs_per_s"] if "ceil.update.docs_per_s" in r else ""))
 w("| pgoutput decode | %s changes/s, %s MB/s of WAL (%s changes, %s MB; load %s) | a fixed `bench_churn` volume (pgbench -t, unthrottled), then `pg_recvlogical --start --endpos` on a pgoutput slot (proto 1, publication over the 6 tables) to /dev/null |"
   % (g("ceil.decode.changes_per_s"), g("ceil.decode.wal_mb_per_s"), g("ceil.decode.changes"), g("ceil.decode.wal_mb"), g("ceil.decode.load")))
 w("| Document-building SQL | %s docs/s (load %s) | `tests/bench/bench_docs %s`: our batch statement run by psql alone, 512-key chunks, 1 session |"
@@ -149,6 +163,18 @@ if r.get("ceil.live"):
 if mins and num("ours.backfill.docs_per_s"):
     w("Backfill ceiling = min(ingest, document SQL) = %.0f docs/s; ours reaches %.0f%% of it."
       % (min(mins), 100 * num("ours.backfill.docs_per_s") / min(mins)))
+    w("")
+c1 = num("ceil.ingest1.docs_per_s")
+if c1 and num("ours.backfill.docs_per_s"):
+    w("Backfill / one-client ceiling: %.0f / %.0f docs/s = %.0f%%."
+      % (num("ours.backfill.docs_per_s"), c1, 100 * num("ours.backfill.docs_per_s") / c1))
+    w("")
+u1 = num("ceil.update1.docs_per_s")
+cu = [(cn, num("ours.catchup.%d.changes_per_s" % cn)) for cn in catchups]
+cu = [(cn, v) for cn, v in cu if v]
+if u1 and cu:
+    w("Catch-up changes/s / update ceiling (one client, %.0f docs/s): %s."
+      % (u1, "; ".join("%s tx %.0f changes/s = %.0f%%" % ("{:,}".format(cn), v, 100 * v / u1) for cn, v in cu)))
     w("")
 if any(k.startswith("ours4.") for k in r):
     w("## Ours with 4 workers (`--workers 4`, same build; diagnostics)")
@@ -210,6 +236,12 @@ w("|---|---|---|")
 w("| Backfill >= 3x the reference | %s | %s |" % (ratio(ob, rb), verdict(None if not (ob and rb) else ob >= 3 * rb)))
 w("| Backfill >= 70%% of the ingest ceiling | %s | %s |" % (
     "-" if not (ob and ci) else "%.0f%%" % (100 * ob / ci), verdict(None if not (ob and ci) else ob >= 0.7 * ci)))
+if c1:
+    w("| Backfill >= 85%% of the one-client ingest ceiling | %s | %s |" % (
+        "-" if not ob else "%.0f%%" % (100 * ob / c1), verdict(None if not ob else ob >= 0.85 * c1)))
+if u1:
+    for cn, v in cu:
+        w("| Catch-up (%s tx) >= 50%% of the one-client update ceiling | %.0f%% | %s |" % ("{:,}".format(cn), 100 * v / u1, verdict(v >= 0.5 * u1)))
 w("| Live throughput >= 3x the reference | %s | %s |" % (ratio(ol, rl), verdict(None if not (ol and rl) else ol >= 3 * rl)))
 w("| p99 latency at 1,000 changes/s <= refresh (1 s) + 1 s | %s s at %s changes/s | %s |" % (
     g("ours.latency.p99_s"), g("ours.latency.rate"),
