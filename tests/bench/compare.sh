@@ -31,6 +31,10 @@
 # (bench_catchup, 2 pgbench clients), then a marker transaction; the tool
 # starts again. Reported: start -> first confirmed flush (the slot's
 # confirmed position moves), start -> marker searchable, changes/s.
+# Ceilings (on ours' users documents, same run): OpenSearch ingest by
+# peers/ceiling.py, fresh writes with 2 clients (ceil.ingest.*) and 1
+# (ceil.ingest1.*), the same documents as external_gte updates with 2 and
+# 1 (ceil.update.*, ceil.update1.*); pgoutput decode; the document SQL.
 # Before the first tool, one untimed backfill and 20 s of churn with our
 # build warm the OpenSearch JVM (BENCH_NO_WARMUP=1 skips it).
 # Diagnostics knobs: BENCH_NO_BUILD=1 (use build-bench/flusso as is),
@@ -535,54 +539,26 @@ ceilings() {
 	rm -f "$d"/chunk-*
 	src=$(curl -s "$OS/_alias/ours_users" | jq -r 'keys[0] // empty')
 	if [ -n "$src" ]; then
-		# OpenSearch ingest: our users documents as NDJSON _bulk bodies (~5 MiB)
-		log "ceiling: OpenSearch ingest (documents of $src)"
-		"$PGSYNC_VENV/bin/python" - "$OS" "$src" "$d" <<'EOF'
-import json, sys, urllib.request
-os_url, src, d = sys.argv[1:4]
-def req(method, path, body=None):
-    r = urllib.request.Request(os_url + path, method=method,
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(r, timeout=120) as f:
-        return json.load(f)
-r = req("POST", "/" + src + "/_search?scroll=2m", {"size": 2000, "sort": ["_doc"]})
-chunk, size, k, n = [], 0, 0, 0
-def flush():
-    global chunk, size, k
-    if chunk:
-        open("%s/chunk-%04d.ndjson" % (d, k), "w").write("".join(chunk)); k += 1
-    chunk, size = [], 0
-while r["hits"]["hits"]:
-    for h in r["hits"]["hits"]:
-        line = json.dumps({"index": {"_id": h["_id"]}}) + "\n" + json.dumps(h["_source"], separators=(",", ":")) + "\n"
-        chunk.append(line); size += len(line); n += 1
-        if size > 5 * 1048576: flush()
-    r = req("POST", "/_search/scroll", {"scroll": "2m", "scroll_id": r["_scroll_id"]})
-flush()
-s = req("GET", "/" + src)[src]
-body = {"settings": {"index": {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "-1",
-        "analysis": s["settings"]["index"].get("analysis", {})}}, "mappings": s["mappings"]}
-json.dump(body, open(d + "/index.json", "w"))
-print(n)
-EOF
-		n=$(cat "$d"/chunk-* | grep -c '^{"index"')
-		curl -s -X DELETE "$OS/ceil_users" >/dev/null
-		curl -s -X PUT "$OS/ceil_users" -H 'Content-Type: application/json' --data-binary @"$d/index.json" >/dev/null
-		res ceil.ingest.load "$(load)"
-		t0=$(date +%s.%N)
-		ls "$d"/chunk-* | awk 'NR % 2 == 1' | while read -r f; do curl -s -o /dev/null -H 'Content-Type: application/x-ndjson' --data-binary @"$f" "$OS/ceil_users/_bulk"; done &
-		local l1=$!
-		ls "$d"/chunk-* | awk 'NR % 2 == 0' | while read -r f; do curl -s -o /dev/null -H 'Content-Type: application/x-ndjson' --data-binary @"$f" "$OS/ceil_users/_bulk"; done
-		wait $l1
-		curl -s -X POST "$OS/ceil_users/_refresh" >/dev/null
-		t1=$(date +%s.%N)
-		res ceil.ingest.docs "$n"
-		res ceil.ingest.indexed "$(count_of ceil_users)"
-		res ceil.ingest.mb "$(du -cm "$d"/chunk-* | tail -1 | cut -f1)"
-		res ceil.ingest.docs_per_s "$(awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN{printf "%.0f", n / (b - a)}')"
-		curl -s -X DELETE "$OS/ceil_users" >/dev/null
-		rm -f "$d"/chunk-*
+		# OpenSearch ingest: our users documents posted again as ~5 MiB
+		# _bulk bodies into a fresh index (peers/ceiling.py): fresh
+		# writes with 2 and 1 clients, then the same documents written
+		# over themselves with external_gte versions (updates)
+		log "ceiling: OpenSearch ingest and update (documents of $src)"
+		python3 "$here/peers/ceiling.py" "$OS" "$src" ingest,update 2,1 --tmp "$d" >"$d/ceiling.json" ||
+			log "ceiling: failed items or requests (see the failed counts)"
+		local m c k j
+		while read -r j; do
+			m=$(echo "$j" | jq -r .mode) c=$(echo "$j" | jq -r .clients)
+			k=ceil.$m$([ "$c" = 2 ] || echo "$c")
+			if [ "$k" = ceil.ingest ]; then
+				res ceil.ingest.load "$(echo "$j" | jq -r .load)"
+				res ceil.ingest.docs "$(echo "$j" | jq -r .docs)"
+				res ceil.ingest.indexed "$(echo "$j" | jq -r .indexed)"
+				res ceil.ingest.mb "$(echo "$j" | jq -r .mb)"
+			fi
+			res "$k.docs_per_s" "$(echo "$j" | jq -r .docs_per_s)"
+			[ "$(echo "$j" | jq -r .failed)" = 0 ] || res "$k.failed" "$(echo "$j" | jq -r .failed)"
+		done <"$d/ceiling.json"
 	else
 		res ceil.ingest.error "no_ours_users_index"
 	fi
