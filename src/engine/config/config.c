@@ -383,8 +383,8 @@ config_sink_os(struct fl_yread *r, const struct fl_ynode *m, const char *dir,
 	s->number_of_shards = 1;
 	s->number_of_replicas = 1;
 	s->auto_subfields = 1;
-	s->refresh_period_ms = 200;
-	s->skip_identical_ids = 16384;
+	s->refresh_period_ms = FL_CFG_REFRESH_PERIOD_MS;
+	s->skip_identical_ids = FL_CFG_SKIP_IDENTICAL_IDS;
 	if (fl_yread_check_keys(r, m, os_keys, FL_ARRAY_LEN(os_keys)))
 		rc = -1;
 	if (config_url_list(r, m, &s->url) < 0)

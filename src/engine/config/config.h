@@ -67,6 +67,14 @@ enum fl_sink_auth {
 	FL_AUTH_SIGV4, /* AWS SigV4 with the AWS_* environment credentials */
 };
 
+/* Defaults of two sink keys; a build may set them (-D) for A/B runs. */
+#ifndef FL_CFG_REFRESH_PERIOD_MS
+#define FL_CFG_REFRESH_PERIOD_MS 200
+#endif
+#ifndef FL_CFG_SKIP_IDENTICAL_IDS
+#define FL_CFG_SKIP_IDENTICAL_IDS 16384
+#endif
+
 struct fl_sink_cfg {
 	char *name; /* lowercased; config sorted by name */
 	enum fl_sink_type type;
