@@ -31,15 +31,8 @@
 #include "util/backoff.h"
 #include "util/queue.h"
 
-#define ENG_SEED_PAGE 10000
-#define ENG_BUILD_MAX 512
-/* A live batch that starts behind (more than batch_max_changes items
- * queued for its worker) may hold this many times batch_max_changes:
- * repeated ids fold, and the statements and bulks are fewer and larger
- * (engine_worker.c). 1 turns it off (A/B builds). */
-#ifndef ENG_BEHIND_FACTOR
-#define ENG_BEHIND_FACTOR 4
-#endif
+#define ENG_SEED_PAGE   10000
+#define ENG_BUILD_MAX   512
 #define ENG_DRAIN_PAGE  1000
 #define ENG_DRAIN_PAGES 2 /* drain pages in flight per index */
 /* How long a command waits for OpenSearch, and for the commits in

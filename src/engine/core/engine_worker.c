@@ -3,9 +3,8 @@
  * engine_worker.c - a worker: the only writer of the documents it owns.
  *
  * Loop (engine-sink.md §5.5, per worker): take a live batch (up to
- * batch_max_changes changes, the window starting after the first; up to
- * ENG_BEHIND_FACTOR times that when more than batch_max_changes items
- * wait: a backlog drains in fewer, larger batches), commit it; then, if seeding work (seeding keys, drained pending ids) is
+ * batch_max_changes changes, the window starting after the first), commit
+ * it; then, if seeding work (seeding keys, drained pending ids) is
  * waiting, one such batch (up to 512 keys); when there is no live work,
  * those batches back to back.
  *
@@ -705,12 +704,8 @@ eng_worker_main(void *arg)
 		wk_wait_paused(w);
 		if (atomic_load(&e->stop))
 			break;
-		/* seeding work waiting: take only live work already there;
-		 * behind, a larger batch (ENG_BEHIND_FACTOR) */
-		wk_collect(w->live, &b,
-		           fl_queue_len(w->live) > max ? max * ENG_BEHIND_FACTOR
-		                                       : max,
-		           fl_queue_len(w->seed) ? 0 : 100,
+		/* seeding work waiting: take only live work already there */
+		wk_collect(w->live, &b, max, fl_queue_len(w->seed) ? 0 : 100,
 		           (int)e->o.batch_max_delay_ms);
 		live_work = b.n > 0;
 		if (live_work)
