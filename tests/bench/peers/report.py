@@ -240,11 +240,11 @@ p99 = num("ours.latency.p99_s")
 osr, rsr = num("ours.res.steady_rss_mb"), num("ref.res.steady_rss_mb")
 p50 = num("ours.latency.p50_s")
 u2 = num("ceil.update.docs_per_s")
-w("Issue 22's targets (round 2); round 1's are in git history.")
+w("Issue 22's targets (round 2), for this run alone; round 1's are in git history.")
 w("")
 w("| Target | Measured | Verdict |")
 w("|---|---|---|")
-w("| Commit -> searchable at 1,000 changes/s: p50 <= 0.5 s, p99 <= 1.0 s | %s / %s s at %s changes/s | %s |" % (
+w("| Commit -> searchable at 1,000 changes/s: p50 <= 0.5 s, p99 <= 1.0 s (this run alone) | %s / %s s at %s changes/s | %s |" % (
     g("ours.latency.p50_s"), g("ours.latency.p99_s"), g("ours.latency.rate"),
     verdict(None if p50 is None or p99 is None else (p50 <= 0.5 and p99 <= 1.0 and num("ours.latency.rate") == 1000))))
 w("| Highest flat live rate >= 3x the reference | %s | %s |" % (ratio(ol, rl), verdict(None if not (ol and rl) else ol >= 3 * rl)))
