@@ -374,6 +374,8 @@ bench_writer_open(struct bench *bn, const char *logical, int gzip,
 	c.max_bytes = bn->max_bytes;
 	c.timeout_secs = 120;
 	c.max_retries = 3;
+	c.refresh_period_ms = -1; /* the built-in defaults */
+	c.skip_identical_ids = -1;
 	c.refresh_interval = interval;
 	if (!(bw->s = fl_sink_os_new(&c, bn->prefix, &err))) {
 		fprintf(stderr, "bench: %s\n", err.msg);

@@ -58,6 +58,10 @@ done
 bad() { echo "devschema.sh: $*" >&2; exit 2; }
 case $users in '' | *[!0-9]*) bad "--users wants a number, not '$users'" ;; esac
 case $runs in '' | *[!0-9]*) bad "--runs wants a number, not '$runs'" ;; esac
+# every index named $prefix* is deleted: a short prefix, or another
+# harness's, would take indices that are not ours
+[ ${#prefix} -ge 5 ] || bad "--prefix '$prefix' is too short (5 characters at least: every index starting with it is deleted)"
+case $prefix in ours_* | ref_* | pgsync_* | ceil_* | flusso*) bad "--prefix '$prefix' is another harness's or flusso's" ;; esac
 [ "$users" -ge 100 ] || bad "--users is at least 100"
 [ "$runs" -ge 1 ] || bad "--runs is at least 1"
 case $peers in '' | ref) ;; *) bad "--peers is ref (or nothing), not '$peers'" ;; esac

@@ -1091,6 +1091,8 @@ t_auth(const char *user, const char *pass, char *out, size_t n)
 	c.password.value = (char *)(uintptr_t)pass;
 	c.tls_verify = 1;
 	c.timeout_secs = 5;
+	c.refresh_period_ms = -1; /* the built-in defaults */
+	c.skip_identical_ids = -1;
 	s = fl_sink_os_new(&c, "t_", &err);
 	def.body = fl_val_new(FL_VAL_MAP);
 	if (s->ops->ensure_index(s, &def, &st, &err) == 0)

@@ -163,8 +163,9 @@ or_main(void *arg)
 		r->last_ms = now;
 		pthread_mutex_unlock(&r->mu);
 		ok = h && or_send(s, h, names, n) == 0;
-		fl_log_debug(OR_LOG, "refresh of %zu generation(s) in %lld ms",
-		             n, (long long)(fl_mono_ms() - now));
+		fl_log_debug(
+		    OR_LOG, "refresh of %zu generation(s): %s in %lld ms", n,
+		    ok ? "done" : "failed", (long long)(fl_mono_ms() - now));
 		pthread_mutex_lock(&r->mu);
 		if (ok)
 			r->refreshes++;

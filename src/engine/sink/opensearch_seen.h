@@ -9,8 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Default bound, entries per index and writer (0 = off); a build may
- * set it (-D) for A/B measurements. */
+/* Bound for a sink config built by hand with skip_identical_ids -1;
+ * a configured sink's default is FL_CFG_SKIP_IDENTICAL_IDS (config.h),
+ * and the sink key skip_identical_ids sets it. */
 #ifndef FL_OS_SEEN_MAX
 #define FL_OS_SEEN_MAX 16384
 #endif

@@ -58,6 +58,10 @@ class Poller(threading.Thread):
         with self.lock:
             self.open.append((t0, uid, token))
 
+    def busy(self):
+        with self.lock:
+            return {p[1] for p in self.open}
+
     def msearch(self, probes):
         lines = []
         for _, uid, token in probes:
@@ -72,9 +76,13 @@ class Poller(threading.Thread):
                     self.conn = http.client.HTTPConnection(self.host, self.port, timeout=5)
                 self.conn.request("POST", "/_msearch", body,
                                   {"Content-Type": "application/x-ndjson"})
-                r = json.loads(self.conn.getresponse().read())
-                return [((x.get("hits") or {}).get("total") or {}).get("value", 0)
-                        for x in r.get("responses", [])]
+                resp = self.conn.getresponse()
+                r = json.loads(resp.read())
+                out = [((x.get("hits") or {}).get("total") or {}).get("value", 0)
+                       for x in r.get("responses", [])]
+                if resp.status == 200 and len(out) == len(probes):
+                    return out
+                return [0] * len(probes)  # refused (429, 503): not seen yet
             except Exception:
                 self.conn = None
         return [0] * len(probes)
@@ -93,7 +101,7 @@ class Poller(threading.Thread):
             counts = self.msearch(probes)
             now = time.time()
             gone = set()
-            for p, c in zip(probes, counts):
+            for p, c in zip(probes, counts):  # counts: one per probe
                 if c >= 1:
                     self.res.append((p[0], now - p[0]))
                     gone.add(p)
@@ -108,6 +116,8 @@ class Poller(threading.Thread):
 def main():
     pg, os_url, index, field, secs, rate, out = sys.argv[1:8]
     secs, rate = float(secs), float(rate)
+    if rate <= 0:
+        sys.exit("probe.py: RATE must be > 0")
     conn = psycopg2.connect(pg)
     cur = conn.cursor()
     if os.environ.get("PROBE_SYNC_COMMIT", "1") != "0":
@@ -120,8 +130,16 @@ def main():
     poller.start()
     start = time.time()
     k = 0
+    j = 0
     while time.time() - start < secs:
-        uid = ids[k % len(ids)]
+        # a user whose last probe is still open is skipped: a new token
+        # would overwrite the one that probe searches for
+        busy = poller.busy()
+        for _ in range(len(ids)):
+            uid = ids[j % len(ids)]
+            j += 1
+            if uid not in busy:
+                break
         token = "zz" + salt + letters(k)
         cur.execute("UPDATE users SET full_name = %s WHERE id = %s",
                     ("probe " + token, uid))
