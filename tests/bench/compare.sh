@@ -100,13 +100,8 @@ admin "ALTER SYSTEM SET max_slot_wal_keep_size = '4GB'" >/dev/null
 admin "ALTER SYSTEM SET logical_decoding_work_mem = '256MB'" >/dev/null
 admin "SELECT pg_reload_conf()" >/dev/null
 
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 12000)) # below the ephemeral range
-		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
-	done
-}
+# shellcheck source=tests/lib/free_port.sh
+. "$root/tests/lib/free_port.sh"
 
 # ---- machine and versions ----------------------------------------------------------
 res machine.cores "$(nproc)"

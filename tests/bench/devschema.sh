@@ -120,13 +120,8 @@ DBURL=$base/$DB
 sql() { $PSQL "$DBURL" -c "$1"; }
 admin() { $PSQL "$base/postgres" -c "$1"; }
 count_of() { curl -s "$OS/$1/_count" | jq -r '.count // empty' 2>/dev/null; }
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 12000))
-		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
-	done
-}
+# shellcheck source=tests/lib/free_port.sh
+. "$root/tests/lib/free_port.sh"
 
 res machine.cores "$(nproc)"
 res machine.cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//;s/ /_/g')"

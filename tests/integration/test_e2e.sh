@@ -34,13 +34,8 @@ tmp=$(mktemp -d)
 log=$tmp/flusso.log
 pid= churn_pids=
 
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 12000)) # below the ephemeral range (32768-)
-		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
-	done
-}
+# shellcheck source=tests/lib/free_port.sh
+. "$src/tests/lib/free_port.sh"
 export FLUSSO_PUBLIC_ADDRESS=127.0.0.1:$(free_port)
 export FLUSSO_PRIVATE_ADDRESS=127.0.0.1:$(free_port)
 export FLUSSO_SERVER=$FLUSSO_PRIVATE_ADDRESS

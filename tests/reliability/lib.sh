@@ -47,13 +47,8 @@ rel_check_env() {
 	OS_DIR=$FLUSSO_SVC_DIR/os
 }
 
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 12000)) # below the ephemeral range (32768-)
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo $p; return; }
-	done
-}
+# shellcheck source=tests/lib/free_port.sh
+. "$src/tests/lib/free_port.sh"
 
 # rel_setup: environment for flusso, our own copy of the shop deployment
 # with short OpenSearch timeouts (so a stalled path times out quickly)

@@ -39,13 +39,8 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$tmp/asan"
 [ -f "$src/tests/tui/lsan.supp" ] && export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$src/tests/tui/lsan.supp"
 pid_a= pid_b=
 
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 12000))
-		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
-	done
-}
+# shellcheck source=tests/lib/free_port.sh
+. "$src/tests/lib/free_port.sh"
 pub_a=127.0.0.1:$(free_port) adm_a=127.0.0.1:$(free_port)
 pub_b=127.0.0.1:$(free_port) adm_b=127.0.0.1:$(free_port)
 

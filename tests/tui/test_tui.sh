@@ -44,13 +44,8 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$tmp/asan"
 [ -f "$src/tests/tui/lsan.supp" ] && export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$src/tests/tui/lsan.supp"
 run_pid=
 
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 12000)) # below the ephemeral range (32768-)
-		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
-	done
-}
+# shellcheck source=tests/lib/free_port.sh
+. "$src/tests/lib/free_port.sh"
 export FLUSSO_PUBLIC_ADDRESS=127.0.0.1:$(free_port)
 export FLUSSO_PRIVATE_ADDRESS=127.0.0.1:$(free_port)
 export FLUSSO_SERVER=$FLUSSO_PRIVATE_ADDRESS

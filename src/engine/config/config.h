@@ -67,7 +67,9 @@ enum fl_sink_auth {
 	FL_AUTH_SIGV4, /* AWS SigV4 with the AWS_* environment credentials */
 };
 
-/* Defaults of two sink keys; a build may set them (-D) for A/B runs. */
+/* Defaults of two sink keys, the only place they are set; a build may
+ * change them (-D) for A/B runs. A sink config built by hand (tests)
+ * may say -1 for either: the default. */
 #ifndef FL_CFG_REFRESH_PERIOD_MS
 #define FL_CFG_REFRESH_PERIOD_MS 200
 #endif

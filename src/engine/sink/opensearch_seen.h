@@ -9,13 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Bound for a sink config built by hand with skip_identical_ids -1;
- * a configured sink's default is FL_CFG_SKIP_IDENTICAL_IDS (config.h),
- * and the sink key skip_identical_ids sets it. */
-#ifndef FL_OS_SEEN_MAX
-#define FL_OS_SEEN_MAX 16384
-#endif
-
 struct fl_os_seen;
 
 /* A cache of at most about `max` entries per index; 0 = off (every

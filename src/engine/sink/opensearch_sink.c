@@ -787,10 +787,10 @@ fl_sink_os_new(const struct fl_sink_cfg *cfg, const char *prefix,
 	pthread_cond_init(&s->cv, NULL);
 	fl_sink_os_refresh_init(s, cfg->refresh_period_ms >= 0
 	                               ? cfg->refresh_period_ms
-	                               : FL_SINK_OS_REFRESH_MS);
+	                               : FL_CFG_REFRESH_PERIOD_MS);
 	s->seen_max = cfg->skip_identical_ids >= 0
 	                  ? (size_t)cfg->skip_identical_ids
-	                  : FL_OS_SEEN_MAX;
+	                  : FL_CFG_SKIP_IDENTICAL_IDS;
 	if (!cfg->tls_verify)
 		fl_log_warn(OS_LOG,
 		            "sink %s: tls_verify is false: certificates and "

@@ -52,14 +52,6 @@ struct fl_sink_os_tuning {
  * on another kind of sink). */
 void fl_sink_os_tune(struct fl_sink *s, const struct fl_sink_os_tuning *t);
 
-/* Period of the shared refresher, ms (opensearch_refresh.c), for a sink
- * config built by hand with refresh_period_ms -1; a configured sink's
- * default is FL_CFG_REFRESH_PERIOD_MS (config.h), and the sink key
- * refresh_period_ms sets it. */
-#ifndef FL_SINK_OS_REFRESH_MS
-#define FL_SINK_OS_REFRESH_MS 200
-#endif
-
 /* The shared refresher's period in ms (before writer_new): at most one
  * refresh of the sink's written generations per period, off the flush
  * path; 0 = each caught-up flush refreshes before it returns (the old
